@@ -1,0 +1,51 @@
+"""RFT training sets: each model's own distinct paths, and the union of all models."""
+
+import dagster as dg
+import pandas as pd
+from pyspark.sql import functions as F
+
+from rft.verify import FILTER_VERSION
+from rft_dagster.resources import SparkResource
+from spark_jobs.datasets import dataset_rows, dataset_specs
+from spark_jobs.lakehouse import Lakehouse, where_in
+from spark_jobs.schemas import RFT_DATASETS
+
+SOURCE_TABLES = ("questions", "sampled_paths", "verified_paths", "distinct_paths")
+
+
+def manifest_row(lake: Lakehouse, spec, versions: dict[str, int], run_id: str) -> dict:
+    rows = lake.table("rft_dataset_rows").filter(F.col("dataset") == spec.name)
+    sampling = (
+        lake.table("sampled_paths", versions["sampled_paths"]).filter(where_in("model", list(spec.source_models)))
+        .agg(F.max("sample_idx").alias("max_idx"), F.max("temperature").alias("t")).collect()[0]
+    )
+    return {
+        "dataset": spec.name, "pool": spec.pool, "source_models": list(spec.source_models),
+        "k": int(sampling["max_idx"]) + 1 if sampling["max_idx"] is not None else 0,
+        "temperature": float(sampling["t"] or 0.0), "filter_version": FILTER_VERSION,
+        "table_versions": versions, "n_rft_rows": rows.count(), "n_sft_rows": lake.table("questions", versions["questions"]).filter(F.col("split") == "train").count(),
+        "n_questions": rows.select("question_id").distinct().count(), "created_run_id": run_id,
+    }
+
+
+@dg.asset(deps=["distinct_paths"], group_name="datasets", kinds={"spark", "delta"})
+def rft_datasets(context: dg.AssetExecutionContext, spark: SparkResource) -> dg.MaterializeResult:
+    """One manifest per named RFT set (own:<model>, union) and its rows, pinned to Delta versions."""
+    models = sorted(context.instance.get_dynamic_partitions("models"))
+    lake = spark.lakehouse()
+    versions = {name: lake.version(name) for name in SOURCE_TABLES}
+    distinct = lake.table("distinct_paths", versions["distinct_paths"])
+    specs = dataset_specs(models)
+    rows = None
+    for spec in specs:
+        part = dataset_rows(distinct, spec)
+        rows = part if rows is None else rows.unionByName(part)
+    lake.replace("rft_dataset_rows", rows)
+    manifests = pd.DataFrame([manifest_row(lake, spec, versions, context.run_id) for spec in specs])
+    lake.replace("rft_datasets", lake.spark.createDataFrame(manifests, schema=RFT_DATASETS.schema))
+    return dg.MaterializeResult(
+        metadata={
+            "datasets": dg.MetadataValue.md(manifests[["dataset", "n_rft_rows", "n_questions", "k"]].to_markdown(index=False)),
+            "table_versions": dg.MetadataValue.json(versions),
+        }
+    )

@@ -1,0 +1,53 @@
+"""Accuracy on the test split of every SFT and RFT checkpoint of a model."""
+
+import dagster as dg
+import pandas as pd
+from pyspark.sql import functions as F
+
+from rft.evaluation import accuracy_summary
+from rft_dagster.partitions import models_partitions
+from rft_dagster.resources import RftSettings, SparkResource, StepRunner
+from spark_jobs.lakehouse import where_equals
+from spark_jobs.schemas import EVAL_RESULTS
+
+
+@dg.asset(
+    partitions_def=models_partitions, deps=["sft_model", "rft_model"], group_name="evaluation",
+    kinds={"pytorch", "delta"},
+)
+def eval_results(
+    context: dg.AssetExecutionContext, settings: RftSettings, spark: SparkResource, steps: StepRunner
+) -> dg.MaterializeResult:
+    """One row per (model, stage, training set, metric): greedy maj1@1 and, if configured, maj1@K."""
+    model, cfg = context.partition_key, settings.config.evaluation
+    lake = spark.lakehouse()
+    checkpoints = lake.table("models").filter(F.col("model") == model).orderBy("stage", "training_set").collect()
+    run_dir = settings.paths.run_dir("evaluate", model, context.run_id[:8])
+    test = lake.table("questions").filter(F.col("split") == "test").select("question_id", "question", "gold_answer")
+    test.toPandas().to_parquet(run_dir / "questions.parquet", index=False)
+    rows = []
+    for ckpt in checkpoints:
+        name = f"{ckpt['stage']}-{ckpt['training_set'].replace(':', '_')}"
+        output = run_dir / f"{name}.parquet"
+        step_spec = {
+            "checkpoint": ckpt["checkpoint"], "questions": str(run_dir / "questions.parquet"),
+            "max_new_tokens": cfg.max_new_tokens, "batch_size": cfg.batch_size, "maj_k": cfg.maj_k,
+            "temperature": cfg.temperature, "seed": cfg.seed, "output": str(output),
+        }
+        steps.run(context, "evaluate", step_spec, run_dir / f"{name}.json")
+        predictions = pd.read_parquet(output)
+        for metric, group in predictions.groupby("metric"):
+            summary = accuracy_summary(group.to_dict("records"))
+            rows.append({
+                "model": model, "stage": ckpt["stage"], "training_set": ckpt["training_set"], "metric": metric,
+                "n_test": summary["n"], "n_correct": summary["correct"], "accuracy": summary["accuracy"],
+                "ci_low": summary["ci_low"], "ci_high": summary["ci_high"], "checkpoint": ckpt["checkpoint"],
+                "run_id": context.run_id,
+            })
+    table = pd.DataFrame(rows, columns=EVAL_RESULTS.column_names)
+    lake.replace("eval_results", lake.spark.createDataFrame(table, schema=EVAL_RESULTS.schema), where_equals(model=model))
+    return dg.MaterializeResult(
+        metadata={"results": dg.MetadataValue.md(
+            table[["stage", "training_set", "metric", "n_test", "accuracy", "ci_low", "ci_high"]].to_markdown(index=False)
+        )}
+    )

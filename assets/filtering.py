@@ -1,0 +1,57 @@
+"""The rejection filter (Spark jobs): verified paths per model, distinct paths across models."""
+
+import dagster as dg
+from pyspark.sql import functions as F
+
+from rft_dagster.partitions import models_partitions
+from rft_dagster.resources import SparkResource
+from spark_jobs.dedup import distinct_paths as distinct_paths_of
+from spark_jobs.lakehouse import where_equals, where_in
+from spark_jobs.verify import verify_sampled_paths
+
+
+@dg.asset(
+    partitions_def=models_partitions, deps=["sampled_paths", "questions"], group_name="filtering",
+    kinds={"spark", "delta"},
+)
+def verified_paths(context: dg.AssetExecutionContext, spark: SparkResource) -> dg.MaterializeResult:
+    """One row per sampled path with its verdict: answer vs gold, every <<lhs=rhs>> checked safely."""
+    model = context.partition_key
+    lake = spark.lakehouse()
+    sampled = lake.table("sampled_paths").filter(F.col("model") == model)
+    verified = verify_sampled_paths(sampled, lake.table("questions"))
+    n = lake.replace("verified_paths", verified, where_equals(model=model))
+    stats = lake.table("verified_paths").filter(F.col("model") == model).agg(
+        F.count("*").alias("n"), F.sum(F.col("is_correct").cast("int")).alias("correct")
+    ).collect()[0]
+    reasons = (
+        lake.table("verified_paths").filter((F.col("model") == model) & ~F.col("is_correct"))
+        .withColumn("reason", F.split("reject_reason", ":").getItem(0))
+        .groupBy("reason").count().orderBy(F.desc("count")).limit(10).collect()
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "rows": n, "correct": int(stats["correct"] or 0),
+            "correct_rate": dg.MetadataValue.float((stats["correct"] or 0) / max(stats["n"], 1)),
+            "reject_reasons": dg.MetadataValue.json({r["reason"]: r["count"] for r in reasons}),
+            "table_version": lake.version("verified_paths"),
+        }
+    )
+
+
+@dg.asset(deps=["verified_paths"], group_name="filtering", kinds={"spark", "delta"})
+def distinct_paths(context: dg.AssetExecutionContext, spark: SparkResource) -> dg.MaterializeResult:
+    """One row per (pool, question, equation list): the most diverse correct path, with every producer."""
+    models = sorted(context.instance.get_dynamic_partitions("models"))
+    lake = spark.lakehouse()
+    verified = lake.table("verified_paths").filter(where_in("model", models))
+    sampled = lake.table("sampled_paths").filter(where_in("model", models))
+    n = lake.replace("distinct_paths", distinct_paths_of(verified, sampled))
+    per_pool = lake.table("distinct_paths").groupBy("pool").count().orderBy("pool").collect()
+    return dg.MaterializeResult(
+        metadata={
+            "rows": n, "models": dg.MetadataValue.json(models),
+            "per_pool": dg.MetadataValue.json({r["pool"]: r["count"] for r in per_pool}),
+            "table_version": lake.version("distinct_paths"),
+        }
+    )

@@ -1,0 +1,54 @@
+"""Sampled reasoning paths: k completions per train question from each model's SFT checkpoint."""
+
+import dagster as dg
+from pyspark.sql import functions as F
+
+from rft_dagster.partitions import models_partitions
+from rft_dagster.resources import RftSettings, SparkResource, StepRunner
+from spark_jobs.lakehouse import Lakehouse, where_equals
+
+
+def with_path_ids(samples, model: str, temperature: float, backend: str, run_id: str):
+    """Step output (question_id, sample_idx, seed, text) -> rows of `rft.sampled_paths`."""
+    return samples.select(
+        F.sha1(F.concat_ws("|", F.lit(model), "question_id", F.col("sample_idx").cast("string"))).alias("path_id"),
+        F.lit(model).alias("model"), "question_id", "sample_idx", "seed",
+        F.lit(float(temperature)).alias("temperature"), "text",
+        F.lit(backend).alias("backend"), F.lit(run_id).alias("run_id"),
+    )
+
+
+def latest_checkpoint(lake: Lakehouse, model: str, stage: str, training_set: str) -> str:
+    rows = lake.table("models").filter(where_equals(model=model, stage=stage, training_set=training_set)).collect()
+    if not rows:
+        raise dg.Failure(f"no {stage} checkpoint of {model!r} ({training_set}) in rft.models: materialise it first")
+    return rows[0]["checkpoint"]
+
+
+@dg.asset(
+    partitions_def=models_partitions, deps=["sft_model"], group_name="sampling", kinds={"pytorch", "delta"},
+)
+def sampled_paths(
+    context: dg.AssetExecutionContext, settings: RftSettings, spark: SparkResource, steps: StepRunner
+) -> dg.MaterializeResult:
+    """One row per sampled path: k samples per train question at temperature T, each with its seed."""
+    model, cfg = context.partition_key, settings.config.sampling
+    lake = spark.lakehouse()
+    checkpoint = latest_checkpoint(lake, model, "sft", "sft")
+    # A stable folder per model, so a killed sampling job resumes from its finished chunks.
+    run_dir = settings.paths.run_dir("sample", model)
+    train = lake.table("questions").filter(F.col("split") == "train").select("question_id", "question")
+    train.toPandas().to_parquet(run_dir / "questions.parquet", index=False)
+    output = run_dir / "samples.parquet"
+    step_spec = {
+        "checkpoint": checkpoint, "questions": str(run_dir / "questions.parquet"),
+        "k": cfg.k, "temperature": cfg.temperature, "max_new_tokens": cfg.max_new_tokens,
+        "base_seed": cfg.seed, "batch_size": cfg.batch_size, "backend": cfg.backend, "output": str(output),
+    }
+    steps.run(context, "sample", step_spec, run_dir / "spec.json")
+    rows = with_path_ids(lake.read_parquet(str(output)), model, cfg.temperature, cfg.backend, context.run_id)
+    n = lake.replace("sampled_paths", rows, where_equals(model=model))
+    return dg.MaterializeResult(
+        metadata={"rows": n, "k": cfg.k, "temperature": cfg.temperature, "checkpoint": checkpoint,
+                  "table_version": lake.version("sampled_paths")}
+    )

@@ -1,0 +1,1 @@
+"""rft: Rejection Sampling Fine-Tuning on math word problems, as library code."""

@@ -1,0 +1,84 @@
+"""Test-set accuracy as the paper reports it: maj1@1 (greedy) and maj1@K (majority of K samples).
+
+    backend = make_backend("transformers", model, tokenizer)
+    rows = evaluate_greedy(backend, questions, max_new_tokens=256)
+    accuracy_summary(rows)  # {"n", "correct", "accuracy", "ci_low", "ci_high"}
+
+`questions` are dicts with `question_id`, `question` and `gold_answer` (the number after ####).
+"""
+
+import math
+from collections import Counter, defaultdict
+
+from rft.answers import answers_match, extract_answer
+from rft.prompts import format_prompt
+from rft.sampling import SamplingBackend, sample_paths
+
+
+def evaluate_greedy(backend: SamplingBackend, questions: list[dict],
+                    max_new_tokens: int) -> list[dict]:
+    """One greedy path per question: rows {question_id, text, answer, is_correct}."""
+    rows = []
+    size = max(1, backend.batch_size)
+    for start in range(0, len(questions), size):
+        batch = questions[start:start + size]
+        texts = backend.generate([format_prompt(q["question"]) for q in batch],
+                                 temperature=0.0, max_new_tokens=max_new_tokens, seed=0)
+        for q, text in zip(batch, texts):
+            answer = extract_answer(text)
+            rows.append({"question_id": q["question_id"], "text": text, "answer": answer,
+                         "is_correct": answers_match(answer, q["gold_answer"])})
+    return rows
+
+
+def evaluate_majority(backend: SamplingBackend, questions: list[dict], k: int,
+                      temperature: float, max_new_tokens: int, seed: int,
+                      progress: bool = False) -> list[dict]:
+    """maj1@K: the most common answer among K samples per question.
+
+    Ties go to the smallest canonical answer string, so the vote never depends on sample
+    order. Paths without an answer do not vote. Rows: {question_id, text (one path giving the
+    chosen answer, or the first path), answer, votes (for the chosen answer), is_correct}.
+    """
+    paths = defaultdict(list)
+    for row in sample_paths(backend, questions, k=k, temperature=temperature,
+                            max_new_tokens=max_new_tokens, base_seed=seed, progress=progress):
+        paths[row["question_id"]].append(row["text"])
+    rows = []
+    for q in questions:
+        texts = paths[q["question_id"]]
+        answers = [extract_answer(t) for t in texts]
+        answer, votes = majority_vote(answers)
+        text = texts[answers.index(answer)] if answer is not None else texts[0]
+        rows.append({"question_id": q["question_id"], "text": text, "answer": answer,
+                     "votes": votes, "is_correct": answers_match(answer, q["gold_answer"])})
+    return rows
+
+
+def majority_vote(answers: list[str | None]) -> tuple[str | None, int]:
+    """(most common non-None answer, its count); ties to the smallest string; (None, 0) if none."""
+    counts = Counter(a for a in answers if a is not None)
+    if not counts:
+        return None, 0
+    answer = min(counts, key=lambda a: (-counts[a], a))
+    return answer, counts[answer]
+
+
+def wilson_interval(correct: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval for a proportion: sane at 0%, 100% and small n, unlike p +- z*se."""
+    if n == 0:
+        return 0.0, 1.0
+    p = correct / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def accuracy_summary(rows: list[dict]) -> dict:
+    """n, correct, accuracy and its 95% Wilson interval over rows with `is_correct`."""
+    n = len(rows)
+    correct = sum(bool(r["is_correct"]) for r in rows)
+    low, high = wilson_interval(correct, n)
+    return {"n": n, "correct": correct, "accuracy": correct / n if n else 0.0,
+            "ci_low": low, "ci_high": high}

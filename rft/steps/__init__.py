@@ -1,0 +1,12 @@
+"""External-process entry points for the GPU (or CPU) side of the pipeline.
+
+Each step reads a JSON spec, reads and writes plain files (Parquet, checkpoint folders), and
+reports through Dagster Pipes when Dagster launched it, or prints a JSON summary otherwise:
+
+    python -m rft.steps.train --spec train.json
+    python -m rft.steps.sample --spec sample.json
+    python -m rft.steps.evaluate --spec evaluate.json
+
+They import neither Spark nor Dagster (only the optional, tiny `dagster_pipes`), so they run on
+machines that have just torch, transformers and peft.
+"""

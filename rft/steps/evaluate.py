@@ -1,0 +1,61 @@
+"""Evaluate a checkpoint on test questions: maj1@1 (greedy), and maj1@K when asked.
+
+    python -m rft.steps.evaluate --spec evaluate.json
+
+Spec (JSON):
+    {
+      "checkpoint": "artifacts/models/tiny-llama-a/rft",
+      "questions": "test_questions.parquet",   # columns question_id, question, gold_answer
+      "max_new_tokens": 256,
+      "batch_size": 64,
+      "maj_k": null,            # K for maj1@K (sampled at `temperature`), null for greedy only
+      "temperature": 0.7,       # paper: 0.7 for maj1@K
+      "seed": 0,
+      "output": "eval_results.parquet",
+      "num_threads": null, "asset_key": null   # optional
+    }
+
+Output rows: question_id, metric ("maj1@1" or "maj1@K"), text, answer, is_correct.
+The report carries accuracy and its 95% Wilson interval per metric.
+"""
+
+import pandas as pd
+
+from rft.evaluation import accuracy_summary, evaluate_greedy, evaluate_majority
+from rft.models import load_model_and_tokenizer
+from rft.sampling import make_backend
+from rft.steps.common import parse_spec, read_records, reporter, set_threads, write_parquet_atomic
+
+COLUMNS = ["question_id", "metric", "text", "answer", "is_correct"]
+
+
+def main(argv: list[str] | None = None) -> dict:
+    spec = parse_spec(__doc__, argv)
+    set_threads(spec)
+    with reporter("evaluate", spec) as rep:
+        model, tokenizer = load_model_and_tokenizer(spec["checkpoint"])
+        backend = make_backend(spec.get("backend", "transformers"), model, tokenizer,
+                               batch_size=int(spec.get("batch_size", 64)))
+        questions = sorted(read_records(spec["questions"]), key=lambda q: q["question_id"])
+        max_new = int(spec["max_new_tokens"])
+        results = {"maj1@1": evaluate_greedy(backend, questions, max_new)}
+        if spec.get("maj_k"):
+            k = int(spec["maj_k"])
+            results[f"maj1@{k}"] = evaluate_majority(
+                backend, questions, k, float(spec.get("temperature", 0.7)), max_new,
+                int(spec.get("seed", 0)))
+        frames = [pd.DataFrame(rows).assign(metric=metric) for metric, rows in results.items()]
+        table = pd.concat(frames, ignore_index=True)[COLUMNS]
+        write_parquet_atomic(table, spec["output"])
+        summary = {"output": spec["output"], "n_questions": len(questions)}
+        for metric, rows in results.items():
+            for key, value in accuracy_summary(rows).items():
+                summary[f"{metric}_{key}"] = value
+        rep.log(", ".join(f"{m}: {accuracy_summary(r)['accuracy']:.3f}"
+                          for m, r in results.items()))
+        rep.report(summary)
+        return summary
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""Fine-tune a base model on (prompt, response) pairs and save a plain checkpoint.
+
+    python -m rft.steps.train --spec train.json
+
+Spec (JSON):
+    {
+      "base": {"spec": {"name": "tiny-llama-a", "source": "tiny", "tiny": "tiny-llama-a"},
+               "dir": "artifacts/models/tiny-llama-a/base"},
+      "corpus_path": "train_questions.parquet",  # columns question, answer; only used to build
+                                                 # a tiny base when base.dir does not exist yet
+      "train_data": "sft_data.parquet",          # columns prompt, response
+      "train_config": {"epochs": 3, "learning_rate": 2e-5, ...},   # rft.training.TrainConfig
+      "output_dir": "artifacts/models/tiny-llama-a/sft",
+      "seed": 0,                # initialises a tiny base (training order: train_config.seed)
+      "num_threads": null,      # optional, default: all cores
+      "asset_key": null         # optional, for Dagster Pipes multi-assets
+    }
+
+base.spec is anything rft.models.resolve_model_spec accepts: a ModelSpec dict, a tiny name,
+a hub id, a folder or a .gguf path. A tiny base is created once in base.dir, so SFT and every
+RFT run of that model start from the same weights and tokenizer; other bases load from source.
+
+Writes the checkpoint to output_dir and, last, output_dir/train_stats.json.
+"""
+
+import os
+
+from rft.models import create_base_model, load_model_and_tokenizer, resolve_model_spec
+from rft.prompts import format_prompt, format_response
+from rft.steps.common import parse_spec, read_records, reporter, set_threads, write_json
+from rft.training import TrainConfig, save_checkpoint, train_model
+
+
+def load_base(base: dict, corpus_path: str | None, seed: int, log):
+    """(model, tokenizer) of the base: the saved tiny base (created if missing), or the source."""
+    spec = resolve_model_spec(base["spec"])
+    base_dir = base.get("dir")
+    if base_dir and os.path.exists(os.path.join(base_dir, "config.json")):
+        log(f"loading base {spec.name!r} from {base_dir}")
+        return load_model_and_tokenizer(base_dir)
+    if spec.source != "tiny":
+        log(f"loading base {spec.name!r} from {spec.source} {spec.path}")
+        return load_model_and_tokenizer(spec)
+    if not base_dir or not corpus_path:
+        raise ValueError("a tiny base needs base.dir and corpus_path to be created")
+    corpus = read_records(corpus_path)
+    texts = [format_prompt(r["question"]) + format_response(r["answer"]) for r in corpus]
+    log(f"creating tiny base {spec.name!r} in {base_dir} from {len(texts)} texts")
+    create_base_model(spec, texts, base_dir, seed)
+    # Load what was saved, so the first run starts exactly where later runs will.
+    return load_model_and_tokenizer(base_dir)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    spec = parse_spec(__doc__, argv)
+    set_threads(spec)
+    with reporter("train", spec) as rep:
+        cfg = TrainConfig(**spec.get("train_config", {}))
+        model, tokenizer = load_base(spec["base"], spec.get("corpus_path"),
+                                     int(spec.get("seed", 0)), rep.log)
+        data = read_records(spec["train_data"])
+        examples = [(r["prompt"], r["response"]) for r in data]
+        rep.log(f"training on {len(examples)} examples ({cfg.method}, {cfg.epochs} epochs)")
+        stats = train_model(model, tokenizer, examples, cfg,
+                            progress=bool(spec.get("progress", True)))
+        out = spec["output_dir"]
+        save_checkpoint(model, tokenizer, out)
+        summary = {**stats.to_dict(), "output_dir": out,
+                   "n_params": sum(p.numel() for p in model.parameters())}
+        write_json({**summary, "train_config": cfg.__dict__, "base": spec["base"]},
+                   os.path.join(out, "train_stats.json"))
+        rep.report(summary)
+        return summary
+
+
+if __name__ == "__main__":
+    main()

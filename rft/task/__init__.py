@@ -1,0 +1,1 @@
+"""Tasks: the word problems the pipeline trains and evaluates on."""

@@ -1,0 +1,1 @@
+"""Dagster code location of rft-lakehouse: `dagster dev -w workspace.yaml`."""

@@ -1,0 +1,26 @@
+"""The code location: every asset family, the jobs, and the resources. Wiring only."""
+
+import dagster as dg
+
+from assets import datasets, evaluation, filtering, questions, sampling, training
+from rft_dagster.resources import default_resources
+
+all_assets = dg.load_assets_from_modules([questions, training, sampling, filtering, datasets, evaluation])
+
+# Per-model work: run for one partition (a new model's backfill is this job for its key).
+per_model_job = dg.define_asset_job(
+    "per_model_job",
+    selection=dg.AssetSelection.assets("sft_model", "sampled_paths", "verified_paths"),
+)
+# Cross-model work, recomputed after any model's paths change.
+cross_model_job = dg.define_asset_job(
+    "cross_model_job", selection=dg.AssetSelection.assets("distinct_paths", "rft_datasets")
+)
+# RFT training and evaluation of one model.
+rft_job = dg.define_asset_job("rft_job", selection=dg.AssetSelection.assets("rft_model", "eval_results"))
+
+defs = dg.Definitions(
+    assets=all_assets,
+    jobs=[per_model_job, cross_model_job, rft_job],
+    resources=default_resources(),  # spark (lakehouse), settings (config + RFT_HOME), steps (GPU/CPU processes)
+)

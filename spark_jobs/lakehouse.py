@@ -1,0 +1,88 @@
+"""Reading and writing the Delta tables: the only module that writes to the lakehouse.
+
+Every write is one Delta commit that replaces the rows of one key range (`replaceWhere`),
+so re-running a materialisation replaces what it wrote before instead of appending it
+again, and a crash mid-write leaves the previous version in place.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from spark_jobs.schemas import ALL_TABLES, DATABASE, TABLES, Table
+
+
+def sql_literal(value: str) -> str:
+    """A string as a Spark SQL literal; keys come from config and model names, never trusted."""
+    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def where_equals(**columns: str) -> str:
+    return " AND ".join(f"{name} = {sql_literal(value)}" for name, value in columns.items())
+
+
+def where_in(column: str, values: list[str]) -> str:
+    if not values:
+        return "false"
+    return f"{column} IN ({', '.join(sql_literal(v) for v in values)})"
+
+
+class Lakehouse:
+    """The `rft` database on one SparkSession (a Spark Connect client in practice)."""
+
+    def __init__(self, spark: SparkSession):
+        self.spark = spark
+
+    def ensure_tables(self) -> None:
+        self.spark.sql(f"CREATE DATABASE IF NOT EXISTS {DATABASE}")
+        existing = {row.tableName for row in self.spark.sql(f"SHOW TABLES IN {DATABASE}").collect()}
+        for table in ALL_TABLES:
+            if table.name not in existing:
+                self.spark.sql(table.create_sql())
+
+    def table(self, name: str, version: int | None = None) -> DataFrame:
+        qualified = TABLES[name].qualified
+        if version is None:
+            return self.spark.table(qualified)
+        return self.spark.sql(f"SELECT * FROM {qualified} VERSION AS OF {int(version)}")
+
+    def version(self, name: str) -> int:
+        history = self.spark.sql(f"DESCRIBE HISTORY {TABLES[name].qualified} LIMIT 1").collect()
+        return int(history[0]["version"])
+
+    def conform(self, table: Table, df: DataFrame) -> DataFrame:
+        """Select the table's columns in order, cast to its types; a missing column is an error."""
+        missing = [c for c in table.column_names if c not in df.columns]
+        if missing:
+            raise ValueError(f"{table.qualified}: rows lack columns {missing}")
+        return df.select(*[F.col(name).cast(sql_type).alias(name) for name, sql_type, _ in table.columns])
+
+    def replace(self, name: str, df: DataFrame, where: str | None = None) -> int:
+        """Atomically replace the rows matching `where` (all rows when None) with `df`.
+
+        Delta checks that every new row matches `where`, so a bug cannot write into another
+        model's partition. Returns the number of rows written.
+        """
+        table = TABLES[name]
+        rows = self.conform(table, df)
+        self._check_unique(table, rows)
+        writer = rows.write.format("delta").mode("overwrite")
+        if where is not None:
+            writer = writer.option("replaceWhere", where)
+        writer.saveAsTable(table.qualified)
+        return self.count(name, where)
+
+    def _check_unique(self, table: Table, rows: DataFrame) -> None:
+        duplicated = rows.groupBy(*table.key).count().filter("count > 1").limit(3).collect()
+        if duplicated:
+            keys = [tuple(row[k] for k in table.key) for row in duplicated]
+            raise ValueError(f"{table.qualified}: duplicate keys {table.key} in the rows to write, e.g. {keys}")
+
+    def count(self, name: str, where: str | None = None) -> int:
+        df = self.table(name)
+        return df.filter(where).count() if where else df.count()
+
+    def read_parquet(self, path: str) -> DataFrame:
+        """Files written by a GPU step; the Spark server reads them from the shared filesystem."""
+        return self.spark.read.parquet(str(path))

@@ -1,0 +1,199 @@
+"""Every table of the lakehouse: its schema, partitioning, key and what one row is.
+
+This is the one place the schemas are written down; `rft tables` and the README point here.
+All tables live in the `rft` database as Delta tables, so `SELECT ... FROM rft.sampled_paths`
+works from Spark SQL, dbt and `rft sql`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DATABASE = "rft"
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    row: str  # what one row is
+    columns: tuple[tuple[str, str, str], ...]  # (name, Spark SQL type, meaning)
+    key: tuple[str, ...]  # unique per row; re-materialising replaces rows by key, never appends twice
+    partitioned_by: tuple[str, ...] = ()
+
+    @property
+    def qualified(self) -> str:
+        return f"{DATABASE}.{self.name}"
+
+    @property
+    def ddl_columns(self) -> str:
+        return ", ".join(f"{name} {sql_type} COMMENT '{doc}'" for name, sql_type, doc in self.columns)
+
+    @property
+    def schema(self) -> str:
+        """The schema as a Spark DDL string, for `createDataFrame`/`from_json`."""
+        return ", ".join(f"{name} {sql_type}" for name, sql_type, _ in self.columns)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [name for name, _, _ in self.columns]
+
+    def create_sql(self) -> str:
+        partition = f" PARTITIONED BY ({', '.join(self.partitioned_by)})" if self.partitioned_by else ""
+        return (
+            f"CREATE TABLE IF NOT EXISTS {self.qualified} ({self.ddl_columns}) USING delta"
+            f"{partition} COMMENT '{self.row}'"
+        )
+
+
+QUESTIONS = Table(
+    name="questions",
+    row="One record per question of a split, with its gold solution and canonical gold answer",
+    columns=(
+        ("question_id", "STRING", "stable id, e.g. train-00042"),
+        ("split", "STRING", "train or test"),
+        ("question", "STRING", "the word problem"),
+        ("answer_text", "STRING", "gold reasoning path ending in #### n"),
+        ("gold_answer", "STRING", "canonical number after ####"),
+        ("source", "STRING", "embedded or the path of the JSONL file"),
+    ),
+    key=("question_id",),
+)
+
+SAMPLED_PATHS = Table(
+    name="sampled_paths",
+    row="One record per sampled reasoning path: one model, one train question, one sample",
+    columns=(
+        ("path_id", "STRING", "sha1 of model, question_id and sample_idx"),
+        ("model", "STRING", "model partition key"),
+        ("question_id", "STRING", "question it answers"),
+        ("sample_idx", "INT", "0..k-1"),
+        ("seed", "BIGINT", "sampling seed; the same seed gives the same text"),
+        ("temperature", "DOUBLE", "sampling temperature"),
+        ("text", "STRING", "generated completion, untrusted"),
+        ("backend", "STRING", "transformers, vllm or import"),
+        ("run_id", "STRING", "Dagster run (or import) that wrote it"),
+    ),
+    key=("path_id",),
+    partitioned_by=("model",),
+)
+
+VERIFIED_PATHS = Table(
+    name="verified_paths",
+    row="One record per sampled path with the verdict of the filter",
+    columns=(
+        ("path_id", "STRING", "sampled path"),
+        ("model", "STRING", "model partition key"),
+        ("question_id", "STRING", "question"),
+        ("sample_idx", "INT", "sample index"),
+        ("is_correct", "BOOLEAN", "final answer matches gold and every equation holds"),
+        ("answer", "STRING", "canonical extracted answer, null if none"),
+        ("gold_answer", "STRING", "canonical gold answer"),
+        ("equation_list", "STRING", "equations in order, whitespace removed, joined by |"),
+        ("n_equations", "INT", "number of <<...>> annotations"),
+        ("reject_reason", "STRING", "why it was rejected; null when correct"),
+        ("filter_version", "STRING", "version of the verification rules"),
+    ),
+    key=("path_id",),
+    partitioned_by=("model",),
+)
+
+DISTINCT_PATHS = Table(
+    name="distinct_paths",
+    row="One record per (pool, question, equation list): the representative correct path",
+    columns=(
+        ("pool", "STRING", "union, or own:<model> for one model's own paths"),
+        ("question_id", "STRING", "question"),
+        ("equation_list", "STRING", "the reasoning, as its equation list"),
+        ("path_id", "STRING", "the representative path chosen by the diversity rule"),
+        ("model", "STRING", "model that produced the representative"),
+        ("text", "STRING", "representative text"),
+        ("diversity_score", "BIGINT", "summed Levenshtein distance to the other equation lists' anchors"),
+        ("n_producers", "INT", "correct paths with this equation list in the pool"),
+        ("producer_models", "ARRAY<STRING>", "every model that produced this equation list"),
+        ("producers", "ARRAY<STRUCT<model: STRING, path_id: STRING, sample_idx: INT>>", "every producing sample"),
+        ("filter_version", "STRING", "version of the verification rules"),
+    ),
+    key=("pool", "question_id", "equation_list"),
+    partitioned_by=("pool",),
+)
+
+RFT_DATASETS = Table(
+    name="rft_datasets",
+    row="One record per named RFT training set: its manifest",
+    columns=(
+        ("dataset", "STRING", "name, e.g. own:tiny-llama-a or union"),
+        ("pool", "STRING", "distinct_paths pool it was read from"),
+        ("source_models", "ARRAY<STRING>", "models whose samples it holds"),
+        ("k", "INT", "samples per question"),
+        ("temperature", "DOUBLE", "sampling temperature"),
+        ("filter_version", "STRING", "verification rules"),
+        ("table_versions", "MAP<STRING, BIGINT>", "Delta versions read, for exact rebuilds"),
+        ("n_rft_rows", "INT", "distinct paths it holds"),
+        ("n_sft_rows", "INT", "gold SFT rows added at training time"),
+        ("n_questions", "INT", "train questions with at least one path"),
+        ("created_run_id", "STRING", "Dagster run"),
+    ),
+    key=("dataset",),
+)
+
+RFT_DATASET_ROWS = Table(
+    name="rft_dataset_rows",
+    row="One record per training example of a named RFT set",
+    columns=(
+        ("dataset", "STRING", "training set name"),
+        ("question_id", "STRING", "question"),
+        ("path_id", "STRING", "distinct path"),
+        ("model", "STRING", "model that produced it"),
+        ("equation_list", "STRING", "its reasoning"),
+        ("text", "STRING", "the reasoning path used as response"),
+    ),
+    key=("dataset", "path_id"),
+    partitioned_by=("dataset",),
+)
+
+MODELS = Table(
+    name="models",
+    row="One record per trained checkpoint (SFT or RFT) and its training run",
+    columns=(
+        ("model", "STRING", "model partition key"),
+        ("stage", "STRING", "sft or rft"),
+        ("training_set", "STRING", "sft, or the RFT set name"),
+        ("checkpoint", "STRING", "folder of the saved model"),
+        ("base", "STRING", "base model it started from"),
+        ("method", "STRING", "full or lora"),
+        ("n_examples", "INT", "training examples"),
+        ("n_steps", "INT", "optimizer steps"),
+        ("final_loss", "DOUBLE", "mean loss over the last 10% of steps"),
+        ("tokens_per_s", "DOUBLE", "training throughput"),
+        ("seconds", "DOUBLE", "training wall time"),
+        ("train_config", "STRING", "JSON of the training config"),
+        ("data_manifest", "STRING", "JSON: the data it was trained on"),
+        ("run_id", "STRING", "Dagster run"),
+    ),
+    key=("model", "stage", "training_set"),
+)
+
+EVAL_RESULTS = Table(
+    name="eval_results",
+    row="One record per (model, stage, training set, metric) on the test split",
+    columns=(
+        ("model", "STRING", "model partition key"),
+        ("stage", "STRING", "sft or rft"),
+        ("training_set", "STRING", "sft, or the RFT set name"),
+        ("metric", "STRING", "maj1@1 (greedy) or maj1@K"),
+        ("n_test", "INT", "test questions"),
+        ("n_correct", "INT", "correct answers"),
+        ("accuracy", "DOUBLE", "n_correct / n_test"),
+        ("ci_low", "DOUBLE", "95% Wilson interval, low"),
+        ("ci_high", "DOUBLE", "95% Wilson interval, high"),
+        ("checkpoint", "STRING", "model evaluated"),
+        ("run_id", "STRING", "Dagster run"),
+    ),
+    key=("model", "stage", "training_set", "metric"),
+)
+
+ALL_TABLES = (
+    QUESTIONS, SAMPLED_PATHS, VERIFIED_PATHS, DISTINCT_PATHS,
+    RFT_DATASETS, RFT_DATASET_ROWS, MODELS, EVAL_RESULTS,
+)
+TABLES = {table.name: table for table in ALL_TABLES}

@@ -1,0 +1,224 @@
+"""One Spark Connect server per warehouse, shared by every process that uses it.
+
+A local SparkSession costs a JVM start (about 20 s with Delta) in every process that makes
+one, and Hive's embedded Derby metastore admits one process at a time. Dagster runs each
+step in its own process, and people run `rft sql` while Dagit is up, so instead one
+long-lived Spark Connect server owns the warehouse and the metastore, and every process
+is a thin client (`SparkSession.builder.remote(...)`), connected in well under a second.
+
+The server is started on first use and found again through `<warehouse>/_spark/server.json`;
+a file lock makes concurrent first uses start exactly one server. Point `remote` at a
+cluster's Connect server instead and nothing here runs.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DELTA_PACKAGE = "io.delta:delta-spark_4.2_2.13:4.4.0"
+CONNECT_SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
+DEFAULT_PORT = 15002
+
+
+class SparkServerError(RuntimeError):
+    """The Spark Connect server could not be started or reached."""
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """How to start the local Spark Connect server for one warehouse."""
+
+    warehouse: Path  # root folder: Delta tables, metastore, server state and logs
+    master: str = "local[*]"  # any Spark master URL: local[2], local-cluster[2,1,1024], spark://...
+    port: int = DEFAULT_PORT
+    driver_memory: str = "4g"  # in local mode executors live in the driver JVM
+    shuffle_partitions: int = 8
+    ivy_dir: Path = field(default_factory=lambda: Path.home() / ".ivy2.5.2")  # jar cache, kept warm
+    extra_conf: tuple[tuple[str, str], ...] = ()
+    start_timeout_s: float = 600.0  # a cold Ivy fetch of the Delta jars takes ~30 s, slow mirrors longer
+
+    @property
+    def state_dir(self) -> Path:
+        return self.warehouse / "_spark"
+
+    @property
+    def url(self) -> str:
+        return f"sc://127.0.0.1:{self.port}"
+
+
+def spark_conf(cfg: ServerConfig) -> dict[str, str]:
+    """Spark settings of the server: Delta, a Hive catalog inside the warehouse, loopback only."""
+    metastore = cfg.warehouse / "_metastore" / "metastore_db"
+    conf = {
+        "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+        "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+        "spark.sql.catalogImplementation": "hive",
+        "spark.sql.warehouse.dir": str(cfg.warehouse / "tables"),
+        "spark.hadoop.javax.jdo.option.ConnectionURL": f"jdbc:derby:;databaseName={metastore};create=true",
+        "spark.jars.ivy": str(cfg.ivy_dir),
+        "spark.connect.grpc.binding.address": "127.0.0.1",
+        "spark.connect.grpc.binding.port": str(cfg.port),
+        "spark.driver.memory": cfg.driver_memory,
+        "spark.sql.shuffle.partitions": str(cfg.shuffle_partitions),
+        "spark.ui.enabled": "false",
+        "spark.driver.extraJavaOptions": f"-Dderby.system.home={cfg.warehouse / '_metastore'}",
+        # Delta's optimistic transactions already retry; schema checks stay strict.
+        "spark.databricks.delta.schema.autoMerge.enabled": "false",
+    }
+    conf.update(dict(cfg.extra_conf))
+    return conf
+
+
+def _pyspark_home() -> Path:
+    import pyspark
+
+    return Path(pyspark.__file__).parent
+
+
+def _require_java() -> str:
+    java_home = os.environ.get("JAVA_HOME")
+    java = Path(java_home, "bin", "java") if java_home else shutil.which("java")
+    if not java or not Path(java).exists():
+        raise SparkServerError(
+            "Java was not found (no `java` on PATH and JAVA_HOME unset). Spark needs Java 17: "
+            "install it (Debian: apt-get install openjdk-17-jre-headless) or set JAVA_HOME."
+        )
+    return str(java)
+
+
+def server_command(cfg: ServerConfig) -> list[str]:
+    home = _pyspark_home()
+    cmd = [str(home / "bin" / "spark-submit"), "--master", cfg.master, "--class", CONNECT_SERVER_CLASS]
+    cmd += ["--packages", DELTA_PACKAGE]
+    for key, value in spark_conf(cfg).items():
+        cmd += ["--conf", f"{key}={value}"]
+    return cmd + ["spark-internal"]
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def read_state(cfg: ServerConfig) -> dict | None:
+    path = cfg.state_dir / "server.json"
+    try:
+        return json.loads(path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def is_running(cfg: ServerConfig) -> bool:
+    state = read_state(cfg)
+    return bool(state and _pid_alive(state["pid"]) and _port_open(state["port"]))
+
+
+@contextmanager
+def _locked(cfg: ServerConfig):
+    cfg.state_dir.mkdir(parents=True, exist_ok=True)
+    with open(cfg.state_dir / "lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def ensure_server(cfg: ServerConfig) -> str:
+    """Start the warehouse's server unless it already runs; return its `sc://` URL."""
+    with _locked(cfg):
+        if is_running(cfg):
+            return f"sc://127.0.0.1:{read_state(cfg)['port']}"
+        _require_java()
+        if _port_open(cfg.port):
+            raise SparkServerError(
+                f"Port {cfg.port} is taken by another process, not this warehouse's Spark server "
+                f"({cfg.warehouse}). Choose another port (RFT_SPARK_PORT) or stop that process."
+            )
+        return _start(cfg)
+
+
+def _start(cfg: ServerConfig) -> str:
+    log_path = cfg.state_dir / "server.log"
+    env = dict(os.environ)
+    env.update(
+        SPARK_HOME=str(_pyspark_home()),
+        SPARK_LOCAL_IP="127.0.0.1",
+        # Python UDFs run in workers started by the server: use this interpreter, which has `rft`.
+        PYSPARK_PYTHON=sys.executable,
+        PYSPARK_DRIVER_PYTHON=sys.executable,
+    )
+    env.pop("SPARK_REMOTE", None)
+    env.pop("SPARK_CONNECT_MODE_ENABLED", None)
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(
+            server_command(cfg), stdout=log, stderr=subprocess.STDOUT, env=env,
+            cwd=cfg.state_dir, start_new_session=True,  # outlives the process that started it
+        )
+    deadline = time.monotonic() + cfg.start_timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SparkServerError(
+                f"The Spark Connect server exited with code {proc.returncode} while starting. "
+                f"Last lines of {log_path}:\n{_tail(log_path)}"
+            )
+        if _port_open(cfg.port):
+            state = {"pid": proc.pid, "port": cfg.port, "master": cfg.master, "started_at": time.time()}
+            (cfg.state_dir / "server.json").write_text(json.dumps(state))
+            return cfg.url
+        time.sleep(0.5)
+    proc.kill()
+    raise SparkServerError(f"The Spark Connect server did not open port {cfg.port} in time; see {log_path}")
+
+
+def stop_server(cfg: ServerConfig, timeout_s: float = 30.0) -> bool:
+    """Stop the warehouse's server if it runs; True when one was stopped."""
+    with _locked(cfg):
+        state = read_state(cfg)
+        (cfg.state_dir / "server.json").unlink(missing_ok=True)
+        if not state or not _pid_alive(state["pid"]):
+            return False
+        os.killpg(state["pid"], signal.SIGTERM)
+        deadline = time.monotonic() + timeout_s
+        while _pid_alive(state["pid"]) and time.monotonic() < deadline:
+            _reap(state["pid"])
+            time.sleep(0.2)
+        if _pid_alive(state["pid"]):
+            os.killpg(state["pid"], signal.SIGKILL)
+        return True
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+def _tail(path: Path, n: int = 30) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-n:])
+    except FileNotFoundError:
+        return "(no log)"

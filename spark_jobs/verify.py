@@ -1,0 +1,71 @@
+"""Verification as a DataFrame transformation: sampled paths in, one verdict per path out.
+
+The rules live in `rft.verify` (pure Python, documented there); this module applies them
+with an Arrow (pandas) UDF, because checking `<<lhs=rhs>>` needs a safe arithmetic parser
+that no Spark built-in provides. Paths whose question is unknown are kept with a reason,
+never dropped.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from rft.verify import FILTER_VERSION
+
+UNKNOWN_QUESTION = "unknown_question"
+
+# A StructType, not a DDL string: parsing DDL needs a live session at import time.
+VERDICT_TYPE = T.StructType([
+    T.StructField("is_correct", T.BooleanType()),
+    T.StructField("answer", T.StringType()),
+    T.StructField("equation_list", T.StringType()),
+    T.StructField("n_equations", T.IntegerType()),
+    T.StructField("reject_reason", T.StringType()),
+])
+
+
+@F.pandas_udf(VERDICT_TYPE)
+def verdict_udf(text: pd.Series, gold_answer: pd.Series) -> pd.DataFrame:
+    from rft.verify import verify_path  # imported in the Python worker
+
+    verdicts = [verify_path(t, g) for t, g in zip(text, gold_answer)]
+    return pd.DataFrame(
+        {
+            "is_correct": [v.is_correct for v in verdicts],
+            "answer": [v.answer for v in verdicts],
+            "equation_list": [v.equation_list for v in verdicts],
+            "n_equations": [v.n_equations for v in verdicts],
+            "reject_reason": [v.reject_reason for v in verdicts],
+        }
+    )
+
+
+def with_gold_answers(sampled: DataFrame, questions: DataFrame) -> DataFrame:
+    gold = questions.select("question_id", "gold_answer")
+    return sampled.join(gold, on="question_id", how="left")
+
+
+def with_verdicts(paths: DataFrame) -> DataFrame:
+    """Paths with `text` and `gold_answer` -> the columns of `rft.verified_paths`."""
+    verdict = verdict_udf(F.col("text"), F.coalesce(F.col("gold_answer"), F.lit("")))
+    known = F.col("gold_answer").isNotNull()
+    return (
+        paths.withColumn("verdict", verdict)
+        .select(
+            "path_id", "model", "question_id", "sample_idx",
+            (known & F.col("verdict.is_correct")).alias("is_correct"),
+            F.col("verdict.answer").alias("answer"),
+            "gold_answer",
+            F.col("verdict.equation_list").alias("equation_list"),
+            F.col("verdict.n_equations").alias("n_equations"),
+            F.when(known, F.col("verdict.reject_reason")).otherwise(F.lit(UNKNOWN_QUESTION)).alias("reject_reason"),
+            F.lit(FILTER_VERSION).alias("filter_version"),
+        )
+    )
+
+
+def verify_sampled_paths(sampled: DataFrame, questions: DataFrame) -> DataFrame:
+    return sampled.transform(lambda df: with_gold_answers(df, questions)).transform(with_verdicts)

@@ -1,0 +1,127 @@
+"""Training, sampling and evaluation on a very small model (64 wide, 2 layers) on CPU."""
+
+import copy
+
+import pytest
+import torch
+
+from rft.evaluation import (accuracy_summary, evaluate_greedy, evaluate_majority,
+                            majority_vote, wilson_interval)
+from rft.models import create_base_model, load_model_and_tokenizer, resolve_model_spec
+from rft.prompts import format_prompt, format_response
+from rft.sampling import batch_seed, make_backend, sample_paths
+from rft.task.generator import embedded_task
+from rft.training import TrainConfig, save_checkpoint, train_model
+
+SMALL = {"hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2,
+         "num_key_value_heads": 1, "intermediate_size": 128}
+FAST = dict(learning_rate=3e-3, global_batch_size=8, micro_batch_size=4, max_length=256)
+
+
+@pytest.fixture(scope="module")
+def task():
+    return embedded_task(n_train=48, n_test=8, seed=0)
+
+
+@pytest.fixture(scope="module")
+def examples(task):
+    train, _ = task
+    return [(format_prompt(q["question"]), format_response(q["answer"])) for q in train]
+
+
+@pytest.fixture(scope="module")
+def base_dir(tmp_path_factory, examples):
+    spec = resolve_model_spec({"name": "tiny-llama-a", "overrides": SMALL, "vocab_size": 320})
+    out = str(tmp_path_factory.mktemp("models") / "base")
+    create_base_model(spec, [p + r for p, r in examples], out, seed=0)
+    return out
+
+
+@pytest.fixture(scope="module")
+def trained(base_dir, examples):
+    model, tokenizer = load_model_and_tokenizer(base_dir)
+    train_model(model, tokenizer, examples, TrainConfig(epochs=4, **FAST), progress=False)
+    return model, tokenizer
+
+
+def test_more_steps_give_lower_loss(base_dir, examples):
+    losses = []
+    for steps in (1, 18):
+        model, tokenizer = load_model_and_tokenizer(base_dir)
+        stats = train_model(model, tokenizer, examples, TrainConfig(max_steps=steps, **FAST),
+                            progress=False)
+        assert stats.n_steps == steps and stats.n_tokens > 0 and stats.tokens_per_s > 0
+        losses.append(stats.final_loss)
+    assert losses[1] < losses[0] - 1.0
+
+
+def test_lora_merges_back_into_a_plain_model(base_dir, examples, tmp_path):
+    model, tokenizer = load_model_and_tokenizer(base_dir)
+    before = copy.deepcopy(model.state_dict())
+    cfg = TrainConfig(method="lora", max_steps=4, lora_r=4, **FAST)
+    train_model(model, tokenizer, examples, cfg, progress=False)
+    assert not any("lora" in name for name, _ in model.named_parameters())
+    assert model.state_dict().keys() == before.keys()
+    assert not torch.equal(model.state_dict()["model.layers.0.self_attn.q_proj.weight"],
+                           before["model.layers.0.self_attn.q_proj.weight"])
+    save_checkpoint(model, tokenizer, str(tmp_path / "lora"))
+    assert not (tmp_path / "lora" / "adapter_config.json").exists()
+    reloaded, _ = load_model_and_tokenizer(str(tmp_path / "lora"))
+    assert torch.equal(reloaded.state_dict()["model.norm.weight"],
+                       model.state_dict()["model.norm.weight"])
+
+
+def test_same_seed_same_paths_and_resume_keeps_texts(trained, task):
+    model, tokenizer = trained
+    backend = make_backend("transformers", model, tokenizer, batch_size=3)
+    questions = task[1]  # 8 questions: batches of 3, 3, 2
+    run = dict(k=2, temperature=1.0, max_new_tokens=24, base_seed=7, progress=False)
+    first = list(sample_paths(backend, questions, **run))
+    again = list(sample_paths(backend, questions, **run))
+    assert [r["text"] for r in first] == [r["text"] for r in again]
+    assert len(first) == 16 and {r["sample_idx"] for r in first} == {0, 1}
+    assert first[0]["seed"] == batch_seed(7, 0, 0)
+    # A "killed" run finished pass 0 and the first batch of pass 1: the rest come out the same.
+    done = {(r["question_id"], r["sample_idx"]) for r in first[:11]}
+    resumed = list(sample_paths(backend, questions, done=done, **run))
+    assert resumed == first[11:]
+    other = list(sample_paths(backend, questions, **{**run, "base_seed": 8}))
+    assert [r["text"] for r in other] != [r["text"] for r in first]
+
+
+def test_batch_seeds_differ_across_passes_and_batches():
+    seeds = {batch_seed(0, j, b) for j in range(50) for b in range(50)}
+    assert len(seeds) == 2500
+
+
+def test_greedy_and_majority_evaluation_rows(trained, task):
+    model, tokenizer = trained
+    backend = make_backend("transformers", model, tokenizer, batch_size=4)
+    questions = [{**q, "gold_answer": q["answer"].split("####")[-1]} for q in task[1]]
+    greedy = evaluate_greedy(backend, questions, max_new_tokens=24)
+    assert [r["question_id"] for r in greedy] == [q["question_id"] for q in questions]
+    assert set(greedy[0]) == {"question_id", "text", "answer", "is_correct"}
+    assert greedy == evaluate_greedy(backend, questions, max_new_tokens=24)  # greedy is greedy
+    majority = evaluate_majority(backend, questions[:2], k=3, temperature=1.0,
+                                 max_new_tokens=24, seed=0)
+    assert all(0 <= r["votes"] <= 3 for r in majority)
+    summary = accuracy_summary(greedy)
+    assert summary["n"] == 8 and summary["ci_low"] <= summary["accuracy"] <= summary["ci_high"]
+
+
+def test_majority_vote_breaks_ties_by_smallest_answer():
+    assert majority_vote(["12", "9", None, "9", "12"]) == ("12", 2)
+    assert majority_vote(["7", None, "7", "5"]) == ("7", 2)
+    assert majority_vote([None, None]) == (None, 0)
+
+
+def test_wilson_interval_known_values():
+    assert wilson_interval(0, 10) == pytest.approx((0.0, 0.2775), abs=1e-4)
+    assert wilson_interval(5, 10) == pytest.approx((0.2366, 0.7634), abs=1e-4)
+    assert wilson_interval(80, 100) == pytest.approx((0.7112, 0.8666), abs=1e-4)
+    assert wilson_interval(0, 0) == (0.0, 1.0)
+
+
+def test_vllm_backend_is_not_there_yet(trained):
+    with pytest.raises(NotImplementedError, match="vllm"):
+        make_backend("vllm", *trained)
