@@ -7,7 +7,7 @@ from pyspark.sql import functions as F
 from rft.evaluation import accuracy_summary
 from rft_dagster.partitions import models_partitions
 from rft_dagster.resources import RftSettings, SparkResource, StepRunner
-from spark_jobs.lakehouse import where_equals
+from spark_jobs.lakehouse import export_parquet, where_equals
 from spark_jobs.schemas import EVAL_RESULTS
 
 
@@ -24,7 +24,7 @@ def eval_results(
     checkpoints = lake.table("models").filter(F.col("model") == model).orderBy("stage", "training_set").collect()
     run_dir = settings.paths.run_dir("evaluate", model, context.run_id[:8])
     test = lake.table("questions").filter(F.col("split") == "test").select("question_id", "question", "gold_answer")
-    test.toPandas().to_parquet(run_dir / "questions.parquet", index=False)
+    export_parquet(test, run_dir / "questions.parquet")
     rows = []
     for ckpt in checkpoints:
         name = f"{ckpt['stage']}-{ckpt['training_set'].replace(':', '_')}"

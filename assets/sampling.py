@@ -5,7 +5,7 @@ from pyspark.sql import functions as F
 
 from rft_dagster.partitions import models_partitions
 from rft_dagster.resources import RftSettings, SparkResource, StepRunner
-from spark_jobs.lakehouse import Lakehouse, where_equals
+from spark_jobs.lakehouse import Lakehouse, export_parquet, to_pandas, where_equals
 
 
 def with_path_ids(samples, model: str, temperature: float, backend: str, run_id: str):
@@ -38,7 +38,7 @@ def sampled_paths(
     # A stable folder per model, so a killed sampling job resumes from its finished chunks.
     run_dir = settings.paths.run_dir("sample", model)
     train = lake.table("questions").filter(F.col("split") == "train").select("question_id", "question")
-    train.toPandas().to_parquet(run_dir / "questions.parquet", index=False)
+    export_parquet(train, run_dir / "questions.parquet")
     output = run_dir / "samples.parquet"
     step_spec = {
         "checkpoint": checkpoint, "questions": str(run_dir / "questions.parquet"),

@@ -11,14 +11,14 @@ from rft.prompts import format_prompt, format_response
 from rft_dagster.partitions import models_partitions
 from rft_dagster.resources import RftSettings, SparkResource, StepRunner
 from spark_jobs.dedup import UNION_POOL, own_pool
-from spark_jobs.lakehouse import Lakehouse, where_equals
+from spark_jobs.lakehouse import Lakehouse, export_parquet, to_pandas, where_equals
 
 SFT = "sft"
 
 
 def sft_examples(lake: Lakehouse) -> pd.DataFrame:
     """The gold reasoning path of every train question as (prompt, response)."""
-    train = lake.table("questions").filter(F.col("split") == "train").select("question", "answer_text").toPandas()
+    train = to_pandas(lake.table("questions").filter(F.col("split") == "train").select("question", "answer_text"))
     return pd.DataFrame(
         {"prompt": train["question"].map(format_prompt), "response": train["answer_text"].map(format_response)}
     )
@@ -37,7 +37,7 @@ def train_checkpoint(
     corpus = lake.table("questions").filter(F.col("split") == "train").select(
         "question", F.col("answer_text").alias("answer")
     )
-    corpus.toPandas().to_parquet(run_dir / "corpus.parquet", index=False)
+    export_parquet(corpus, run_dir / "corpus.parquet")
     train_config = asdict(settings.config.train_config("sft" if stage == SFT else "rft"))
     output_dir = home.checkpoints / model / training_set.replace(":", "_") / context.run_id[:8]
     step_spec = {
@@ -101,10 +101,10 @@ def rft_model(
         manifest_rows = lake.table("rft_datasets").filter(F.col("dataset") == training_set).collect()
         if not manifest_rows:
             raise dg.Failure(f"RFT set {training_set!r} is not in rft.rft_datasets: materialise rft_datasets first")
-        paths = lake.table("rft_dataset_rows").filter(F.col("dataset") == training_set).select(
-            "question_id", "text"
-        ).toPandas()
-        questions = lake.table("questions").select("question_id", "question").toPandas()
+        paths = to_pandas(
+            lake.table("rft_dataset_rows").filter(F.col("dataset") == training_set).select("question_id", "text")
+        )
+        questions = to_pandas(lake.table("questions").select("question_id", "question"))
         paths = paths.merge(questions, on="question_id", how="inner", validate="many_to_one")
         rft = pd.DataFrame({"prompt": paths["question"].map(format_prompt), "response": paths["text"].map(format_response)})
         examples = pd.concat([sft, rft], ignore_index=True)

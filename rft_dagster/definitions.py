@@ -7,6 +7,7 @@ from rft_dagster.resources import default_resources
 
 all_assets = dg.load_assets_from_modules([questions, training, sampling, filtering, datasets, evaluation])
 
+questions_job = dg.define_asset_job("questions_job", selection=dg.AssetSelection.assets("questions"))
 # Per-model work: run for one partition (a new model's backfill is this job for its key).
 per_model_job = dg.define_asset_job(
     "per_model_job",
@@ -21,6 +22,6 @@ rft_job = dg.define_asset_job("rft_job", selection=dg.AssetSelection.assets("rft
 
 defs = dg.Definitions(
     assets=all_assets,
-    jobs=[per_model_job, cross_model_job, rft_job],
+    jobs=[questions_job, per_model_job, cross_model_job, rft_job],
     resources=default_resources(),  # spark (lakehouse), settings (config + RFT_HOME), steps (GPU/CPU processes)
 )

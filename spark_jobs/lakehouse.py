@@ -86,3 +86,17 @@ class Lakehouse:
     def read_parquet(self, path: str) -> DataFrame:
         """Files written by a GPU step; the Spark server reads them from the shared filesystem."""
         return self.spark.read.parquet(str(path))
+
+
+def to_pandas(df: DataFrame):
+    """`toPandas()` without the Spark Connect plan metrics it leaves in `attrs` (not serialisable)."""
+    pdf = df.toPandas()
+    pdf.attrs = {}
+    return pdf
+
+
+def export_parquet(df: DataFrame, path) -> int:
+    """A small table as one local Parquet file, the input format of external (GPU) steps."""
+    pdf = to_pandas(df)
+    pdf.to_parquet(path, index=False)
+    return len(pdf)

@@ -12,6 +12,10 @@ from dataclasses import dataclass
 DATABASE = "rft"
 
 
+def _quote(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
 @dataclass(frozen=True)
 class Table:
     name: str
@@ -26,7 +30,7 @@ class Table:
 
     @property
     def ddl_columns(self) -> str:
-        return ", ".join(f"{name} {sql_type} COMMENT '{doc}'" for name, sql_type, doc in self.columns)
+        return ", ".join(f"{name} {sql_type} COMMENT {_quote(doc)}" for name, sql_type, doc in self.columns)
 
     @property
     def schema(self) -> str:
@@ -41,7 +45,7 @@ class Table:
         partition = f" PARTITIONED BY ({', '.join(self.partitioned_by)})" if self.partitioned_by else ""
         return (
             f"CREATE TABLE IF NOT EXISTS {self.qualified} ({self.ddl_columns}) USING delta"
-            f"{partition} COMMENT '{self.row}'"
+            f"{partition} COMMENT {_quote(self.row)}"
         )
 
 

@@ -27,8 +27,7 @@ VERDICT_TYPE = T.StructType([
 ])
 
 
-@F.pandas_udf(VERDICT_TYPE)
-def verdict_udf(text: pd.Series, gold_answer: pd.Series) -> pd.DataFrame:
+def verdicts(text: pd.Series, gold_answer: pd.Series) -> pd.DataFrame:
     from rft.verify import verify_path  # imported in the Python worker
 
     verdicts = [verify_path(t, g) for t, g in zip(text, gold_answer)]
@@ -50,6 +49,8 @@ def with_gold_answers(sampled: DataFrame, questions: DataFrame) -> DataFrame:
 
 def with_verdicts(paths: DataFrame) -> DataFrame:
     """Paths with `text` and `gold_answer` -> the columns of `rft.verified_paths`."""
+    # Built per call, not at import: the UDF binds to the kind of session (classic or Connect) in use.
+    verdict_udf = F.pandas_udf(verdicts, VERDICT_TYPE)
     verdict = verdict_udf(F.col("text"), F.coalesce(F.col("gold_answer"), F.lit("")))
     known = F.col("gold_answer").isNotNull()
     return (

@@ -16,11 +16,16 @@ SMALL = {"hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2,
          "num_key_value_heads": 1, "intermediate_size": 128}
 
 
-def run_step(step: str, spec: dict, tmp_path) -> dict:
-    """Run `python -m rft.steps.<step> --spec FILE`; return its JSON summary (last stdout line)."""
+def write_spec(step: str, spec: dict, tmp_path) -> str:
     path = tmp_path / f"{step}.json"
     path.write_text(json.dumps({"num_threads": 2, "progress": False, **spec}))
-    done = subprocess.run([sys.executable, "-m", f"rft.steps.{step}", "--spec", str(path)],
+    return str(path)
+
+
+def run_step(step: str, spec: dict, tmp_path) -> dict:
+    """Run `python -m rft.steps.<step> --spec FILE`; return its JSON summary (last stdout line)."""
+    path = write_spec(step, spec, tmp_path)
+    done = subprocess.run([sys.executable, "-m", f"rft.steps.{step}", "--spec", path],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -76,7 +81,7 @@ def test_sample_writes_sorted_paths_and_resumes_identically(workdir):
     sample_step.open_parts(parts, {"num_threads": 2, "progress": False, **resumed_spec}, print)
     first_chunk = full[(full.sample_idx == 0) & full.question_id.isin(sorted(full.question_id)[:16])]
     first_chunk.to_parquet(f"{parts}/part-00000.parquet", index=False)
-    summary = run_step("sample", resumed_spec, tmp)
+    summary = sample_step.main(["--spec", write_spec("sample", resumed_spec, tmp)])  # in-process
     assert summary["n_resumed"] == 8 and summary["n_sampled_now"] == 56
     assert pd.read_parquet(tmp / "resumed.parquet").equals(full)
     assert not (tmp / "resumed.parquet.parts").exists()

@@ -40,13 +40,13 @@ def base_dir(tmp_path_factory, examples):
 @pytest.fixture(scope="module")
 def trained(base_dir, examples):
     model, tokenizer = load_model_and_tokenizer(base_dir)
-    train_model(model, tokenizer, examples, TrainConfig(epochs=4, **FAST), progress=False)
+    train_model(model, tokenizer, examples, TrainConfig(epochs=2, **FAST), progress=False)
     return model, tokenizer
 
 
 def test_more_steps_give_lower_loss(base_dir, examples):
     losses = []
-    for steps in (1, 18):
+    for steps in (1, 12):
         model, tokenizer = load_model_and_tokenizer(base_dir)
         stats = train_model(model, tokenizer, examples, TrainConfig(max_steps=steps, **FAST),
                             progress=False)

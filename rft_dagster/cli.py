@@ -1,0 +1,182 @@
+"""`rft`: run the loop, add models, manage the Spark server, query the lakehouse.
+
+    rft demo                         # the whole loop on the embedded task, two tiny models, CPU
+    rft run --config configs/gsm8k.yaml
+    rft models add tiny-llama-b      # a new partition; `rft backfill tiny-llama-b` fills it
+    rft models add smol --from HuggingFaceTB/SmolLM2-135M-Instruct
+    rft sql "SELECT model, count(*) FROM rft.sampled_paths GROUP BY model"
+    rft spark stop
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from rft.home import PROJECT_ROOT, Home, default_home
+from spark_jobs.server import SparkServerError
+
+DEMO_CONFIG = PROJECT_ROOT / "configs" / "demo.yaml"
+
+
+def _setup_env(args) -> Home:
+    """RFT_HOME, RFT_CONFIG and DAGSTER_HOME for this process and the code location it loads."""
+    home = Home(Path(args.home).resolve() if args.home else default_home())
+    home.check_writable()
+    os.environ["RFT_HOME"] = str(home.root)
+    if getattr(args, "config", None):
+        os.environ["RFT_CONFIG"] = str(Path(args.config).resolve())
+    home.dagster.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("DAGSTER_HOME", str(home.dagster))
+    return home
+
+
+def _settings():
+    from rft_dagster.resources import default_resources
+
+    resources = default_resources()
+    return resources["settings"], resources["spark"]
+
+
+def cmd_run(args) -> int:
+    from rft_dagster.pipeline import run_pipeline, summary_table
+
+    _setup_env(args)
+    settings, spark = _settings()
+    settings.config  # validate the config before any work starts
+    models = args.models or settings.config.default_models
+    run_pipeline(models)
+    print(summary_table(spark.lakehouse(), models))
+    return 0
+
+
+def cmd_demo(args) -> int:
+    args.config = args.config or str(DEMO_CONFIG)
+    return cmd_run(args)
+
+
+def cmd_backfill(args) -> int:
+    from rft_dagster.pipeline import backfill_model, summary_table
+
+    _setup_env(args)
+    settings, spark = _settings()
+    models = backfill_model(args.model)
+    print(summary_table(spark.lakehouse(), models))
+    return 0
+
+
+def cmd_models(args) -> int:
+    from dagster import DagsterInstance
+
+    from rft_dagster.partitions import models_partitions
+
+    _setup_env(args)
+    settings, _ = _settings()
+    instance = DagsterInstance.get()
+    if args.action == "add":
+        spec = settings.catalog.add(args.name, args.source)
+        instance.add_dynamic_partitions(models_partitions.name, [args.name])
+        print(f"added model partition {args.name!r} ({spec.source}: {spec.path or spec.tiny})")
+        print(f"materialise it with: rft backfill {args.name}   (or from Dagit)")
+    else:
+        for name in sorted(instance.get_dynamic_partitions(models_partitions.name)):
+            spec = settings.catalog.spec(name)
+            print(f"{name}\t{spec.source}\t{spec.path or spec.tiny}")
+    return 0
+
+
+def cmd_spark(args) -> int:
+    from spark_jobs.server import ensure_server, is_running, read_state, stop_server
+
+    _setup_env(args)
+    _, spark = _settings()
+    cfg = spark.server_config()
+    if args.action == "start":
+        print(f"Spark Connect server for {cfg.warehouse}: {ensure_server(cfg)}")
+    elif args.action == "stop":
+        print("stopped" if stop_server(cfg) else "no server was running")
+    else:
+        print(f"running: {read_state(cfg)}" if is_running(cfg) else "not running")
+    return 0
+
+
+def cmd_sql(args) -> int:
+    from rft_dagster.pipeline import render_table
+
+    _setup_env(args)
+    _, spark = _settings()
+    query = Path(args.file).read_text() if args.file else args.query
+    if not query:
+        raise SystemExit("give a query or -f FILE")
+    lake = spark.lakehouse()
+    print(render_table(lake.spark.sql(query).limit(args.limit).toPandas()))
+    return 0
+
+
+def cmd_tables(args) -> int:
+    from rft_dagster.pipeline import render_table, table_overview
+
+    _setup_env(args)
+    _, spark = _settings()
+    print(render_table(table_overview(spark.lakehouse())))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rft", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--home", help="RFT_HOME: warehouse, checkpoints, Dagster history (default: .rft_home)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="the whole loop on the embedded task with two tiny models (CPU)")
+    demo.add_argument("--config", help=f"YAML config (default: {DEMO_CONFIG.relative_to(PROJECT_ROOT)})")
+    demo.add_argument("--models", nargs="+", help="model names (default: the config's default_models)")
+    demo.set_defaults(func=cmd_demo)
+
+    run = sub.add_parser("run", help="the whole loop with a config: questions -> SFT -> sample -> filter -> RFT -> eval")
+    run.add_argument("--config", required=True, help="YAML config (see rft/config.py for every field)")
+    run.add_argument("--models", nargs="+", help="model names (default: the config's default_models)")
+    run.set_defaults(func=cmd_run)
+
+    backfill = sub.add_parser("backfill", help="add a model and materialise it; cross-model assets recompute")
+    backfill.add_argument("model")
+    backfill.add_argument("--config", help="YAML config")
+    backfill.set_defaults(func=cmd_backfill)
+
+    models = sub.add_parser("models", help="list or add model partitions")
+    models_sub = models.add_subparsers(dest="action", required=True)
+    add = models_sub.add_parser("add", help="add a model partition (visible in Dagit)")
+    add.add_argument("name", help="partition key: letters, digits, . _ -")
+    add.add_argument("--from", dest="source", help="hub id, local folder, .gguf file or tiny name")
+    add.add_argument("--config", help="YAML config")
+    lst = models_sub.add_parser("list", help="model partitions and their sources")
+    lst.add_argument("--config", help="YAML config")
+    models.set_defaults(func=cmd_models)
+
+    spark = sub.add_parser("spark", help="the warehouse's Spark Connect server")
+    spark.add_argument("action", choices=["start", "stop", "status"])
+    spark.set_defaults(func=cmd_spark)
+
+    sql = sub.add_parser("sql", help="run Spark SQL on the lakehouse and print the result")
+    sql.add_argument("query", nargs="?")
+    sql.add_argument("-f", "--file", help="read the query from a file")
+    sql.add_argument("--limit", type=int, default=50, help="rows to print (default 50)")
+    sql.set_defaults(func=cmd_sql)
+
+    tables = sub.add_parser("tables", help="every table with its row count, Delta version and last update")
+    tables.set_defaults(func=cmd_tables)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, KeyError, PermissionError, FileNotFoundError, SparkServerError) as exc:
+        print(f"rft: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,131 @@
+"""The loop as a sequence of Dagster job runs, and the summary printed at the end.
+
+Runs go to the persistent instance in `$RFT_HOME/dagster`, so Dagit shows them afterwards.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from dagster import DagsterInstance
+
+from rft_dagster.partitions import models_partitions
+from spark_jobs.lakehouse import Lakehouse
+from spark_jobs.schemas import ALL_TABLES
+
+
+def _defs():
+    from rft_dagster.definitions import defs
+
+    return defs
+
+
+def _execute(job_name: str, instance: DagsterInstance, partition_key: str | None = None) -> None:
+    job = _defs().resolve_job_def(job_name)
+    label = f"{job_name}[{partition_key}]" if partition_key else job_name
+    print(f"==> {label}", flush=True)
+    result = job.execute_in_process(instance=instance, partition_key=partition_key)
+    if not result.success:
+        raise RuntimeError(f"{label} failed (run {result.run_id})")
+
+
+def check_models(models: list[str]) -> None:
+    """Every name must resolve before any work starts."""
+    settings = _defs().resources["settings"]
+    for name in models:
+        settings.catalog.spec(name)
+
+
+def run_pipeline(models: list[str], instance: DagsterInstance | None = None) -> list[str]:
+    """Questions, then each model's SFT/sampling/verification, the cross-model sets, then RFT and eval."""
+    instance = instance or DagsterInstance.get()
+    check_models(models)
+    instance.add_dynamic_partitions(models_partitions.name, models)
+    _execute("questions_job", instance)
+    for model in models:
+        _execute("per_model_job", instance, model)
+    return _cross_model_and_rft(instance)
+
+
+def backfill_model(model: str, instance: DagsterInstance | None = None) -> list[str]:
+    """Sample only the new model; then recompute what depends on every model."""
+    instance = instance or DagsterInstance.get()
+    check_models([model])
+    instance.add_dynamic_partitions(models_partitions.name, [model])
+    if not instance.get_latest_materialization_event(_asset_key("questions")):
+        _execute("questions_job", instance)
+    _execute("per_model_job", instance, model)
+    return _cross_model_and_rft(instance)
+
+
+def _cross_model_and_rft(instance: DagsterInstance) -> list[str]:
+    # The union set changed, so every model's union RFT model is stale: retrain them all.
+    models = sorted(instance.get_dynamic_partitions(models_partitions.name))
+    _execute("cross_model_job", instance)
+    for model in models:
+        _execute("rft_job", instance, model)
+    return models
+
+
+def _asset_key(name: str):
+    from dagster import AssetKey
+
+    return AssetKey(name)
+
+
+def summary_table(lake: Lakehouse, models: list[str]) -> str:
+    """Sampled, correct and distinct paths per model and for the union; SFT and RFT accuracy."""
+    spark = lake.spark
+    counts = spark.sql(
+        """
+        SELECT v.model, count(*) AS sampled, sum(cast(v.is_correct AS INT)) AS correct
+        FROM rft.verified_paths v GROUP BY v.model
+        """
+    ).toPandas().set_index("model")
+    distinct = spark.sql("SELECT pool, count(*) AS n FROM rft.distinct_paths GROUP BY pool").toPandas()
+    distinct = dict(zip(distinct["pool"], distinct["n"]))
+    acc = spark.sql(
+        "SELECT model, training_set, accuracy, ci_low, ci_high FROM rft.eval_results WHERE metric = 'maj1@1'"
+    ).toPandas()
+
+    def accuracy(model: str, training_set: str) -> str:
+        row = acc[(acc["model"] == model) & (acc["training_set"] == training_set)]
+        if row.empty:
+            return "-"
+        r = row.iloc[0]
+        return f"{100 * r.accuracy:.1f} [{100 * r.ci_low:.0f}-{100 * r.ci_high:.0f}]"
+
+    rows = []
+    for model in models:
+        c = counts.loc[model] if model in counts.index else None
+        rows.append({
+            "model": model,
+            "sampled": int(c["sampled"]) if c is not None else 0,
+            "correct": int(c["correct"] or 0) if c is not None else 0,
+            "distinct": int(distinct.get(f"own:{model}", 0)),
+            "SFT acc %": accuracy(model, "sft"),
+            "RFT own acc %": accuracy(model, f"own:{model}"),
+            "RFT union acc %": accuracy(model, "union"),
+        })
+    rows.append({
+        "model": "union", "sampled": int(counts["sampled"].sum()), "correct": int(counts["correct"].fillna(0).sum()),
+        "distinct": int(distinct.get("union", 0)), "SFT acc %": "", "RFT own acc %": "", "RFT union acc %": "",
+    })
+    note = "accuracy: greedy maj1@1 on the test split, [95% Wilson interval]"
+    return render_table(pd.DataFrame(rows)) + "\n" + note
+
+
+def table_overview(lake: Lakehouse) -> pd.DataFrame:
+    rows = []
+    for table in ALL_TABLES:
+        last = lake.spark.sql(f"DESCRIBE HISTORY {table.qualified} LIMIT 1").collect()[0]
+        rows.append({
+            "table": table.qualified, "rows": lake.count(table.name), "version": int(last["version"]),
+            "last_update": str(last["timestamp"]), "one row is": table.row,
+        })
+    return pd.DataFrame(rows)
+
+
+def render_table(df: pd.DataFrame) -> str:
+    if df.empty:
+        return "(no rows)"
+    return df.to_markdown(index=False)
