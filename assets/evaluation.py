@@ -25,17 +25,19 @@ def eval_results(
     run_dir = settings.paths.run_dir("evaluate", model, context.run_id[:8])
     test = lake.table("questions").filter(F.col("split") == "test").select("question_id", "question", "gold_answer")
     export_parquet(test, run_dir / "questions.parquet")
+    targets = [
+        {"checkpoint": c["checkpoint"], "output": str(run_dir / f"{c['stage']}-{c['training_set'].replace(':', '_')}.parquet")}
+        for c in checkpoints
+    ]
+    step_spec = {
+        "checkpoints": targets, "questions": str(run_dir / "questions.parquet"),
+        "max_new_tokens": cfg.max_new_tokens, "batch_size": cfg.batch_size, "maj_k": cfg.maj_k,
+        "temperature": cfg.temperature, "seed": cfg.seed,
+    }
+    steps.run(context, "evaluate", step_spec, run_dir / "spec.json")
     rows = []
-    for ckpt in checkpoints:
-        name = f"{ckpt['stage']}-{ckpt['training_set'].replace(':', '_')}"
-        output = run_dir / f"{name}.parquet"
-        step_spec = {
-            "checkpoint": ckpt["checkpoint"], "questions": str(run_dir / "questions.parquet"),
-            "max_new_tokens": cfg.max_new_tokens, "batch_size": cfg.batch_size, "maj_k": cfg.maj_k,
-            "temperature": cfg.temperature, "seed": cfg.seed, "output": str(output),
-        }
-        steps.run(context, "evaluate", step_spec, run_dir / f"{name}.json")
-        predictions = pd.read_parquet(output)
+    for ckpt, target in zip(checkpoints, targets):
+        predictions = pd.read_parquet(target["output"])
         for metric, group in predictions.groupby("metric"):
             summary = accuracy_summary(group.to_dict("records"))
             rows.append({

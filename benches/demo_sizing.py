@@ -16,7 +16,7 @@ import os
 import sys
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import torch
 
@@ -96,6 +96,11 @@ def loop(args) -> dict:
         rows = evaluate_greedy(backend, questions, args.max_new_tokens)
         out["eval_seconds"] = round(time.perf_counter() - start, 1)
         out["sft_test"] = accuracy_summary(rows)
+        # Why greedy paths fail: wrong final answer, false equation, no answer, ...
+        reasons = Counter((verify_path(r["text"], q["gold_answer"]).reject_reason or "ok")
+                          .split(":")[0] for r, q in zip(rows, questions))
+        out["sft_test_reasons"] = dict(reasons.most_common())
+        out["sft_test_examples"] = [(q["answer"], r["text"]) for r, q in zip(rows[:3], test)]
         print(json.dumps({"sft_test": out["sft_test"], "sft_seconds": stats.seconds}),
               flush=True)
         out["sampling"] = sample_and_verify(backend, train[:args.sample_questions], args)

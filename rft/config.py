@@ -93,9 +93,15 @@ def load_config(path: str | Path | None) -> RftConfig:
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level, got {type(raw).__name__}")
     try:
-        return RftConfig(**raw)
+        config = RftConfig(**raw)
     except (ValidationError, TypeError) as exc:
         raise ConfigError(f"{path}: {exc}") from None
+    # Data paths in a config file are relative to the file, not to wherever the command runs.
+    for name in ("train_path", "test_path"):
+        value = getattr(config.task, name)
+        if value and not Path(value).is_absolute():
+            setattr(config.task, name, str((path.parent / value).resolve()))
+    return config
 
 
 def train_config_fields() -> list[str]:

@@ -65,6 +65,8 @@ class TrainStats:
 def train_model(model, tokenizer, examples: list[tuple[str, str]], cfg: TrainConfig,
                 progress: bool = True) -> TrainStats:
     """Fine-tune `model` in place on (prompt, response) pairs; LoRA adapters are merged back."""
+    if not examples:
+        raise ValueError("train_model needs at least one (prompt, response) example")
     torch.manual_seed(cfg.seed)
     device = next(model.parameters()).device
     if cfg.method == "lora":

@@ -8,10 +8,9 @@ from rft_dagster.resources import default_resources
 all_assets = dg.load_assets_from_modules([questions, training, sampling, filtering, datasets, evaluation])
 
 questions_job = dg.define_asset_job("questions_job", selection=dg.AssetSelection.assets("questions"))
-# Per-model work: run for one partition (a new model's backfill is this job for its key).
+# Per-model work, run for one partition key: a new model's backfill is this job for its key.
 per_model_job = dg.define_asset_job(
-    "per_model_job",
-    selection=dg.AssetSelection.assets("sft_model", "sampled_paths", "verified_paths"),
+    "per_model_job", selection=dg.AssetSelection.assets("sft_model", "sampled_paths", "verified_paths")
 )
 # Cross-model work, recomputed after any model's paths change.
 cross_model_job = dg.define_asset_job(
@@ -20,8 +19,14 @@ cross_model_job = dg.define_asset_job(
 # RFT training and evaluation of one model.
 rft_job = dg.define_asset_job("rft_job", selection=dg.AssetSelection.assets("rft_model", "eval_results"))
 
-defs = dg.Definitions(
-    assets=all_assets,
-    jobs=[questions_job, per_model_job, cross_model_job, rft_job],
-    resources=default_resources(),  # spark (lakehouse), settings (config + RFT_HOME), steps (GPU/CPU processes)
-)
+
+def build_definitions(resources: dict | None = None) -> dg.Definitions:
+    return dg.Definitions(
+        assets=all_assets,
+        jobs=[questions_job, per_model_job, cross_model_job, rft_job],
+        # spark: the lakehouse; settings: YAML config and RFT_HOME; steps: external (GPU) processes
+        resources=resources or default_resources(),
+    )
+
+
+defs = build_definitions()

@@ -6,21 +6,23 @@ Runs go to the persistent instance in `$RFT_HOME/dagster`, so Dagit shows them a
 from __future__ import annotations
 
 import pandas as pd
-from dagster import DagsterInstance
+from dagster import AssetKey, DagsterInstance, Definitions
 
 from rft_dagster.partitions import models_partitions
 from spark_jobs.lakehouse import Lakehouse
 from spark_jobs.schemas import ALL_TABLES
 
 
-def _defs():
-    from rft_dagster.definitions import defs
+def _defs(defs: Definitions | None) -> Definitions:
+    if defs is not None:
+        return defs
+    from rft_dagster.definitions import defs as default
 
-    return defs
+    return default
 
 
-def _execute(job_name: str, instance: DagsterInstance, partition_key: str | None = None) -> None:
-    job = _defs().resolve_job_def(job_name)
+def _execute(defs: Definitions, job_name: str, instance: DagsterInstance, partition_key: str | None = None) -> None:
+    job = defs.resolve_job_def(job_name)
     label = f"{job_name}[{partition_key}]" if partition_key else job_name
     print(f"==> {label}", flush=True)
     result = job.execute_in_process(instance=instance, partition_key=partition_key)
@@ -28,48 +30,42 @@ def _execute(job_name: str, instance: DagsterInstance, partition_key: str | None
         raise RuntimeError(f"{label} failed (run {result.run_id})")
 
 
-def check_models(models: list[str]) -> None:
+def check_models(defs: Definitions, models: list[str]) -> None:
     """Every name must resolve before any work starts."""
-    settings = _defs().resources["settings"]
+    settings = defs.resources["settings"]
     for name in models:
         settings.catalog.spec(name)
 
 
-def run_pipeline(models: list[str], instance: DagsterInstance | None = None) -> list[str]:
+def run_pipeline(models: list[str], instance: DagsterInstance | None = None, defs: Definitions | None = None) -> list[str]:
     """Questions, then each model's SFT/sampling/verification, the cross-model sets, then RFT and eval."""
-    instance = instance or DagsterInstance.get()
-    check_models(models)
+    instance, defs = instance or DagsterInstance.get(), _defs(defs)
+    check_models(defs, models)
     instance.add_dynamic_partitions(models_partitions.name, models)
-    _execute("questions_job", instance)
+    _execute(defs, "questions_job", instance)
     for model in models:
-        _execute("per_model_job", instance, model)
-    return _cross_model_and_rft(instance)
+        _execute(defs, "per_model_job", instance, model)
+    return _cross_model_and_rft(defs, instance)
 
 
-def backfill_model(model: str, instance: DagsterInstance | None = None) -> list[str]:
+def backfill_model(model: str, instance: DagsterInstance | None = None, defs: Definitions | None = None) -> list[str]:
     """Sample only the new model; then recompute what depends on every model."""
-    instance = instance or DagsterInstance.get()
-    check_models([model])
+    instance, defs = instance or DagsterInstance.get(), _defs(defs)
+    check_models(defs, [model])
     instance.add_dynamic_partitions(models_partitions.name, [model])
-    if not instance.get_latest_materialization_event(_asset_key("questions")):
-        _execute("questions_job", instance)
-    _execute("per_model_job", instance, model)
-    return _cross_model_and_rft(instance)
+    if not instance.get_latest_materialization_event(AssetKey("questions")):
+        _execute(defs, "questions_job", instance)
+    _execute(defs, "per_model_job", instance, model)
+    return _cross_model_and_rft(defs, instance)
 
 
-def _cross_model_and_rft(instance: DagsterInstance) -> list[str]:
+def _cross_model_and_rft(defs: Definitions, instance: DagsterInstance) -> list[str]:
     # The union set changed, so every model's union RFT model is stale: retrain them all.
     models = sorted(instance.get_dynamic_partitions(models_partitions.name))
-    _execute("cross_model_job", instance)
+    _execute(defs, "cross_model_job", instance)
     for model in models:
-        _execute("rft_job", instance, model)
+        _execute(defs, "rft_job", instance, model)
     return models
-
-
-def _asset_key(name: str):
-    from dagster import AssetKey
-
-    return AssetKey(name)
 
 
 def summary_table(lake: Lakehouse, models: list[str]) -> str:

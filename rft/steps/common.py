@@ -67,7 +67,9 @@ class Reporter:
     def report(self, metadata: dict) -> None:
         metadata = {**metadata, "step_seconds": round(time.perf_counter() - self.start, 2)}
         if self.pipes is not None:
-            self.pipes.report_asset_materialization(metadata=metadata, asset_key=self.asset_key)
+            # A custom message, not a materialization: one asset may run several steps, and the
+            # asset itself reports what it wrote to the lakehouse.
+            self.pipes.report_custom_message(metadata)
         else:
             print(json.dumps({"step": self.step, **metadata}, default=str), flush=True)
 

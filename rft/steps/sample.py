@@ -12,7 +12,7 @@ Spec (JSON):
       "backend": "transformers",
       "output": "sampled_paths.parquet",
       "chunk_rows": 1024,       # optional: rows per resume chunk
-      "num_threads": null, "asset_key": null   # optional
+      "num_threads": null, "progress": true, "asset_key": null   # optional
     }
 
 Output rows: question_id, sample_idx, seed, text, n_new_tokens, sorted by (question_id,

@@ -13,6 +13,7 @@ Spec (JSON):
       "output_dir": "artifacts/models/tiny-llama-a/sft",
       "seed": 0,                # initialises a tiny base (training order: train_config.seed)
       "num_threads": null,      # optional, default: all cores
+      "progress": true,         # optional: tqdm bar on stderr
       "asset_key": null         # optional, for Dagster Pipes multi-assets
     }
 
@@ -20,10 +21,13 @@ base.spec is anything rft.models.resolve_model_spec accepts: a ModelSpec dict, a
 a hub id, a folder or a .gguf path. A tiny base is created once in base.dir, so SFT and every
 RFT run of that model start from the same weights and tokenizer; other bases load from source.
 
-Writes the checkpoint to output_dir and, last, output_dir/train_stats.json.
+Weights are loaded in float32 and trained with bf16 autocast on CUDA (bf16 master weights
+would lose small updates). Writes the checkpoint to output_dir and, last, output_dir/train_stats.json.
 """
 
 import os
+
+import torch
 
 from rft.models import create_base_model, load_model_and_tokenizer, resolve_model_spec
 from rft.prompts import format_prompt, format_response
@@ -37,10 +41,10 @@ def load_base(base: dict, corpus_path: str | None, seed: int, log):
     base_dir = base.get("dir")
     if base_dir and os.path.exists(os.path.join(base_dir, "config.json")):
         log(f"loading base {spec.name!r} from {base_dir}")
-        return load_model_and_tokenizer(base_dir)
+        return load_model_and_tokenizer(base_dir, dtype=torch.float32)
     if spec.source != "tiny":
         log(f"loading base {spec.name!r} from {spec.source} {spec.path}")
-        return load_model_and_tokenizer(spec)
+        return load_model_and_tokenizer(spec, dtype=torch.float32)
     if not base_dir or not corpus_path:
         raise ValueError("a tiny base needs base.dir and corpus_path to be created")
     corpus = read_records(corpus_path)
@@ -48,7 +52,7 @@ def load_base(base: dict, corpus_path: str | None, seed: int, log):
     log(f"creating tiny base {spec.name!r} in {base_dir} from {len(texts)} texts")
     create_base_model(spec, texts, base_dir, seed)
     # Load what was saved, so the first run starts exactly where later runs will.
-    return load_model_and_tokenizer(base_dir)
+    return load_model_and_tokenizer(base_dir, dtype=torch.float32)
 
 
 def main(argv: list[str] | None = None) -> dict:

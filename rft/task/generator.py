@@ -2,300 +2,227 @@
 
 One problem is a dict `{question_id, question, answer}` whose answer is in GSM8K format: one
 sentence per step with a calculator annotation (`She buys 3*4=<<3*4=12>>12 pens.`) and a last
-line `#### 12`. Problems take 2 to 4 steps over small integers; every intermediate is an
-integer and every answer is below 1000.
+line `#### 12`.
 
-Most templates admit several valid solution orders (which product first, which pair of a sum
-first, factoring `(b+c)*a` versus `a*b+a*c`), and each problem's gold solution uses one order
-drawn at random. A model trained on the set therefore sees several orders, so sampling from it
-can later yield distinct equation lists: the diversity that RFT feeds on.
+Two difficulties:
+- "standard" (`rft.task.templates.TEMPLATES`): 2 to 4 steps over operands up to 40, 20 names,
+  16 items; every answer below 1000.
+- "easy" (`EASY_TEMPLATES`, below): 2 or 3 steps over single-digit operands (2..9) where the
+  story allows, every number in the solution below 100, 6 names and 6 items, short sentences.
+  Sized for the CPU demo, where models of about 1M parameters train from scratch in minutes.
 
-Deterministic: the same `(n, seed, split)` always gives the same problems (only
+In both, most templates admit several valid solution orders (which product first, which pair of
+a sum first, factoring `(b+c)*a` versus `a*b+a*c`), and each problem's gold solution uses one
+order drawn at random. A model trained on the set therefore sees several orders, so sampling
+from it can later yield distinct equation lists: the diversity that RFT feeds on.
+
+Deterministic: the same `(n, seed, split, difficulty)` always gives the same problems (only
 `random.Random(seed)` is used).
 """
 
 import random
 
-from rft.arithmetic import evaluate
+from rft.task.templates import TEMPLATES, Solution, people
 
-NAMES = [
-    ("Ava", "she"), ("Ben", "he"), ("Chloe", "she"), ("Diego", "he"), ("Emma", "she"),
-    ("Farid", "he"), ("Grace", "she"), ("Hugo", "he"), ("Iris", "she"), ("Jamal", "he"),
-    ("Keiko", "she"), ("Liam", "he"), ("Maya", "she"), ("Noah", "he"), ("Olga", "she"),
-    ("Pedro", "he"), ("Quinn", "she"), ("Ravi", "he"), ("Sara", "she"), ("Tom", "he"),
-]
-ITEMS = ["apples", "pencils", "marbles", "stickers", "books", "shells", "cards", "stamps",
-         "buttons", "candies", "beads", "coins", "leaves", "toy cars", "crayons", "seashells"]
-CONTAINERS = ["boxes", "bags", "packs", "jars", "baskets", "crates"]
-BAKED = ["cookies", "muffins", "cupcakes", "rolls", "bagels"]
-STOCK = ["notebooks", "pens", "rulers", "folders", "markers", "erasers"]
-PURCHASES = ["bike", "game", "jacket", "book set", "skateboard", "telescope"]
+EASY_NAMES = [("Ava", "she"), ("Ben", "he"), ("Emma", "she"), ("Tom", "he"), ("Mia", "she"),
+              ("Sam", "he")]
+EASY_ITEMS = ["apples", "pens", "cards", "books", "shells", "coins"]
+EASY_BAGS = ["bags", "boxes"]
 
 
-class _Solution:
-    """A GSM8K-format answer written one annotated step at a time."""
-
-    def __init__(self):
-        self.lines: list[str] = []
-        self.value = 0
-
-    def step(self, lead: str, expr: str, tail: str = "") -> int:
-        """Append `lead expr=<<expr=v>>v tail.` and return v, the integer value of `expr`."""
-        value = evaluate(expr)
-        assert value.denominator == 1, f"template produced a fraction: {expr}"
-        self.value = int(value)
-        space = "" if lead.endswith("$") else " "  # "earns $4*5=..." reads as money
-        self.lines.append(f"{lead}{space}{expr}=<<{expr}={self.value}>>{self.value}{tail}.")
-        return self.value
-
-    def text(self) -> str:
-        return "\n".join(self.lines + [f"#### {self.value}"])
+def _digits(rng: random.Random, n: int, low: int = 2, high: int = 9) -> list[int]:
+    return [rng.randint(low, high) for _ in range(n)]
 
 
-def _people(rng: random.Random, k: int) -> list[tuple[str, str]]:
-    """`k` distinct (name, pronoun) pairs."""
-    return rng.sample(NAMES, k)
-
-
-def _his(he: str) -> str:
-    return "Her" if he == "she" else "His"
-
-
-def _him(he: str) -> str:
-    return "her" if he == "she" else "him"
-
-
-def products_sum(rng: random.Random) -> tuple[str, str]:
-    """a*b + c*d items in boxes and bags; either product first."""
-    name, he = _people(rng, 1)[0]
-    box, bag = rng.sample(CONTAINERS, 2)
-    x_item, y_item = rng.sample(ITEMS, 2)
-    a, b, c, d = (rng.randint(2, 12) for _ in range(4))
-    q = (f"{name} buys {a} {box} of {x_item} with {b} {x_item} in each, and {c} {bag} of "
-         f"{y_item} with {d} {y_item} in each. How many items does {he} buy in total?")
-    s = _Solution()
+def easy_products_sum(rng: random.Random) -> tuple[str, str]:
+    """a*b + c*d items (sum below 100); either product first."""
+    name, he = people(rng, 1, EASY_NAMES)[0]
+    x, y = rng.sample(EASY_ITEMS, 2)
+    a, b, c, d = _digits(rng, 4)
+    while a * b + c * d >= 100:
+        a, b, c, d = _digits(rng, 4)
+    q = (f"{name} buys {a} bags of {x} with {b} {x} in each and {c} boxes of {y} with {d} "
+         f"{y} in each. How many items does {he} buy?")
+    s = Solution()
+    parts = [(x, f"{a}*{b}"), (y, f"{c}*{d}")]
     if rng.random() < 0.5:
-        x = s.step(f"{name} gets", f"{a}*{b}", f" {x_item}")
-        y = s.step(f"{he.capitalize()} gets", f"{c}*{d}", f" {y_item}")
-        s.step("In total that is", f"{x}+{y}", " items")
-    else:
-        y = s.step(f"{name} gets", f"{c}*{d}", f" {y_item}")
-        x = s.step(f"{he.capitalize()} gets", f"{a}*{b}", f" {x_item}")
-        s.step("In total that is", f"{y}+{x}", " items")
+        parts.reverse()
+    first = s.step(f"{name} gets", parts[0][1], f" {parts[0][0]}")
+    second = s.step(f"{he.capitalize()} gets", parts[1][1], f" {parts[1][0]}")
+    s.step("In total that is", f"{first}+{second}", " items")
     return q, s.text()
 
 
-def three_day_sum(rng: random.Random) -> tuple[str, str]:
-    """a + b + c items over three days; any pair first."""
-    name, he = _people(rng, 1)[0]
-    item = rng.choice(ITEMS)
-    days = ["Monday", "Tuesday", "Wednesday"]
-    counts = [rng.randint(2, 30) for _ in days]
-    q = (f"{name} collected {counts[0]} {item} on Monday, {counts[1]} on Tuesday and "
-         f"{counts[2]} on Wednesday. How many {item} did {he} collect in total?")
-    s = _Solution()
+def easy_three_colors(rng: random.Random) -> tuple[str, str]:
+    """a + b + c items of three colours; any pair first."""
+    name, he = people(rng, 1, EASY_NAMES)[0]
+    item = rng.choice(EASY_ITEMS)
+    colors, counts = ["red", "blue", "green"], _digits(rng, 3)
+    q = (f"{name} has {counts[0]} red {item}, {counts[1]} blue {item} and {counts[2]} green "
+         f"{item}. How many {item} does {he} have?")
+    s = Solution()
     first, second, last = rng.choice([(0, 1, 2), (1, 2, 0), (0, 2, 1)])
-    pair = s.step(f"On {days[first]} and {days[second]} {he} collected",
-                  f"{counts[first]}+{counts[second]}", f" {item}")
-    s.step(f"Adding {days[last]} gives", f"{pair}+{counts[last]}", f" {item}")
+    pair = s.step(f"The {colors[first]} and {colors[second]} {item} are",
+                  f"{counts[first]}+{counts[second]}")
+    s.step(f"With the {colors[last]} {item} that is", f"{pair}+{counts[last]}", f" {item}")
     return q, s.text()
 
 
-def times_as_many_total(rng: random.Random) -> tuple[str, str]:
+def easy_times_as_many(rng: random.Random) -> tuple[str, str]:
     """a plus m times a; the multiple first, or factored as (1+m)*a."""
-    (name, _), (friend, _) = _people(rng, 2)
-    item = rng.choice(ITEMS)
-    m, word = rng.choice([(2, "twice"), (3, "three times"), (4, "four times")])
-    a = rng.randint(3, 40)
-    q = (f"{name} has {a} {item}. {friend} has {word} as many {item} as {name}. "
-         f"How many {item} do they have together?")
-    s = _Solution()
+    (name, _), (friend, _) = people(rng, 2, EASY_NAMES)
+    item = rng.choice(EASY_ITEMS)
+    m, a = rng.randint(2, 4), rng.randint(2, 9)
+    q = (f"{name} has {a} {item}. {friend} has {m} times as many {item}. How many {item} do "
+         f"they have together?")
+    s = Solution()
     order = rng.randrange(3)
     if order < 2:
         x = s.step(f"{friend} has", f"{m}*{a}", f" {item}")
         s.step("Together they have", f"{a}+{x}" if order == 0 else f"{x}+{a}", f" {item}")
     else:
-        k = s.step(f"Together they have 1 share plus {m} shares, which is", f"1+{m}", " shares")
+        k = s.step("Together they have", f"1+{m}", " shares")
         s.step("So they have", f"{k}*{a}", f" {item}")
     return q, s.text()
 
 
-def eaten_from_each(rng: random.Random) -> tuple[str, str]:
-    """a*b - a*c left after eating c from each of a boxes, or factored as a*(b-c)."""
-    name, he = _people(rng, 1)[0]
-    box, item = rng.choice(CONTAINERS), rng.choice(["candies", "cookies", "grapes", "nuts"])
-    a, b = rng.randint(2, 12), rng.randint(5, 20)
+def easy_taken_from_each(rng: random.Random) -> tuple[str, str]:
+    """a*b - a*c left after taking c from each of a bags, or factored as a*(b-c)."""
+    name, he = people(rng, 1, EASY_NAMES)[0]
+    bag, item = rng.choice(EASY_BAGS), rng.choice(EASY_ITEMS)
+    a, b = rng.randint(2, 9), rng.randint(3, 9)
     c = rng.randint(2, b - 1)
-    q = (f"{name} has {a} {box} with {b} {item} in each. {he.capitalize()} eats {c} {item} "
-         f"from each of the {box}. How many {item} are left?")
-    s = _Solution()
+    q = (f"{name} has {a} {bag} with {b} {item} in each. {he.capitalize()} takes {c} {item} "
+         f"out of each. How many {item} are left?")
+    s = Solution()
     if rng.random() < 0.5:
         x = s.step("At first there are", f"{a}*{b}", f" {item}")
-        y = s.step(f"{name} eats", f"{a}*{c}", f" {item}")
+        y = s.step(f"{name} takes", f"{a}*{c}", f" {item}")
         s.step("So", f"{x}-{y}", f" {item} are left")
     else:
-        k = s.step(f"Each of the {box} keeps", f"{b}-{c}", f" {item}")
+        k = s.step(f"Each of the {bag} keeps", f"{b}-{c}", f" {item}")
         s.step("So", f"{a}*{k}", f" {item} are left")
     return q, s.text()
 
 
-def weekend_wages(rng: random.Random) -> tuple[str, str]:
-    """rate*h1 + rate*h2 earned; either day first, or factored as rate*(h1+h2)."""
-    name, he = _people(rng, 1)[0]
-    rate, sat, sun = rng.randint(5, 20), rng.randint(2, 8), rng.randint(2, 8)
-    q = (f"{name} earns ${rate} per hour. {he.capitalize()} works {sat} hours on Saturday and "
-         f"{sun} hours on Sunday. How much money does {he} earn over the weekend?")
-    s = _Solution()
+def easy_weekend_wages(rng: random.Random) -> tuple[str, str]:
+    """rate*h1 + rate*h2 (below 100); either day first, or factored as rate*(h1+h2)."""
+    name, he = people(rng, 1, EASY_NAMES)[0]
+    rate, sat, sun = _digits(rng, 3)
+    while rate * (sat + sun) >= 100:
+        rate, sat, sun = _digits(rng, 3)
+    q = (f"{name} earns ${rate} an hour. {he.capitalize()} works {sat} hours on Saturday and "
+         f"{sun} hours on Sunday. How much does {he} earn?")
+    s = Solution()
     order = rng.randrange(3)
     if order < 2:
         days = [("Saturday", sat), ("Sunday", sun)][:: 1 if order == 0 else -1]
         x = s.step(f"On {days[0][0]} {he} earns $", f"{rate}*{days[0][1]}")
         y = s.step(f"On {days[1][0]} {he} earns $", f"{rate}*{days[1][1]}")
-        s.step(f"Over the weekend {he} earns $", f"{x}+{y}")
+        s.step(f"In all {he} earns $", f"{x}+{y}")
     else:
         h = s.step(f"{name} works", f"{sat}+{sun}", " hours")
         s.step(f"{he.capitalize()} earns $", f"{rate}*{h}")
     return q, s.text()
 
 
-def baked_into_boxes(rng: random.Random) -> tuple[str, str]:
-    """a*b / c boxes, or (b/c)*a: b is always a multiple of c."""
-    name, _ = _people(rng, 1)[0]
-    item = rng.choice(BAKED)
-    trays, per_box, boxes_per_tray = rng.randint(2, 12), rng.randint(2, 6), rng.randint(2, 5)
-    per_tray = per_box * boxes_per_tray
-    q = (f"{name} bakes {trays} trays of {item} with {per_tray} {item} on each tray. "
-         f"The {item} are packed in boxes of {per_box}. How many boxes are needed?")
-    s = _Solution()
-    if rng.random() < 0.5:
-        total = s.step(f"{name} bakes", f"{trays}*{per_tray}", f" {item}")
-        s.step("That fills", f"{total}/{per_box}", " boxes")
-    else:
-        k = s.step("Each tray fills", f"{per_tray}/{per_box}", " boxes")
-        s.step("So", f"{trays}*{k}", " boxes are needed")
-    return q, s.text()
-
-
-def given_away(rng: random.Random) -> tuple[str, str]:
+def easy_given_away(rng: random.Random) -> tuple[str, str]:
     """a - b - c left after two gifts; either gift first, or a - (b+c)."""
-    (name, he), (f1, _), (f2, _) = _people(rng, 3)
-    item = rng.choice(ITEMS)
-    b, c = rng.randint(2, 20), rng.randint(2, 20)
-    a = b + c + rng.randint(1, 40)
+    (name, he), (f1, _), (f2, _) = people(rng, 3, EASY_NAMES)
+    item = rng.choice(EASY_ITEMS)
+    b, c = _digits(rng, 2)
+    a = b + c + rng.randint(1, 9)
     q = (f"{name} had {a} {item}. {he.capitalize()} gave {b} to {f1} and {c} to {f2}. "
-         f"How many {item} does {name} have left?")
-    s = _Solution()
+         f"How many {item} does {he} have left?")
+    s = Solution()
     order = rng.randrange(3)
-    if order == 0:
-        x = s.step(f"After giving {f1} some, {he} has", f"{a}-{b}", f" {item}")
-        s.step(f"After giving {f2} some, {he} has", f"{x}-{c}", f" {item}")
-    elif order == 1:
-        x = s.step(f"After giving {f2} some, {he} has", f"{a}-{c}", f" {item}")
-        s.step(f"After giving {f1} some, {he} has", f"{x}-{b}", f" {item}")
+    if order < 2:
+        gifts = [(f1, b), (f2, c)][:: 1 if order == 0 else -1]
+        x = s.step(f"After giving {gifts[0][0]} some, {he} has", f"{a}-{gifts[0][1]}", f" {item}")
+        s.step(f"After giving {gifts[1][0]} some, {he} has", f"{x}-{gifts[1][1]}", f" {item}")
     else:
         given = s.step(f"{name} gave away", f"{b}+{c}", f" {item}")
         s.step(f"{he.capitalize()} has", f"{a}-{given}", f" {item} left")
     return q, s.text()
 
 
-def change_from_bill(rng: random.Random) -> tuple[str, str]:
-    """bill - (a*b + c*d) change; either product first, or paying one at a time."""
-    name, he = _people(rng, 1)[0]
-    x_item, y_item = rng.sample(STOCK, 2)
-    a, b, c, d = rng.randint(2, 6), rng.randint(2, 9), rng.randint(2, 6), rng.randint(1, 5)
-    bill = 50 if a * b + c * d < 50 else 100
-    q = (f"{name} buys {a} {x_item} for ${b} each and {c} {y_item} for ${d} each. "
-         f"{he.capitalize()} pays with a ${bill} bill. How much change does {he} get?")
-    s = _Solution()
-    order = rng.randrange(3)
-    if order < 2:
-        parts = [(x_item, f"{a}*{b}"), (y_item, f"{c}*{d}")][:: 1 if order == 0 else -1]
-        x = s.step(f"The {parts[0][0]} cost $", parts[0][1])
-        y = s.step(f"The {parts[1][0]} cost $", parts[1][1])
-        total = s.step("Altogether that is $", f"{x}+{y}")
-        s.step(f"{he.capitalize()} gets back $", f"{bill}-{total}")
-    else:
-        x = s.step(f"The {x_item} cost $", f"{a}*{b}")
-        rest = s.step("After paying for them there is $", f"{bill}-{x}", " left")
-        y = s.step(f"The {y_item} cost $", f"{c}*{d}")
-        s.step(f"{he.capitalize()} gets back $", f"{rest}-{y}")
-    return q, s.text()
-
-
-def farm_legs(rng: random.Random) -> tuple[str, str]:
-    """2*birds + 4*beasts legs; either kind first."""
-    name, _ = _people(rng, 1)[0]
-    birds, beasts = rng.randint(2, 30), rng.randint(2, 30)
-    bird, beast = rng.choice(["chickens", "ducks", "geese"]), rng.choice(["cows", "goats", "pigs"])
-    q = (f"{name}'s farm has {birds} {bird} and {beasts} {beast}. How many legs do the "
-         f"animals have in total?")
-    s = _Solution()
-    if rng.random() < 0.5:
-        x = s.step(f"The {bird} have", f"{birds}*2", " legs")
-        y = s.step(f"The {beast} have", f"{beasts}*4", " legs")
-        s.step("In total there are", f"{x}+{y}", " legs")
-    else:
-        y = s.step(f"The {beast} have", f"{beasts}*4", " legs")
-        x = s.step(f"The {bird} have", f"{birds}*2", " legs")
-        s.step("In total there are", f"{y}+{x}", " legs")
-    return q, s.text()
-
-
-def weekly_reading(rng: random.Random) -> tuple[str, str]:
-    """(5*a + 2*b) * weeks pages; weekdays or weekend first."""
-    name, he = _people(rng, 1)[0]
-    weekday, weekend, weeks = rng.randint(2, 20), rng.randint(2, 20), rng.randint(2, 4)
-    q = (f"{name} reads {weekday} pages every weekday and {weekend} pages on each weekend day. "
-         f"How many pages does {he} read in {weeks} weeks?")
-    s = _Solution()
-    parts = [("weekdays", f"5*{weekday}"), ("weekend", f"2*{weekend}")]
+def easy_farm_legs(rng: random.Random) -> tuple[str, str]:
+    """2*hens + 4*cows legs; either kind first."""
+    name, _ = people(rng, 1, EASY_NAMES)[0]
+    hens, cows = _digits(rng, 2)
+    q = f"{name} has {hens} hens and {cows} cows. How many legs do they have?"
+    s = Solution()
+    parts = [("hens", f"{hens}*2"), ("cows", f"{cows}*4")]
     if rng.random() < 0.5:
         parts.reverse()
-    x = s.step(f"On the {parts[0][0]} of one week {he} reads", parts[0][1], " pages")
-    y = s.step(f"On the {parts[1][0]} of one week {he} reads", parts[1][1], " pages")
-    week = s.step("In one week that is", f"{x}+{y}", " pages")
-    s.step(f"In {weeks} weeks {he} reads", f"{week}*{weeks}", " pages")
+    x = s.step(f"The {parts[0][0]} have", parts[0][1], " legs")
+    y = s.step(f"The {parts[1][0]} have", parts[1][1], " legs")
+    s.step("In total there are", f"{x}+{y}", " legs")
     return q, s.text()
 
 
-def savings(rng: random.Random) -> tuple[str, str]:
+def easy_boxes(rng: random.Random) -> tuple[str, str]:
+    """trays*per_tray / per_box boxes (product below 100), or (per_tray/per_box)*trays."""
+    name, he = people(rng, 1, EASY_NAMES)[0]
+    trays, per_box, boxes_per_tray = rng.randint(2, 9), rng.randint(2, 5), rng.randint(2, 3)
+    while trays * per_box * boxes_per_tray >= 100:
+        trays = rng.randint(2, 9)
+    per_tray = per_box * boxes_per_tray
+    q = (f"{name} bakes {trays} trays with {per_tray} cookies on each. {he.capitalize()} packs "
+         f"them in boxes of {per_box}. How many boxes does {he} fill?")
+    s = Solution()
+    if rng.random() < 0.5:
+        total = s.step(f"{name} bakes", f"{trays}*{per_tray}", " cookies")
+        s.step("That fills", f"{total}/{per_box}", " boxes")
+    else:
+        k = s.step("Each tray fills", f"{per_tray}/{per_box}", " boxes")
+        s.step("So", f"{trays}*{k}", " boxes are filled")
+    return q, s.text()
+
+
+def easy_savings(rng: random.Random) -> tuple[str, str]:
     """weekly*weeks + gift - price left; the gift or the purchase first."""
-    name, he = _people(rng, 1)[0]
-    thing = rng.choice(PURCHASES)
-    weekly, weeks, gift = rng.randint(2, 20), rng.randint(2, 10), rng.randint(2, 30)
+    name, he = people(rng, 1, EASY_NAMES)[0]
+    weekly, weeks, gift = rng.randint(2, 9), rng.randint(2, 5), rng.randint(2, 9)
     price = rng.randint(2, weekly * weeks)
-    q = (f"{name} saves ${weekly} every week for {weeks} weeks. {_his(he)} grandmother gives "
-         f"{_him(he)} ${gift}, and {he} spends ${price} on a {thing}. How much money is left?")
-    s = _Solution()
+    q = (f"{name} saves ${weekly} a week for {weeks} weeks. {he.capitalize()} gets ${gift} as "
+         f"a gift and spends ${price} on a game. How much money is left?")
+    s = Solution()
     saved = s.step(f"{name} saves $", f"{weekly}*{weeks}")
     if rng.random() < 0.5:
         more = s.step("With the gift there is $", f"{saved}+{gift}")
-        s.step(f"After buying the {thing} there is $", f"{more}-{price}", " left")
+        s.step("After the game there is $", f"{more}-{price}", " left")
     else:
-        less = s.step(f"After buying the {thing} there is $", f"{saved}-{price}")
+        less = s.step("After the game there is $", f"{saved}-{price}")
         s.step("With the gift there is $", f"{less}+{gift}", " left")
     return q, s.text()
 
 
-TEMPLATES = [products_sum, three_day_sum, times_as_many_total, eaten_from_each, weekend_wages,
-             baked_into_boxes, given_away, change_from_bill, farm_legs, weekly_reading,
-             savings]
+EASY_TEMPLATES = [easy_products_sum, easy_three_colors, easy_times_as_many,
+                  easy_taken_from_each, easy_weekend_wages, easy_given_away, easy_farm_legs,
+                  easy_boxes, easy_savings]
+TEMPLATES_BY_DIFFICULTY = {"standard": TEMPLATES, "easy": EASY_TEMPLATES}
 
 
-def _problem_stream(seed: int):
+def _problem_stream(seed: int, templates: list):
     """Endless (question, answer) pairs drawn from one seed."""
     rng = random.Random(seed)
     while True:
-        yield rng.choice(TEMPLATES)(rng)
+        yield rng.choice(templates)(rng)
 
 
 def generate_problems(
-    n: int, seed: int, split: str, exclude: frozenset[str] = frozenset()
+    n: int, seed: int, split: str, exclude: frozenset[str] = frozenset(),
+    difficulty: str = "standard",
 ) -> list[dict]:
     """`n` distinct problems with ids `emb-{split}-00000`...; questions in `exclude` are skipped."""
+    if difficulty not in TEMPLATES_BY_DIFFICULTY:
+        raise ValueError(f"unknown difficulty {difficulty!r} "
+                         f"(known: {', '.join(TEMPLATES_BY_DIFFICULTY)})")
     problems: list[dict] = []
     seen = set(exclude)
-    for attempt, (question, answer) in enumerate(_problem_stream(seed)):
+    stream = _problem_stream(seed, TEMPLATES_BY_DIFFICULTY[difficulty])
+    for attempt, (question, answer) in enumerate(stream):
         if len(problems) == n:
             break
         if attempt > 100 * n + 10_000:  # the templates cannot be this short of new questions
@@ -308,10 +235,11 @@ def generate_problems(
 
 
 def embedded_task(
-    n_train: int = 2000, n_test: int = 500, seed: int = 0
+    n_train: int = 2000, n_test: int = 500, seed: int = 0, difficulty: str = "standard"
 ) -> tuple[list[dict], list[dict]]:
     """Train and test problems from disjoint seeds, no test question also in train."""
     # Train seeds are even and test seeds odd, so no base seed's test reuses any train stream.
-    train = generate_problems(n_train, 2 * seed, "train")
-    test = generate_problems(n_test, 2 * seed + 1, "test", frozenset(p["question"] for p in train))
+    train = generate_problems(n_train, 2 * seed, "train", difficulty=difficulty)
+    test = generate_problems(n_test, 2 * seed + 1, "test", frozenset(p["question"] for p in train),
+                             difficulty=difficulty)
     return train, test

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Creates .venv and installs the project with its pinned stack. Sourced by demo.sh and test.sh.
+# Needs: Python 3.11, Java 17 (for Spark), PyPI and Maven Central. Caches (pip/uv, Ivy) make
+# repeated runs fast; nothing depends on them being warm.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+PYTHON="${PYTHON:-python3}"
+if ! command -v java >/dev/null 2>&1 && [ -z "${JAVA_HOME:-}" ]; then
+  echo "error: Java 17 is required by Spark (Debian: apt-get install openjdk-17-jre-headless)" >&2
+  exit 1
+fi
+if ! command -v uv >/dev/null 2>&1; then
+  "$PYTHON" -m pip install --quiet --user uv 2>/dev/null || "$PYTHON" -m pip install --quiet uv
+  export PATH="$HOME/.local/bin:$PATH"
+fi
+UV="$(command -v uv || echo "$PYTHON -m uv")"
+[ -x .venv/bin/python ] || $UV venv --quiet --python "$PYTHON" .venv
+VIRTUAL_ENV="$PWD/.venv" $UV pip install --quiet -e ".[test]"
+export PATH="$PWD/.venv/bin:$PATH"

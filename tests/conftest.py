@@ -1,0 +1,39 @@
+"""Shared fixtures: one Spark Connect server (real Spark, real Delta) for the whole test session."""
+
+import socket
+
+import pytest
+
+from rft_dagster.resources import SparkResource
+from spark_jobs.server import stop_server
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def spark_resource(tmp_path_factory):
+    warehouse = tmp_path_factory.mktemp("warehouse")
+    resource = SparkResource(warehouse=str(warehouse), port=free_port(), driver_memory="2g")
+    yield resource
+    stop_spark(resource)
+
+
+def stop_spark(resource: SparkResource) -> None:
+    """Close the client session first: a Connect client left open retries a dead server at exit."""
+    if resource._lakehouse is not None:
+        resource._lakehouse.spark.stop()
+    stop_server(resource.server_config())
+
+
+@pytest.fixture(scope="session")
+def lake(spark_resource):
+    return spark_resource.lakehouse()
+
+
+@pytest.fixture(scope="session")
+def spark(lake):
+    return lake.spark

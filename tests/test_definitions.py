@@ -1,0 +1,53 @@
+"""The code location loads as `dagster dev -w workspace.yaml` loads it, with the whole graph."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from rft_dagster.definitions import defs
+
+ROOT = Path(__file__).resolve().parent.parent
+ASSETS = {
+    "questions", "sft_model", "sampled_paths", "verified_paths", "distinct_paths",
+    "rft_datasets", "rft_model", "eval_results",
+}
+
+
+def test_workspace_loads_with_dagster_cli(tmp_path):
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "RFT_HOME": str(tmp_path / "home")}
+    result = subprocess.run(
+        [sys.executable, "-m", "dagster", "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_graph_has_every_asset_with_a_group_and_a_description():
+    graph = defs.resolve_asset_graph()
+    names = {key.to_user_string() for key in graph.get_all_asset_keys()}
+    assert names == ASSETS
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        assert node.group_name != "default", key
+        assert node.description, key
+
+
+def test_models_are_dynamic_partitions_and_cross_model_assets_are_not():
+    graph = defs.resolve_asset_graph()
+    partitioned = {k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).partitions_def}
+    assert partitioned == {"sft_model", "sampled_paths", "verified_paths", "rft_model", "eval_results"}
+
+
+def test_lineage_follows_the_rft_loop():
+    graph = defs.resolve_asset_graph()
+
+    def parents(name):
+        from dagster import AssetKey
+
+        return {k.to_user_string() for k in graph.get(AssetKey(name)).parent_keys}
+
+    assert parents("sampled_paths") == {"sft_model"}
+    assert parents("distinct_paths") == {"verified_paths"}
+    assert parents("rft_model") == {"rft_datasets", "sft_model"}
+    assert parents("eval_results") == {"sft_model", "rft_model"}
