@@ -41,7 +41,7 @@ def rft_datasets(context: dg.AssetExecutionContext, spark: SparkResource) -> dg.
         part = dataset_rows(distinct, spec)
         rows = part if rows is None else rows.unionByName(part)
     lake.replace("rft_dataset_rows", rows)
-    manifests = pd.DataFrame([manifest_row(lake, spec, versions, context.run_id) for spec in specs])
+    manifests = pd.DataFrame([manifest_row(lake, spec, versions, context.run.run_id) for spec in specs])
     lake.replace("rft_datasets", lake.spark.createDataFrame(manifests, schema=RFT_DATASETS.schema))
     return dg.MaterializeResult(
         metadata={

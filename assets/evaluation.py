@@ -22,7 +22,7 @@ def eval_results(
     model, cfg = context.partition_key, settings.config.evaluation
     lake = spark.lakehouse()
     checkpoints = lake.table("models").filter(F.col("model") == model).orderBy("stage", "training_set").collect()
-    run_dir = settings.paths.run_dir("evaluate", model, context.run_id[:8])
+    run_dir = settings.paths.run_dir("evaluate", model, context.run.run_id[:8])
     test = lake.table("questions").filter(F.col("split") == "test").select("question_id", "question", "gold_answer")
     export_parquet(test, run_dir / "questions.parquet")
     targets = [
@@ -44,7 +44,7 @@ def eval_results(
                 "model": model, "stage": ckpt["stage"], "training_set": ckpt["training_set"], "metric": metric,
                 "n_test": summary["n"], "n_correct": summary["correct"], "accuracy": summary["accuracy"],
                 "ci_low": summary["ci_low"], "ci_high": summary["ci_high"], "checkpoint": ckpt["checkpoint"],
-                "run_id": context.run_id,
+                "run_id": context.run.run_id,
             })
     table = pd.DataFrame(rows, columns=EVAL_RESULTS.column_names)
     lake.replace("eval_results", lake.spark.createDataFrame(table, schema=EVAL_RESULTS.schema), where_equals(model=model))

@@ -46,7 +46,7 @@ def sampled_paths(
         "base_seed": cfg.seed, "batch_size": cfg.batch_size, "backend": cfg.backend, "output": str(output),
     }
     steps.run(context, "sample", step_spec, run_dir / "spec.json")
-    rows = with_path_ids(lake.read_parquet(str(output)), model, cfg.temperature, cfg.backend, context.run_id)
+    rows = with_path_ids(lake.read_parquet(str(output)), model, cfg.temperature, cfg.backend, context.run.run_id)
     n = lake.replace("sampled_paths", rows, where_equals(model=model))
     return dg.MaterializeResult(
         metadata={"rows": n, "k": cfg.k, "temperature": cfg.temperature, "checkpoint": checkpoint,

@@ -32,14 +32,14 @@ def train_checkpoint(
     model = context.partition_key
     spec = settings.catalog.spec(model)
     home = settings.paths
-    run_dir = home.run_dir("train", model, training_set.replace(":", "_"), context.run_id[:8])
+    run_dir = home.run_dir("train", model, training_set.replace(":", "_"), context.run.run_id[:8])
     examples.to_parquet(run_dir / "train.parquet", index=False)
     corpus = lake.table("questions").filter(F.col("split") == "train").select(
         "question", F.col("answer_text").alias("answer")
     )
     export_parquet(corpus, run_dir / "corpus.parquet")
     train_config = asdict(settings.config.train_config("sft" if stage == SFT else "rft"))
-    output_dir = home.checkpoints / model / training_set.replace(":", "_") / context.run_id[:8]
+    output_dir = home.checkpoints / model / training_set.replace(":", "_") / context.run.run_id[:8]
     step_spec = {
         "base": {"spec": asdict(spec), "dir": str(home.checkpoints / model / "base")},
         "corpus_path": str(run_dir / "corpus.parquet"),
@@ -56,7 +56,7 @@ def train_checkpoint(
         "n_examples": stats["n_examples"], "n_steps": stats["n_steps"],
         "final_loss": stats["mean_loss_last_10pct"], "tokens_per_s": stats["tokens_per_s"],
         "seconds": stats["seconds"], "train_config": json.dumps(train_config),
-        "data_manifest": json.dumps(data_manifest, default=str), "run_id": context.run_id,
+        "data_manifest": json.dumps(data_manifest, default=str), "run_id": context.run.run_id,
     }
     lake.replace(
         "models", lake.spark.createDataFrame(pd.DataFrame([row])),

@@ -5,8 +5,12 @@
     # one model's SFT -> greedy eval -> sample k paths -> verify, with timings per phase
     .venv/bin/python benches/demo_sizing.py loop --model tiny-llama-a --n-train 1000 \
         --epochs 6 --lr 2e-3 --k 8 --temperature 1.0 --sample-questions 300
+    # the easy task, sampled at two temperatures, results to another file, tagged
+    .venv/bin/python benches/demo_sizing.py --threads 2 --results /tmp/r.jsonl \
+        --machine "this VM" loop --difficulty easy --temperature 0.8 1.0
 
-Each run appends one JSON line to benches/results/demo_sizing.jsonl. `--threads` defaults to
+Each run appends one JSON line (with the command line and `--machine`) to `--results`,
+by default benches/results/demo_sizing.jsonl. `--threads` defaults to
 all cores; numbers are only comparable on the same machine under the same load.
 """
 
@@ -79,7 +83,8 @@ def measure(args) -> list[dict]:
 
 def loop(args) -> dict:
     """SFT, greedy eval, sampling and verification for one model, timed phase by phase."""
-    train, test = embedded_task(args.n_train, args.n_test, seed=args.task_seed)
+    train, test = embedded_task(args.n_train, args.n_test, seed=args.task_seed,
+                                difficulty=args.difficulty)
     out = {"mode": "loop", **vars(args)}
     out.pop("func", None)
     with tempfile.TemporaryDirectory() as tmp:
@@ -101,19 +106,25 @@ def loop(args) -> dict:
                           .split(":")[0] for r, q in zip(rows, questions))
         out["sft_test_reasons"] = dict(reasons.most_common())
         out["sft_test_examples"] = [(q["answer"], r["text"]) for r, q in zip(rows[:3], test)]
-        print(json.dumps({"sft_test": out["sft_test"], "sft_seconds": stats.seconds}),
-              flush=True)
-        out["sampling"] = sample_and_verify(backend, train[:args.sample_questions], args)
+        print(json.dumps({"sft_test": out["sft_test"], "sft_seconds": stats.seconds,
+                          "eval_seconds": out["eval_seconds"]}), flush=True)
+        # One sampling run per temperature; "sampling" keeps the first for older readers.
+        out["sampling_by_temperature"] = {}
+        for temperature in args.temperature:
+            result = sample_and_verify(backend, train[:args.sample_questions], args, temperature)
+            out["sampling_by_temperature"][str(temperature)] = result
+            print(json.dumps({"temperature": temperature, **result}), flush=True)
+        out["sampling"] = out["sampling_by_temperature"][str(args.temperature[0])]
     return out
 
 
-def sample_and_verify(backend, questions: list[dict], args) -> dict:
+def sample_and_verify(backend, questions: list[dict], args, temperature: float) -> dict:
     """Sample k paths per question; count correct paths and distinct correct equation lists."""
     golds = {q["question_id"]: gold(q) for q in questions}
     own = {q["question_id"]: q["answer"] for q in questions}
     correct, distinct, new_distinct = 0, defaultdict(set), defaultdict(set)
     n_rows, n_tokens, start = 0, 0, time.perf_counter()
-    for row in sample_paths(backend, questions, k=args.k, temperature=args.temperature,
+    for row in sample_paths(backend, questions, k=args.k, temperature=temperature,
                             max_new_tokens=args.max_new_tokens, base_seed=0,
                             progress=not args.quiet):
         n_rows += 1
@@ -132,6 +143,7 @@ def sample_and_verify(backend, questions: list[dict], args) -> dict:
             "correct_rate": correct / n_rows,
             "questions_with_a_correct_path": len(distinct) / n,
             "distinct_per_question": sum(map(len, distinct.values())) / n,
+            "questions_with_2plus_distinct": sum(len(d) >= 2 for d in distinct.values()) / n,
             "new_distinct_per_question": sum(map(len, new_distinct.values())) / n}
 
 
@@ -143,6 +155,8 @@ def main(argv=None):
     parser.add_argument("--micro-batch", type=int, default=64)
     parser.add_argument("--max-new-tokens", type=int, default=128)
     parser.add_argument("--quiet", action="store_true")
+    parser.add_argument("--results", default=RESULTS, help="JSON lines file to append to")
+    parser.add_argument("--machine", default=None, help="where it ran, recorded with the result")
     sub = parser.add_subparsers(required=True)
     sub.add_parser("measure").set_defaults(func=measure)
     p = sub.add_parser("loop")
@@ -155,16 +169,26 @@ def main(argv=None):
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--gen-batch", type=int, default=256)
     p.add_argument("--k", type=int, default=8)
-    p.add_argument("--temperature", type=float, default=1.0)
+    p.add_argument("--temperature", type=float, nargs="+", default=[1.0],
+                   help="one sampling run per temperature")
+    p.add_argument("--difficulty", default="standard", choices=["standard", "easy"])
     p.add_argument("--sample-questions", type=int, default=300)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--task-seed", type=int, default=0)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
+    start = time.perf_counter()
     result = args.func(args)
-    os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
-    with open(RESULTS, "a") as f:
-        f.write(json.dumps(result, default=str) + "\n")
+    if isinstance(result, dict):
+        result["total_seconds"] = round(time.perf_counter() - start, 1)
+    tags = {"machine": args.machine, "cores": len(os.sched_getaffinity(0)),
+            "command": " ".join(["benches/demo_sizing.py", *sys.argv[1:]])}
+    for row in result if isinstance(result, list) else [result]:
+        row.update(tags)
+    os.makedirs(os.path.dirname(os.path.abspath(args.results)), exist_ok=True)
+    with open(args.results, "a") as f:
+        for row in result if isinstance(result, list) else [result]:
+            f.write(json.dumps(row, default=str) + "\n")
     print(json.dumps(result, indent=1, default=str), file=sys.stderr)
 
 
