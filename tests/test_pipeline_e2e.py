@@ -4,6 +4,10 @@ Real Spark + Delta, real Dagster runs on a temporary instance, real training and
 tiny models in external step processes. A few minutes on 2 cores.
 """
 
+import os
+import subprocess
+import sys
+
 import pytest
 from dagster import DagsterInstance
 
@@ -94,3 +98,16 @@ def test_summary_table_reports_every_model_and_the_union(loop):
     summary = loop["summary"]
     for label in (A, B, "union", "SFT acc %", "RFT union acc %"):
         assert label in summary
+
+
+def test_dbt_builds_its_marts_on_the_same_warehouse(loop, spark_resource, spark):
+    env = {**os.environ, "SPARK_REMOTE": spark_resource.server_config().url}
+    dbt = [sys.executable, "-c", "from dbt.cli.main import cli; cli()"]
+    result = subprocess.run(
+        dbt + ["build", "--project-dir", "dbt", "--profiles-dir", "dbt"],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    funnel = {r.model: r for r in spark.sql("SELECT * FROM rft_marts.model_funnel").collect()}
+    assert funnel[A].n_sampled == N_TRAIN * K
+    assert funnel[A].n_distinct <= funnel[A].n_correct <= funnel[A].n_sampled
