@@ -5,7 +5,7 @@ from pyspark.sql import functions as F
 
 from rft_dagster.partitions import models_partitions
 from rft_dagster.resources import RftSettings, SparkResource, StepRunner
-from spark_jobs.lakehouse import Lakehouse, export_parquet, to_pandas, where_equals
+from spark_jobs.lakehouse import Lakehouse, export_parquet, where_equals
 
 
 def with_path_ids(samples, model: str, temperature: float, backend: str, run_id: str):

@@ -1,13 +1,13 @@
 """Final answers: extraction after `####`, canonical numbers, matching, GSM8K gold files."""
 
-from pathlib import Path
 
 import pytest
 
 from rft.answers import answers_match, canonical_number, extract_answer
+from rft.home import PROJECT_ROOT
 from rft.task.gsm8k import load_jsonl_questions
 
-GSM8K = Path("/work/shared/data/gsm8k")
+GSM8K = PROJECT_ROOT.parent / "shared" / "data" / "gsm8k"
 
 
 @pytest.mark.parametrize(

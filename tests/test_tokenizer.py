@@ -3,10 +3,11 @@
 import pytest
 from transformers import AutoTokenizer
 
+from rft.home import PROJECT_ROOT
 from rft.models import build_tokenizer
 from rft.task.gsm8k import load_jsonl_questions
 
-GSM8K_TRAIN = "/work/shared/data/gsm8k/train.jsonl"
+GSM8K_TRAIN = str(PROJECT_ROOT.parent / "shared" / "data" / "gsm8k" / "train.jsonl")
 
 
 @pytest.fixture(scope="module")
