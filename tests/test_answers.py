@@ -1,6 +1,5 @@
 """Final answers: extraction after `####`, canonical numbers, matching, GSM8K gold files."""
 
-
 import pytest
 
 from rft.answers import answers_match, canonical_number, extract_answer
