@@ -5,6 +5,7 @@
     rft models add tiny-llama-b      # a new partition; `rft backfill tiny-llama-b` fills it
     rft models add smol --from HuggingFaceTB/SmolLM2-135M-Instruct
     rft sql "SELECT model, count(*) FROM rft.sampled_paths GROUP BY model"
+    rft ui                           # Dagit on 127.0.0.1:3000 with this home's runs and models
     rft spark stop
 """
 
@@ -102,6 +103,16 @@ def cmd_spark(args) -> int:
     return 0
 
 
+def cmd_ui(args) -> int:
+    """Dagit on this project's home, so the runs of `rft demo` and its partitions show up."""
+    _setup_env(args)
+    command = [sys.executable, "-m", "dagster", "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"),
+               "-h", args.host, "-p", str(args.port)]
+    os.chdir(PROJECT_ROOT)
+    os.execv(sys.executable, command)
+    return 0
+
+
 def cmd_sql(args) -> int:
     from rft_dagster.pipeline import render_table
 
@@ -110,8 +121,15 @@ def cmd_sql(args) -> int:
     query = Path(args.file).read_text() if args.file else args.query
     if not query:
         raise SystemExit("give a query or -f FILE")
+    from pyspark.errors import PySparkException
+
     lake = spark.lakehouse()
-    print(render_table(lake.spark.sql(query).limit(args.limit).toPandas()))
+    try:
+        print(render_table(lake.spark.sql(query).limit(args.limit).toPandas()))
+    except PySparkException as exc:
+        # The message without the server's JVM stack trace: unknown tables, syntax errors.
+        print(f"rft sql: {str(exc).split('JVM stacktrace')[0].strip()}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -157,6 +175,12 @@ def build_parser() -> argparse.ArgumentParser:
     spark = sub.add_parser("spark", help="the warehouse's Spark Connect server")
     spark.add_argument("action", choices=["start", "stop", "status"])
     spark.set_defaults(func=cmd_spark)
+
+    ui = sub.add_parser("ui", help="open Dagit (dagster dev) on this RFT_HOME")
+    ui.add_argument("--config", help="YAML config the assets use (default: the paper's settings)")
+    ui.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1: this machine only)")
+    ui.add_argument("--port", type=int, default=3000)
+    ui.set_defaults(func=cmd_ui)
 
     sql = sub.add_parser("sql", help="run Spark SQL on the lakehouse and print the result")
     sql.add_argument("query", nargs="?")
