@@ -56,8 +56,8 @@ def loop(spark_resource, spark, tmp_path_factory):
     states["one_model"] = snapshot(spark)
     backfill_model(B, instance=instance, defs=defs)
     states["backfilled"] = snapshot(spark)
-    # Re-materialise what writes path rows (re-sampling A resumes nothing: its output is
-    # complete) and the cross-model assets; nothing may be added twice.
+    # Re-materialise what writes path rows (same seeds, so the same texts again) and the
+    # cross-model assets; nothing may be added twice.
     _execute(defs, "questions_job", instance)
     materialize([sampled_paths, verified_paths], partition_key=A, instance=instance, resources=resources)
     _execute(defs, "cross_model_job", instance)
