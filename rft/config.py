@@ -32,6 +32,7 @@ class TaskConfig(_Strict):
     limit_test: int | None = Field(None, gt=0)
     n_train: int = Field(2000, gt=0)  # embedded task size
     n_test: int = Field(500, gt=0)
+    difficulty: Literal["standard", "easy"] = "standard"  # embedded task: easy = single-digit operands
     seed: int = 0
 
 

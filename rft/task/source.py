@@ -11,9 +11,9 @@ from rft.task.gsm8k import load_jsonl_questions
 def load_questions(task: TaskConfig) -> list[dict]:
     """Rows of `rft.questions`: train and test, each with its canonical gold answer."""
     if task.source == "embedded":
-        train, test = embedded_task(task.n_train, task.n_test, task.seed)
+        train, test = embedded_task(task.n_train, task.n_test, task.seed, difficulty=task.difficulty)
         train, test = train[: task.limit_train], test[: task.limit_test]
-        source = f"embedded(seed={task.seed})"
+        source = f"embedded(seed={task.seed}, difficulty={task.difficulty})"
         splits = {"train": (train, source), "test": (test, source)}
     else:
         if not task.train_path or not task.test_path:
