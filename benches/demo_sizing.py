@@ -17,6 +17,7 @@ all cores; numbers are only comparable on the same machine under the same load.
 import argparse
 import json
 import os
+import shlex
 import sys
 import tempfile
 import time
@@ -182,7 +183,7 @@ def main(argv=None):
     if isinstance(result, dict):
         result["total_seconds"] = round(time.perf_counter() - start, 1)
     tags = {"machine": args.machine, "cores": len(os.sched_getaffinity(0)),
-            "command": " ".join(["benches/demo_sizing.py", *sys.argv[1:]])}
+            "command": shlex.join(["benches/demo_sizing.py", *sys.argv[1:]])}
     for row in result if isinstance(result, list) else [result]:
         row.update(tags)
     os.makedirs(os.path.dirname(os.path.abspath(args.results)), exist_ok=True)
