@@ -1,27 +1,10 @@
-"""Final answers of reasoning paths: the number after `####`, in one canonical spelling.
+"""Final answers of reasoning paths: the number after the last `####`, in one canonical spelling.
 
-Extraction (`extract_answer`), as in the paper with the edge cases pinned down:
-- Only the LAST line that contains `####` counts; a path that ends with `#### 72` after an
-  earlier `#### 70` answers 72. On that line the text after its last `####` is the answer,
-  so `####5` (no space) is accepted too.
-- That text, stripped of whitespace, must be exactly one number: `#### 72 apples`,
-  `#### x = 7`, `#### 3/4` and an empty answer all give None.
-
-Canonical numbers (`canonical_number`):
-- Accepted: an optional sign, an optional `$` (before or after the sign: `-$5`, `$-5`), ASCII
-  digits with optional commas between them, an optional decimal part with at least one digit
-  (`.5` is fine), an optional exponent (`1e3`, `2.5E-1`), and one trailing `.` (end of sentence).
-- Commas are dropped wherever they sit between digits (the paper's `replace(',', '')`), so
-  `1,000` and even `1,00` read as 1000 and 100. A leading or trailing comma is rejected.
-- Value is read with `decimal.Decimal`, exactly, and written in plain positional notation
-  without trailing zeros: `3.50` -> `3.5`, `5.0` -> `5`, `007` -> `7`, `1e3` -> `1000`,
-  `+5` -> `5`, `-0` and `0.00` -> `0`.
-- Size caps keep hostile answers cheap: at most MAX_ANSWER_CHARS characters (after stripping
-  whitespace), |value| < 10**MAX_ANSWER_EXPONENT and no nonzero digit below
-  10**-MAX_ANSWER_EXPONENT (`1e999999` -> None, `1e-999999` -> None, `0e999999` -> `0`).
-
-Matching (`answers_match`): exact equality of canonical forms; None never matches, so a path
-without an answer is never correct. `3.5` and `7/2` do not match: fractions are not numbers here.
+`extract_answer` reads the text after the last `####` of a path. `canonical_number` writes it
+in one exact spelling: commas, `$` and a trailing `.` are dropped, trailing zeros go, and `1e3`
+becomes `1000`. It gives None when the text is not one plain number within the size caps.
+`answers_match` compares canonical spellings exactly. Every edge case, with examples, is in
+docs/verification.md, section 2.
 """
 
 import re
@@ -51,9 +34,15 @@ def canonical_number(s: str) -> str | None:
     if match is None:
         return None
     sign = match["sign"].replace("$", "")
-    value = Decimal(sign + match["mantissa"].replace(",", "") + (match["exponent"] or ""))
-    if value == 0:
-        return "0"  # also -0, 0.00 and 0e5
+    mantissa = match["mantissa"].replace(",", "")
+    exponent = match["exponent"] or ""
+    if Decimal(mantissa) == 0:
+        return "0"  # also -0, 0.00 and 0e999999
+    if exponent and abs(int(exponent[1:])) > MAX_ANSWER_CHARS + MAX_ANSWER_EXPONENT:
+        # A mantissa this short cannot bring such an exponent back within the caps, and
+        # Decimal raises InvalidOperation on exponents of 19 digits or more: stop here.
+        return None
+    value = Decimal(sign + mantissa + exponent)
     if not _within_caps(value):
         return None
     text = format(value, "f")

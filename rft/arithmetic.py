@@ -20,6 +20,7 @@ Everything else is rejected with `Rejected(reason)`: letters and names (so no ca
 attributes), `^`, `%`, `//`, brackets other than parentheses, scientific notation. Limits below
 bound the work per call: the length cap bounds the tokens, and the magnitude and precision caps
 bound the size of every intermediate Fraction, so one call is linear in the capped length.
+docs/verification.md, section 3, lists the reason codes and limits with examples.
 """
 
 from fractions import Fraction

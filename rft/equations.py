@@ -1,14 +1,10 @@
 """Calculator annotations `<<lhs=rhs>>` in reasoning paths: finding, normalising, checking.
 
-An annotation is the text between a `<<` and the next `>>` after it, scanning left to right
-(like the regex `<<(.*?)>>` with DOTALL, but linear even when `>>` never comes). There is no
-nesting: in `<<a<<b>>` the annotation is `a<<b`, which then fails the check.
-
-The equation list of a path (the paper's key for "same reasoning") is its annotations in order,
-each with all whitespace removed, joined by `|`; a path without annotations has list ``.
-
-An annotation holds when it has exactly one `=`, both sides evaluate with the safe evaluator in
-`rft.arithmetic`, and |lhs - rhs| <= 1/1000 exactly (the paper's 1e-3 tolerance).
+`find_equations` gives the annotations in order, without nesting. `equation_list` removes
+their whitespace and joins them with `|`, which makes the deduplication key. `check_equation`
+says whether one annotation holds: exactly one `=`, both sides accepted by `rft.arithmetic`,
+and |lhs - rhs| <= 1/1000 exactly. docs/verification.md, sections 3 and 4, has the rules,
+reason codes and examples.
 """
 
 from fractions import Fraction
