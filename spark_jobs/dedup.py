@@ -1,86 +1,88 @@
 """Distinct reasoning paths: one representative per (pool, question, equation list).
 
-The paper keeps, among correct paths with the same equation list, the one whose summed
-Levenshtein distance to the other kept paths of its question is largest. Its script does
-that in arrival order, so the result depends on the order of the input. Here the rule is
-made deterministic:
+The rule is `rft.dedup.representatives` (semantics in docs/verification.md): per pool and
+question, the member of each equation-list group with the largest summed Levenshtein distance
+to the other groups' anchors, ties to the smallest `path_id`, independent of input order.
 
-- each equation-list group of a question has an *anchor*: its member with the smallest
-  `path_id` (a hash, so no model or sample index is favoured);
-- a path's diversity score is the sum of its Levenshtein distances to the anchors of the
-  *other* groups of its question in the same pool (0 when its group is alone);
-- the representative is the highest score, ties broken by the smallest `path_id`.
-
-Pools: `union` (every model's correct paths together) and `own:<model>` (one model's).
+Pools: `union` (every model's correct paths together) and `own:<model>` (one model's). Each
+question's correct paths are shuffled once, and one grouped Arrow UDF computes all of its
+pools, since the distances of a question's texts are the expensive part and need the whole
+question in one place.
 """
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame, Window
+import pyarrow as pa
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from rft.verify import FILTER_VERSION
 
 UNION_POOL = "union"
 
+INPUT_COLUMNS = ["question_id", "path_id", "model", "sample_idx", "equation_list", "text"]
+OUTPUT_SCHEMA = (
+    "pool STRING, question_id STRING, equation_list STRING, path_id STRING, model STRING, text STRING, "
+    "diversity_score BIGINT, n_producers INT, producer_models ARRAY<STRING>, "
+    "producers ARRAY<STRUCT<model: STRING, path_id: STRING, sample_idx: INT>>, filter_version STRING"
+)
+_PRODUCER = pa.struct([("model", pa.string()), ("path_id", pa.string()), ("sample_idx", pa.int32())])
+_OUTPUT_TYPES = {
+    "pool": pa.string(), "question_id": pa.string(), "equation_list": pa.string(), "path_id": pa.string(),
+    "model": pa.string(), "text": pa.string(), "diversity_score": pa.int64(), "n_producers": pa.int32(),
+    "producer_models": pa.list_(pa.string()), "producers": pa.list_(_PRODUCER), "filter_version": pa.string(),
+}
+
 
 def own_pool(model: str) -> str:
     return f"own:{model}"
 
 
-def with_pools(correct: DataFrame) -> DataFrame:
-    """Each correct path twice: once in its model's own pool, once in the union pool."""
-    own = correct.withColumn("pool", F.concat(F.lit("own:"), F.col("model")))
-    union = correct.withColumn("pool", F.lit(UNION_POOL))
-    return own.unionByName(union)
+def question_representatives(paths: pa.Table) -> pa.Table:
+    """The correct paths of one question (every model) -> its rows of `rft.distinct_paths`."""
+    from rft.dedup import representatives  # imported in the Python worker
 
+    columns = {name: paths.column(name).to_pylist() for name in INPUT_COLUMNS}
+    models = columns["model"]
+    pools = {UNION_POOL: list(range(len(models)))}
+    for i, model in enumerate(models):
+        pools.setdefault(own_pool(model), []).append(i)
 
-def with_diversity_scores(paths: DataFrame) -> DataFrame:
-    group = ["pool", "question_id", "equation_list"]
-    anchors = (
-        paths.groupBy(*group)
-        .agg(F.min(F.struct("path_id", "text")).alias("anchor"))
-        .select(
-            "pool", "question_id",
-            F.col("equation_list").alias("anchor_equation_list"),
-            F.col("anchor.text").alias("anchor_text"),
+    out: dict[str, list] = {name: [] for name in _OUTPUT_TYPES}
+    for pool, rows in sorted(pools.items()):
+        groups = representatives(
+            [columns["path_id"][i] for i in rows],
+            [columns["equation_list"][i] for i in rows],
+            [columns["text"][i] for i in rows],
         )
-    )
-    pairs = paths.join(anchors, on=["pool", "question_id"], how="left").filter(
-        F.col("anchor_equation_list") != F.col("equation_list")
-    )
-    scores = pairs.groupBy("pool", "path_id").agg(
-        F.sum(F.levenshtein("text", "anchor_text")).cast("bigint").alias("diversity_score")
-    )
-    return paths.join(scores, on=["pool", "path_id"], how="left").withColumn(
-        "diversity_score", F.coalesce(F.col("diversity_score"), F.lit(0).cast("bigint"))
-    )
+        for group in groups:
+            chosen = rows[group.representative]
+            members = [rows[m] for m in group.members]
+            producers = sorted((models[m], columns["path_id"][m], columns["sample_idx"][m]) for m in members)
+            out["pool"].append(pool)
+            out["question_id"].append(columns["question_id"][chosen])
+            out["equation_list"].append(group.equation_list)
+            out["path_id"].append(columns["path_id"][chosen])
+            out["model"].append(models[chosen])
+            out["text"].append(columns["text"][chosen])
+            out["diversity_score"].append(group.diversity_score)
+            out["n_producers"].append(len(members))
+            out["producer_models"].append(sorted({model for model, _, _ in producers}))
+            out["producers"].append([{"model": m, "path_id": p, "sample_idx": s} for m, p, s in producers])
+            out["filter_version"].append(FILTER_VERSION)
+    return pa.table({name: pa.array(values, type=_OUTPUT_TYPES[name]) for name, values in out.items()})
 
 
-def select_representatives(scored: DataFrame) -> DataFrame:
-    group = ["pool", "question_id", "equation_list"]
-    best_first = Window.partitionBy(*group).orderBy(F.col("diversity_score").desc(), F.col("path_id").asc())
-    producers = scored.groupBy(*group).agg(
-        F.count("*").cast("int").alias("n_producers"),
-        F.array_sort(F.collect_set("model")).alias("producer_models"),
-        F.array_sort(F.collect_list(F.struct("model", "path_id", "sample_idx"))).alias("producers"),
-    )
-    best = scored.withColumn("rank", F.row_number().over(best_first)).filter("rank = 1")
-    return best.join(producers, on=group, how="inner").select(
-        "pool", "question_id", "equation_list", "path_id", "model", "text", "diversity_score",
-        "n_producers", "producer_models", "producers", F.lit(FILTER_VERSION).alias("filter_version"),
-    )
+def correct_paths_with_text(verified: DataFrame, sampled: DataFrame) -> DataFrame:
+    correct = verified.filter(F.col("is_correct")).select("path_id", "model", "question_id", "sample_idx", "equation_list")
+    return correct.join(sampled.select("path_id", "text"), on="path_id", how="inner")
+
+
+def representatives_by_question(correct: DataFrame) -> DataFrame:
+    """Correct paths with their texts -> one row per (pool, question, equation list)."""
+    return correct.select(*INPUT_COLUMNS).groupBy("question_id").applyInArrow(question_representatives, OUTPUT_SCHEMA)
 
 
 def distinct_paths(verified: DataFrame, sampled: DataFrame) -> DataFrame:
-    """Correct verified paths (texts joined from `sampled`) -> rows of `rft.distinct_paths`."""
-    correct = verified.filter(F.col("is_correct")).select(
-        "path_id", "model", "question_id", "sample_idx", "equation_list"
-    )
-    texts = sampled.select("path_id", "text")
-    return (
-        correct.join(texts, on="path_id", how="inner")
-        .transform(with_pools)
-        .transform(with_diversity_scores)
-        .transform(select_representatives)
-    )
+    """Verified paths (texts joined from `sampled`) -> rows of `rft.distinct_paths`."""
+    return correct_paths_with_text(verified, sampled).transform(representatives_by_question)

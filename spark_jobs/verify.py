@@ -1,6 +1,6 @@
 """Verification as a DataFrame transformation: sampled paths in, one verdict per path out.
 
-The rules live in `rft.verify` (pure Python, documented there); this module applies them
+The rules are in `rft.verify` and written down in docs/verification.md; this module applies them
 with an Arrow (pandas) UDF, because checking `<<lhs=rhs>>` needs a safe arithmetic parser
 that no Spark built-in provides. Paths whose question is unknown are kept with a reason,
 never dropped.
