@@ -126,7 +126,8 @@ def run_ours(input_dir: Path, workdir: Path, master: str, driver_memory: str, sh
             stages["verified_paths"] = time.perf_counter() - t0
 
             t0 = time.perf_counter()
-            n_distinct = lake.replace("distinct_paths", distinct_paths(lake.table("verified_paths"), lake.table("sampled_paths")))
+            n_distinct = lake.replace("distinct_paths", distinct_paths(lake.table("verified_paths"), lake.table("sampled_paths")),
+                                      materialise=True)
             stages["distinct_paths"] = time.perf_counter() - t0
         keys = lake.table("distinct_paths").select("pool", "question_id", "equation_list", "n_producers").toPandas()
     finally:

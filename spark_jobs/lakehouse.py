@@ -58,14 +58,18 @@ class Lakehouse:
             raise ValueError(f"{table.qualified}: rows lack columns {missing}")
         return df.select(*[F.col(name).cast(sql_type).alias(name) for name, sql_type, _ in table.columns])
 
-    def replace(self, name: str, df: DataFrame, where: str | None = None) -> int:
+    def replace(self, name: str, df: DataFrame, where: str | None = None, *, materialise: bool = False) -> int:
         """Atomically replace the rows matching `where` (all rows when None) with `df`.
 
         Delta checks that every new row matches `where`, so a bug cannot write into another
-        model's partition. Returns the number of rows written.
+        model's partition. Returns the number of rows written. `materialise=True` computes
+        `df` once (a local checkpoint) before the key check and the write, for plans whose
+        keys come out of an expensive step such as a UDF; otherwise both would compute it.
         """
         table = TABLES[name]
         rows = self.conform(table, df)
+        if materialise:
+            rows = rows.localCheckpoint(eager=True)
         self._check_unique(table, rows)
         writer = rows.write.format("delta").mode("overwrite")
         if where is not None:

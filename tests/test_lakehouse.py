@@ -42,6 +42,19 @@ def test_duplicate_keys_are_refused_before_writing(lake, spark):
         lake.replace("sampled_paths", rows, where_equals(model="lake-test-e"))
 
 
+def test_a_materialised_write_computes_the_rows_once_and_writes_the_same_rows(lake, spark):
+    n = lake.replace("sampled_paths", sampled_rows(spark, "lake-test-m", 4), where_equals(model="lake-test-m"),
+                     materialise=True)
+    assert n == 4
+    assert lake.count("sampled_paths", where_equals(model="lake-test-m")) == 4
+
+
+def test_duplicate_keys_are_refused_in_a_materialised_write_too(lake, spark):
+    rows = sampled_rows(spark, "lake-test-n", 2).unionByName(sampled_rows(spark, "lake-test-n", 1))
+    with pytest.raises(ValueError, match="duplicate keys"):
+        lake.replace("sampled_paths", rows, where_equals(model="lake-test-n"), materialise=True)
+
+
 def test_missing_columns_are_an_error(lake, spark):
     with pytest.raises(ValueError, match="lack columns"):
         lake.replace("sampled_paths", sampled_rows(spark, "x", 1).drop("seed"), where_equals(model="x"))
