@@ -60,14 +60,19 @@ def _within_caps(value: Decimal) -> bool:
 
 def extract_answer(text: str) -> str | None:
     """The canonical final answer of a reasoning path, or None when it has none."""
+    raw = raw_answer(text)
+    return None if raw is None else canonical_number(raw)
+
+
+def raw_answer(text: str) -> str | None:
+    """The text after the last `####`, up to the end of its line; None without a `####`."""
     marker_at = text.rfind(ANSWER_MARKER)
     if marker_at < 0:
         return None
     # The last line containing the marker is the line of its last occurrence, and the answer
     # is what follows that occurrence up to the end of the line.
     line_end = text.find("\n", marker_at)
-    rest = text[marker_at + len(ANSWER_MARKER) : line_end if line_end >= 0 else len(text)]
-    return canonical_number(rest)
+    return text[marker_at + len(ANSWER_MARKER) : line_end if line_end >= 0 else len(text)]
 
 
 def answers_match(predicted: str | None, gold: str) -> bool:

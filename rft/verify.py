@@ -11,7 +11,7 @@ and limits. Bump FILTER_VERSION when a change there alters which paths are kept.
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rft.answers import answers_match, canonical_number, extract_answer
+from rft.answers import answers_match, canonical_number, extract_answer, raw_answer
 from rft.equations import MAX_EQUATIONS, check_equation, find_equations, join_equations
 
 FILTER_VERSION = "v1"
@@ -45,7 +45,12 @@ def verify_path(text: str | None, gold_answer: str, *, memoize: bool = True) -> 
     text = text or ""
     if len(text) > MAX_TEXT_CHARS:
         return Verdict(False, None, "", 0, "text_too_long")
-    answer = extract_answer(text)
+    if memoize:
+        raw = raw_answer(text)
+        cached = raw is not None and len(raw) <= _MEMO_MAX_KEY_CHARS
+        answer = _canonical_memo(raw) if cached else (None if raw is None else canonical_number(raw))
+    else:
+        answer = extract_answer(text)
     equations = find_equations(text)
     key = join_equations(equations)
 
