@@ -67,6 +67,11 @@ class PeakRss:
         self._thread.join()
 
 
+def models_for(n_paths: int, k: int = 100, n_questions: int = 7473) -> int:
+    """As many models as give about k samples per question each (the paper's k=100), at least 2."""
+    return max(2, round(n_paths / (k * n_questions)))
+
+
 def dataset(workdir: Path, n_paths: int, n_models: int) -> Path:
     folder = workdir / f"paths_{n_paths}_{n_models}m"
     manifest = folder / "manifest.json"
@@ -153,7 +158,8 @@ def machine() -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--paths", type=int, nargs="+", default=[1_000_000], help="sizes to run (default 1M)")
-    parser.add_argument("--models", type=int, default=2, help="models in the synthetic input (default 2)")
+    parser.add_argument("--models", type=int, default=None,
+                        help="models in the synthetic input (default: enough for k of about 100 each, at least 2)")
     parser.add_argument("--baseline-max-paths", type=int, default=1_000_000, help="run the baseline up to this size")
     parser.add_argument("--master", default="local[2]", help="Spark master for ours (default local[2])")
     parser.add_argument("--driver-memory", default="12g", help="Spark driver memory (default 12g)")
@@ -166,7 +172,7 @@ def main(argv: list[str] | None = None) -> None:
 
     runs = []
     for n in args.paths:
-        input_dir = dataset(args.workdir, n, args.models)
+        input_dir = dataset(args.workdir, n, args.models or models_for(n))
         n_paths = json.loads((input_dir / "manifest.json").read_text())["n_paths"]
         entry = {"n_paths": n_paths}
         if n <= args.baseline_max_paths:

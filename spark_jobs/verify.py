@@ -1,14 +1,14 @@
 """Verification as a DataFrame transformation: sampled paths in, one verdict per path out.
 
-The rules are in `rft.verify` and written down in docs/verification.md; this module applies them
-with an Arrow (pandas) UDF, because checking `<<lhs=rhs>>` needs a safe arithmetic parser
-that no Spark built-in provides. Paths whose question is unknown are kept with a reason,
+The rules are in `rft.verify` and written down in docs/verification.md; this module applies
+them with an Arrow UDF (Arrow arrays in and out, no pandas), because checking `<<lhs=rhs>>`
+needs a safe arithmetic parser that no Spark built-in provides. Paths whose question is unknown are kept with a reason,
 never dropped.
 """
 
 from __future__ import annotations
 
-import pandas as pd
+import pyarrow as pa
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -27,18 +27,19 @@ VERDICT_TYPE = T.StructType([
 ])
 
 
-def verdicts(text: pd.Series, gold_answer: pd.Series) -> pd.DataFrame:
+def verdicts(text: pa.Array, gold_answer: pa.Array) -> pa.Array:
     from rft.verify import verify_path  # imported in the Python worker
 
-    verdicts = [verify_path(t, g) for t, g in zip(text, gold_answer)]
-    return pd.DataFrame(
-        {
-            "is_correct": [v.is_correct for v in verdicts],
-            "answer": [v.answer for v in verdicts],
-            "equation_list": [v.equation_list for v in verdicts],
-            "n_equations": [v.n_equations for v in verdicts],
-            "reject_reason": [v.reject_reason for v in verdicts],
-        }
+    verdicts = [verify_path(t, g) for t, g in zip(text.to_pylist(), gold_answer.to_pylist())]
+    return pa.StructArray.from_arrays(
+        [
+            pa.array([v.is_correct for v in verdicts], pa.bool_()),
+            pa.array([v.answer for v in verdicts], pa.string()),
+            pa.array([v.equation_list for v in verdicts], pa.string()),
+            pa.array([v.n_equations for v in verdicts], pa.int32()),
+            pa.array([v.reject_reason for v in verdicts], pa.string()),
+        ],
+        names=[f.name for f in VERDICT_TYPE.fields],
     )
 
 
@@ -50,7 +51,7 @@ def with_gold_answers(sampled: DataFrame, questions: DataFrame) -> DataFrame:
 def with_verdicts(paths: DataFrame) -> DataFrame:
     """Paths with `text` and `gold_answer` -> the columns of `rft.verified_paths`."""
     # Built per call, not at import: the UDF binds to the kind of session (classic or Connect) in use.
-    verdict_udf = F.pandas_udf(verdicts, VERDICT_TYPE)
+    verdict_udf = F.arrow_udf(verdicts, VERDICT_TYPE)
     verdict = verdict_udf(F.col("text"), F.coalesce(F.col("gold_answer"), F.lit("")))
     known = F.col("gold_answer").isNotNull()
     return (
