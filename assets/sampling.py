@@ -5,17 +5,9 @@ from pyspark.sql import functions as F
 
 from rft_dagster.partitions import models_partitions
 from rft_dagster.resources import RftSettings, SparkResource, StepRunner
+from spark_jobs.imports import imported_models
 from spark_jobs.lakehouse import Lakehouse, export_parquet, where_equals
-
-
-def with_path_ids(samples, model: str, temperature: float, backend: str, run_id: str):
-    """Step output (question_id, sample_idx, seed, text) -> rows of `rft.sampled_paths`."""
-    return samples.select(
-        F.sha1(F.concat_ws("|", F.lit(model), "question_id", F.col("sample_idx").cast("string"))).alias("path_id"),
-        F.lit(model).alias("model"), "question_id", "sample_idx", "seed",
-        F.lit(float(temperature)).alias("temperature"), "text",
-        F.lit(backend).alias("backend"), F.lit(run_id).alias("run_id"),
-    )
+from spark_jobs.paths import with_path_ids
 
 
 def latest_checkpoint(lake: Lakehouse, model: str, stage: str, training_set: str) -> str:
@@ -34,6 +26,12 @@ def sampled_paths(
     """One row per sampled path: k samples per train question at temperature T, each with its seed."""
     model, cfg = context.partition_key, settings.config.sampling
     lake = spark.lakehouse()
+    if imported_models(lake, [model]):
+        # Writing this partition replaces all its rows: the imported paths would be lost.
+        raise dg.Failure(
+            f"{model!r} holds generations imported with `rft import`: re-import to update them, "
+            "or sample under another model name"
+        )
     checkpoint = latest_checkpoint(lake, model, "sft", "sft")
     # A stable folder per model, so a killed sampling job resumes from its finished chunks.
     run_dir = settings.paths.run_dir("sample", model)

@@ -9,15 +9,12 @@ what is known.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import asdict
 
 from rft.config import RftConfig
 from rft.home import Home
 from rft.models.registry import TINY_CONFIGS, ModelSpec, resolve_model_spec
-
-# Names become Delta partition values, folder names and SQL literals: keep them plain.
-MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+from rft.names import MODEL_NAME
 
 
 class UnknownModelError(KeyError):

@@ -4,6 +4,7 @@
     rft run --config configs/gsm8k.yaml
     rft models add tiny-llama-b      # a new partition; `rft backfill tiny-llama-b` fills it
     rft models add smol --from HuggingFaceTB/SmolLM2-135M-Instruct
+    rft import gens.jsonl --questions train.jsonl   # generations made elsewhere, verified and deduped
     rft sql "SELECT model, count(*) FROM rft.sampled_paths GROUP BY model"
     rft ui                           # Dagit on 127.0.0.1:3000 with this home's runs and models
     rft spark stop
@@ -82,10 +83,57 @@ def cmd_models(args) -> int:
         print(f"added model partition {args.name!r} ({spec.source}: {spec.path or spec.tiny})")
         print(f"materialise it with: rft backfill {args.name}   (or from Dagit)")
     else:
+        from rft_dagster.importing import is_imported
+
         for name in sorted(instance.get_dynamic_partitions(models_partitions.name)):
+            if is_imported(instance, name):  # no weights here, only its paths
+                print(f"{name}\timport\t(generations loaded with rft import)")
+                continue
             spec = settings.catalog.spec(name)
             print(f"{name}\t{spec.source}\t{spec.path or spec.tiny}")
     return 0
+
+
+def cmd_import(args) -> int:
+    from dagster import DagsterInstance
+
+    from rft_dagster.definitions import build_definitions
+    from rft_dagster.importing import import_generations, import_summary
+    from rft_dagster.pipeline import render_table
+    from rft_dagster.resources import default_resources
+
+    _setup_env(args)
+    # Resources from this process's environment as set above, not from an earlier import of `defs`.
+    defs = build_definitions(default_resources())
+    result = import_generations(
+        args.generations, args.questions, instance=DagsterInstance.get(), defs=defs, default_model=args.model
+    )
+    print(f"import {result.import_id}: {sum(result.rows.values())} paths answering {result.questions} questions "
+          f"({result.new_questions} of them new to rft.questions)")
+    print(render_table(import_summary(defs.resources["spark"].lakehouse(), sorted(result.rows))))
+    return 0
+
+
+IMPORT_HELP = """\
+Load generations made elsewhere into rft.sampled_paths (backend 'import'), then verify them
+(verified_paths of each imported model) and deduplicate across every model (distinct_paths).
+
+Generations (JSONL or Parquet), one path per row:
+  model, sample_idx (or sample_id), text, and question_id or question (its text);
+  optional: seed, temperature. --model names the model of rows without a model field.
+Questions (JSONL or Parquet), one per row: question, and gold_answer or answer
+  (GSM8K's "... #### 72" works), optional question_id (default: <file stem>-<line index:05d>,
+  as `rft run` numbers a GSM8K file: train.jsonl line 1 is train-00000).
+
+Every row is checked before anything is written; a problem is an error naming the file and
+line (row). Importing a model again replaces its rows. Imported models become model partitions
+(shown in Dagit); `rft run` and `rft backfill` refuse to sample them and never train them.
+Rules for the questions table: rft/question_ownership.py; for the files: rft/imports.py.
+
+example:
+  rft import gens.jsonl --questions /data/gsm8k/train.jsonl
+  rft import a.parquet b.parquet --questions questions.parquet --model my-model
+"""
 
 
 def cmd_spark(args) -> int:
@@ -171,6 +219,15 @@ def build_parser() -> argparse.ArgumentParser:
     lst = models_sub.add_parser("list", help="model partitions and their sources")
     lst.add_argument("--config", help="YAML config")
     models.set_defaults(func=cmd_models)
+
+    imp = sub.add_parser(
+        "import", help="load generations made elsewhere, verify and deduplicate them",
+        description=IMPORT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    imp.add_argument("generations", nargs="+", help="generations files (.jsonl or .parquet)")
+    imp.add_argument("--questions", required=True, help="questions with gold answers (.jsonl or .parquet)")
+    imp.add_argument("--model", help="model name for rows without a 'model' field")
+    imp.set_defaults(func=cmd_import)
 
     spark = sub.add_parser("spark", help="the warehouse's Spark Connect server")
     spark.add_argument("action", choices=["start", "stop", "status"])

@@ -12,6 +12,8 @@ questions_job = dg.define_asset_job("questions_job", selection=dg.AssetSelection
 per_model_job = dg.define_asset_job(
     "per_model_job", selection=dg.AssetSelection.assets("sft_model", "sampled_paths", "verified_paths")
 )
+# Verification of one model's paths alone: what `rft import` runs for an imported model.
+verify_job = dg.define_asset_job("verify_job", selection=dg.AssetSelection.assets("verified_paths"))
 # Cross-model work, recomputed after any model's paths change.
 cross_model_job = dg.define_asset_job(
     "cross_model_job", selection=dg.AssetSelection.assets("distinct_paths", "rft_datasets")
@@ -23,7 +25,7 @@ rft_job = dg.define_asset_job("rft_job", selection=dg.AssetSelection.assets("rft
 def build_definitions(resources: dict | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=all_assets,
-        jobs=[questions_job, per_model_job, cross_model_job, rft_job],
+        jobs=[questions_job, per_model_job, verify_job, cross_model_job, rft_job],
         # spark: the lakehouse; settings: YAML config and RFT_HOME; steps: external (GPU) processes
         resources=resources or default_resources(),
     )

@@ -9,6 +9,7 @@ import pandas as pd
 from dagster import AssetKey, DagsterInstance, Definitions
 
 from rft_dagster.partitions import models_partitions
+from spark_jobs.imports import imported_models
 from spark_jobs.lakehouse import Lakehouse
 from spark_jobs.schemas import ALL_TABLES
 
@@ -31,7 +32,13 @@ def _execute(defs: Definitions, job_name: str, instance: DagsterInstance, partit
 
 
 def check_models(defs: Definitions, models: list[str]) -> None:
-    """Every name must resolve before any work starts."""
+    """Every name must resolve, and none may hold imported generations, before any work starts."""
+    imported = imported_models(defs.resources["spark"].lakehouse(), models)
+    if imported:
+        raise ValueError(
+            f"{', '.join(imported)}: generations imported with `rft import`, not a model to train and "
+            "sample here (sampling would replace them); pick another model name"
+        )
     settings = defs.resources["settings"]
     for name in models:
         settings.catalog.spec(name)
@@ -63,7 +70,12 @@ def _cross_model_and_rft(defs: Definitions, instance: DagsterInstance) -> list[s
     # The union set changed, so every model's union RFT model is stale: retrain them all.
     models = sorted(instance.get_dynamic_partitions(models_partitions.name))
     _execute(defs, "cross_model_job", instance)
+    # Imported models bring paths to the union; there is no checkpoint of theirs to train.
+    imported = set(imported_models(defs.resources["spark"].lakehouse(), models))
     for model in models:
+        if model in imported:
+            print(f"==> rft_job[{model}] skipped: imported generations", flush=True)
+            continue
         _execute(defs, "rft_job", instance, model)
     return models
 

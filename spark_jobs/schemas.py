@@ -54,24 +54,24 @@ QUESTIONS = Table(
     row="One record per question of a split, with its gold solution and canonical gold answer",
     columns=(
         ("question_id", "STRING", "stable id, e.g. train-00042"),
-        ("split", "STRING", "train or test"),
+        ("split", "STRING", "train or test (the task's), or import (answered only by imported generations)"),
         ("question", "STRING", "the word problem"),
         ("answer_text", "STRING", "gold reasoning path ending in #### n"),
         ("gold_answer", "STRING", "canonical number after ####"),
-        ("source", "STRING", "embedded or the path of the JSONL file"),
+        ("source", "STRING", "embedded, or the path of the JSONL (or imported questions) file"),
     ),
     key=("question_id",),
 )
 
 SAMPLED_PATHS = Table(
     name="sampled_paths",
-    row="One record per sampled reasoning path: one model, one train question, one sample",
+    row="One record per sampled (or imported) reasoning path: one model, one question, one sample",
     columns=(
         ("path_id", "STRING", "sha1 of model, question_id and sample_idx"),
         ("model", "STRING", "model partition key"),
         ("question_id", "STRING", "question it answers"),
         ("sample_idx", "INT", "0..k-1"),
-        ("seed", "BIGINT", "sampling seed; the same seed gives the same text"),
+        ("seed", "BIGINT", "sampling seed; the same seed gives the same text (null if an import lacks it)"),
         ("temperature", "DOUBLE", "sampling temperature"),
         ("text", "STRING", "generated completion, untrusted"),
         ("backend", "STRING", "transformers, vllm or import"),

@@ -1,0 +1,25 @@
+"""Path ids: the key of `rft.sampled_paths`, computed the same way by every writer.
+
+A path is one model's sample `sample_idx` for one question, so its id is the sha1 of
+`model|question_id|sample_idx`: sampling again, or importing the same generations again,
+gives the same ids and replaces rows instead of adding them.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+
+def path_id(model: Column, question_id: Column, sample_idx: Column) -> Column:
+    return F.sha1(F.concat_ws("|", model, question_id, sample_idx.cast("string")))
+
+
+def with_path_ids(samples: DataFrame, model: str, temperature: float, backend: str, run_id: str) -> DataFrame:
+    """Sampling step output (question_id, sample_idx, seed, text) -> rows of `rft.sampled_paths`."""
+    return samples.select(
+        path_id(F.lit(model), F.col("question_id"), F.col("sample_idx")).alias("path_id"),
+        F.lit(model).alias("model"), "question_id", "sample_idx", "seed",
+        F.lit(float(temperature)).alias("temperature"), "text",
+        F.lit(backend).alias("backend"), F.lit(run_id).alias("run_id"),
+    )
