@@ -45,8 +45,7 @@ def distinct_paths(context: dg.AssetExecutionContext, spark: SparkResource) -> d
     models = sorted(context.instance.get_dynamic_partitions("models"))
     lake = spark.lakehouse()
     verified = lake.table("verified_paths").filter(where_in("model", models))
-    sampled = lake.table("sampled_paths").filter(where_in("model", models))
-    n = lake.replace("distinct_paths", distinct_paths_of(verified, sampled), materialise=True)
+    n = lake.replace("distinct_paths", distinct_paths_of(verified), materialise=True)
     per_pool = lake.table("distinct_paths").groupBy("pool").count().orderBy("pool").collect()
     return dg.MaterializeResult(
         metadata={

@@ -55,14 +55,13 @@ def select_representatives(scored: DataFrame) -> DataFrame:
     )
 
 
-def distinct_paths_builtin(verified: DataFrame, sampled: DataFrame) -> DataFrame:
-    """Correct verified paths (texts joined from `sampled`) -> rows of `rft.distinct_paths`."""
+def distinct_paths_builtin(verified: DataFrame) -> DataFrame:
+    """Rows of `rft.verified_paths` -> rows of `rft.distinct_paths`, with Spark built-ins only."""
     correct = verified.filter(F.col("is_correct")).select(
-        "path_id", "model", "question_id", "sample_idx", "equation_list"
+        "path_id", "model", "question_id", "sample_idx", "equation_list", "text"
     )
-    texts = sampled.select("path_id", "text")
     return (
-        correct.join(texts, on="path_id", how="inner")
+        correct
         .transform(with_pools)
         .transform(with_diversity_scores)
         .transform(select_representatives)

@@ -131,7 +131,7 @@ def run_ours(input_dir: Path, workdir: Path, master: str, driver_memory: str, sh
             stages["verified_paths"] = time.perf_counter() - t0
 
             t0 = time.perf_counter()
-            n_distinct = lake.replace("distinct_paths", distinct_paths(lake.table("verified_paths"), lake.table("sampled_paths")),
+            n_distinct = lake.replace("distinct_paths", distinct_paths(lake.table("verified_paths")),
                                       materialise=True)
             stages["distinct_paths"] = time.perf_counter() - t0
         keys = lake.table("distinct_paths").select("pool", "question_id", "equation_list", "n_producers").toPandas()
@@ -168,6 +168,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workdir", type=Path, default=Path(".bench"), help="data and warehouse (default .bench/)")
     parser.add_argument("--record", action="store_true", help="write benches/results/verify_dedupe.json and append to the log")
     args = parser.parse_args(argv)
+    args.workdir = args.workdir.resolve()  # the Spark server reads these paths from its own working folder
     args.workdir.mkdir(parents=True, exist_ok=True)
 
     runs = []

@@ -5,9 +5,10 @@ question, the member of each equation-list group with the largest summed Levensh
 to the other groups' anchors, ties to the smallest `path_id`, independent of input order.
 
 Pools: `union` (every model's correct paths together) and `own:<model>` (one model's). Each
-question's correct paths are shuffled once, and one grouped Arrow UDF computes all of its
-pools, since the distances of a question's texts are the expensive part and need the whole
-question in one place.
+question's correct paths are shuffled once, with their texts (`rft.verified_paths` keeps the
+texts of correct paths, so no join with `rft.sampled_paths` is needed), and one grouped Arrow
+UDF computes all of its pools: the distances between a question's texts are the expensive
+part and need the whole question in one place.
 """
 
 from __future__ import annotations
@@ -73,16 +74,11 @@ def question_representatives(paths: pa.Table) -> pa.Table:
     return pa.table({name: pa.array(values, type=_OUTPUT_TYPES[name]) for name, values in out.items()})
 
 
-def correct_paths_with_text(verified: DataFrame, sampled: DataFrame) -> DataFrame:
-    correct = verified.filter(F.col("is_correct")).select("path_id", "model", "question_id", "sample_idx", "equation_list")
-    return correct.join(sampled.select("path_id", "text"), on="path_id", how="inner")
-
-
 def representatives_by_question(correct: DataFrame) -> DataFrame:
     """Correct paths with their texts -> one row per (pool, question, equation list)."""
     return correct.select(*INPUT_COLUMNS).groupBy("question_id").applyInArrow(question_representatives, OUTPUT_SCHEMA)
 
 
-def distinct_paths(verified: DataFrame, sampled: DataFrame) -> DataFrame:
-    """Verified paths (texts joined from `sampled`) -> rows of `rft.distinct_paths`."""
-    return correct_paths_with_text(verified, sampled).transform(representatives_by_question)
+def distinct_paths(verified: DataFrame) -> DataFrame:
+    """Rows of `rft.verified_paths` -> rows of `rft.distinct_paths` (correct paths only)."""
+    return verified.filter(F.col("is_correct")).transform(representatives_by_question)

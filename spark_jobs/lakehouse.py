@@ -40,6 +40,16 @@ class Lakehouse:
         for table in ALL_TABLES:
             if table.name not in existing:
                 self.spark.sql(table.create_sql())
+            else:
+                self._add_new_columns(table)
+
+    def _add_new_columns(self, table: Table) -> None:
+        """Columns added to a schema after a warehouse was created (old rows read them as null)."""
+        have = set(self.spark.table(table.qualified).columns)
+        missing = [(name, sql_type, doc) for name, sql_type, doc in table.columns if name not in have]
+        if missing:
+            columns = ", ".join(f"{name} {sql_type} COMMENT {sql_literal(doc)}" for name, sql_type, doc in missing)
+            self.spark.sql(f"ALTER TABLE {table.qualified} ADD COLUMNS ({columns})")
 
     def table(self, name: str, version: int | None = None) -> DataFrame:
         qualified = TABLES[name].qualified

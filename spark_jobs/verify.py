@@ -49,7 +49,7 @@ def with_gold_answers(sampled: DataFrame, questions: DataFrame) -> DataFrame:
 
 
 def with_verdicts(paths: DataFrame) -> DataFrame:
-    """Paths with `text` and `gold_answer` -> the columns of `rft.verified_paths`."""
+    """Paths with `text` and `gold_answer` -> the columns of `rft.verified_paths` (text kept when correct)."""
     # Built per call, not at import: the UDF binds to the kind of session (classic or Connect) in use.
     verdict_udf = F.arrow_udf(verdicts, VERDICT_TYPE)
     verdict = verdict_udf(F.col("text"), F.coalesce(F.col("gold_answer"), F.lit("")))
@@ -65,6 +65,7 @@ def with_verdicts(paths: DataFrame) -> DataFrame:
             F.col("verdict.n_equations").alias("n_equations"),
             F.when(known, F.col("verdict.reject_reason")).otherwise(F.lit(UNKNOWN_QUESTION)).alias("reject_reason"),
             F.lit(FILTER_VERSION).alias("filter_version"),
+            F.when(known & F.col("verdict.is_correct"), F.col("text")).alias("text"),
         )
     )
 

@@ -55,6 +55,20 @@ def test_duplicate_keys_are_refused_in_a_materialised_write_too(lake, spark):
         lake.replace("sampled_paths", rows, where_equals(model="lake-test-n"), materialise=True)
 
 
+def test_a_column_added_to_a_schema_is_added_to_an_existing_table(lake, spark):
+    from spark_jobs.schemas import Table
+
+    old = Table(name="migration_example", row="r", columns=(("k", "STRING", "key"),), key=("k",))
+    new = Table(name="migration_example", row="r", columns=(("k", "STRING", "key"), ("text", "STRING", "new")), key=("k",))
+    spark.sql(f"DROP TABLE IF EXISTS {old.qualified}")
+    spark.sql(old.create_sql())
+    spark.sql(f"INSERT INTO {old.qualified} VALUES ('a')")
+
+    lake._add_new_columns(new)
+
+    assert [tuple(r) for r in spark.table(new.qualified).collect()] == [("a", None)]
+
+
 def test_missing_columns_are_an_error(lake, spark):
     with pytest.raises(ValueError, match="lack columns"):
         lake.replace("sampled_paths", sampled_rows(spark, "x", 1).drop("seed"), where_equals(model="x"))

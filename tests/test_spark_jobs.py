@@ -62,7 +62,7 @@ ROWS = [
 
 def test_union_keeps_one_path_per_equation_list_and_every_producer(spark):
     verified, texts = dedup_inputs(spark, ROWS)
-    union = {r.equation_list: r for r in distinct_paths(verified, texts).filter("pool = 'union'").collect()}
+    union = {r.equation_list: r for r in distinct_paths(verified).filter("pool = 'union'").collect()}
 
     assert set(union) == {"3*4=12", "4*3=12"}
     same = union["3*4=12"]
@@ -73,7 +73,7 @@ def test_union_keeps_one_path_per_equation_list_and_every_producer(spark):
 
 def test_representative_is_the_path_farthest_from_the_other_lists(spark):
     verified, texts = dedup_inputs(spark, ROWS)
-    union = {r.equation_list: r for r in distinct_paths(verified, texts).filter("pool = 'union'").collect()}
+    union = {r.equation_list: r for r in distinct_paths(verified).filter("pool = 'union'").collect()}
     # p2's wording is farther (Levenshtein) from p3, the other list's anchor, than p1's is.
     assert union["3*4=12"].path_id == "p2"
     assert union["3*4=12"].diversity_score > 0
@@ -81,7 +81,7 @@ def test_representative_is_the_path_farthest_from_the_other_lists(spark):
 
 def test_own_pools_hold_one_models_paths(spark):
     verified, texts = dedup_inputs(spark, ROWS)
-    pools = distinct_paths(verified, texts)
+    pools = distinct_paths(verified)
     own_b = pools.filter("pool = 'own:b'").collect()
     assert [(r.equation_list, r.path_id) for r in own_b] == [("3*4=12", "p2")]
     assert pools.filter("pool = 'own:a'").count() == 2
@@ -91,4 +91,4 @@ def test_dedup_does_not_depend_on_input_order(spark):
     shuffled = ROWS[:]
     random.Random(7).shuffle(shuffled)
     first, second = dedup_inputs(spark, ROWS), dedup_inputs(spark, shuffled)
-    assertDataFrameEqual(distinct_paths(*first), distinct_paths(*second))
+    assertDataFrameEqual(distinct_paths(first[0]), distinct_paths(second[0]))

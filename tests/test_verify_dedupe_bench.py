@@ -65,7 +65,7 @@ def load(spark, folder):
 
 def test_spark_jobs_agree_with_the_baseline_on_every_distinct_list_and_producer_count(spark, synthetic):
     questions, sampled = load(spark, synthetic)
-    ours = distinct_paths(verify_sampled_paths(sampled, questions), sampled)
+    ours = distinct_paths(verify_sampled_paths(sampled, questions))
     ours_keys = {tuple(r) for r in ours.select("pool", "question_id", "equation_list", "n_producers").collect()}
     base_keys = {(d["pool"], d["question_id"], d["equation_list"], d["n_producers"]) for d in baseline.run(synthetic)}
     assert ours_keys == base_keys
@@ -75,7 +75,7 @@ def test_spark_jobs_agree_with_the_baseline_on_every_distinct_list_and_producer_
 def test_arrow_udf_dedup_equals_the_spark_builtin_levenshtein_version_row_for_row(spark, synthetic):
     questions, sampled = load(spark, synthetic)
     verified = verify_sampled_paths(sampled, questions)
-    ours, builtin = distinct_paths(verified, sampled), distinct_paths_builtin(verified, sampled)
+    ours, builtin = distinct_paths(verified), distinct_paths_builtin(verified)
     assert sorted_rows(ours) == sorted_rows(builtin)
 
 
