@@ -71,6 +71,10 @@ def spark_conf(cfg: ServerConfig) -> dict[str, str]:
         "spark.connect.grpc.binding.port": str(cfg.port),
         "spark.driver.memory": cfg.driver_memory,
         "spark.sql.shuffle.partitions": str(cfg.shuffle_partitions),
+        # Delta replays a table's log in 50 tasks by default: for our few-file tables that is
+        # pure task overhead on every read (a third of a 1M-path verify+dedup run, measured in
+        # benches/results/verify_dedupe_runs.jsonl). A cluster with huge logs can raise it.
+        "spark.databricks.delta.snapshotPartitions": "2",
         "spark.ui.enabled": "false",
         "spark.driver.extraJavaOptions": f"-Dderby.system.home={cfg.warehouse / '_metastore'}",
         # Delta's optimistic transactions already retry; schema checks stay strict.
