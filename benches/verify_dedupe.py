@@ -7,8 +7,9 @@ For each size, on the same synthetic input (benches/synthetic_paths.py, cached u
   `--master` (local[2] by default): input files -> rft.sampled_paths -> rft.verified_paths ->
   rft.distinct_paths, each a Delta commit with its key check, as the assets run them.
 
-Both are timed end to end; peak memory is the peak summed RSS of every process involved (the
-Spark server JVM, its Python workers, and this client). The baseline runs only at sizes up to
+Both are timed end to end; peak memory is the peak summed PSS of every process involved (the
+Spark server JVM, its Python workers, and this client), polled every 0.25 s; the baseline's is
+its peak RSS (one process). The baseline runs only at sizes up to
 --baseline-max-paths (it is slow). Ours and the baseline must agree on every distinct
 (pool, question, equation list) and its producer count; the run fails otherwise.
 
@@ -35,7 +36,11 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 class PeakRss:
-    """Polls the summed RSS of a process tree (and this process) until stopped."""
+    """Polls the summed memory of process trees until stopped.
+
+    Proportional set size (PSS), not RSS: Spark's Python workers are forked from one daemon and
+    share most pages, so summing their RSS counts those pages once per worker.
+    """
 
     def __init__(self, pids: list[int], interval_s: float = 0.25):
         self.pids, self.interval_s, self.peak = pids, interval_s, 0
@@ -48,7 +53,7 @@ class PeakRss:
             try:
                 root = psutil.Process(pid)
                 for proc in [root, *root.children(recursive=True)]:
-                    total += proc.memory_info().rss
+                    total += proc.memory_full_info().pss
             except psutil.Error:
                 continue
         return total
