@@ -33,6 +33,7 @@ def main(argv: list[str] | None = None) -> None:
     from benches.dedup_builtin import distinct_paths_builtin
     from spark_jobs.dedup import distinct_paths
     from spark_jobs.lakehouse import Lakehouse
+    from spark_jobs.paths import path_id
     from spark_jobs.server import ServerConfig, ensure_server, stop_server
     from spark_jobs.verify import verify_sampled_paths
 
@@ -46,7 +47,7 @@ def main(argv: list[str] | None = None) -> None:
         lake.ensure_tables()
         questions = spark.read.parquet(str(input_dir / "questions.parquet")).select("question_id", "gold_answer")
         sampled = spark.read.parquet(str(input_dir / "generations")).withColumn(
-            "path_id", F.sha1(F.concat_ws("|", "model", "question_id", F.col("sample_idx").cast("string"))))
+            "path_id", path_id(F.col("model"), F.col("question_id"), F.col("sample_idx")))
         verified = verify_sampled_paths(sampled, questions).localCheckpoint(eager=True)
         n_correct = verified.filter("is_correct").count()
         seconds = {}

@@ -99,6 +99,7 @@ def run_ours(input_dir: Path, workdir: Path, master: str, driver_memory: str, sh
 
     from spark_jobs.dedup import distinct_paths
     from spark_jobs.lakehouse import Lakehouse
+    from spark_jobs.paths import path_id
     from spark_jobs.server import ServerConfig, ensure_server, read_state, stop_server
     from spark_jobs.verify import verify_sampled_paths
 
@@ -128,7 +129,7 @@ def run_ours(input_dir: Path, workdir: Path, master: str, driver_memory: str, sh
             t0 = time.perf_counter()
             generations = spark.read.parquet(str(input_dir / "generations"))
             sampled = generations.select(
-                F.sha1(F.concat_ws("|", "model", "question_id", F.col("sample_idx").cast("string"))).alias("path_id"),
+                path_id(F.col("model"), F.col("question_id"), F.col("sample_idx")).alias("path_id"),
                 "model", "question_id", "sample_idx", F.lit(None).cast("bigint").alias("seed"),
                 F.lit(None).cast("double").alias("temperature"), "text", F.lit("import").alias("backend"),
                 F.lit("bench").alias("run_id"))

@@ -11,7 +11,7 @@ and limits. Bump FILTER_VERSION when a change there alters which paths are kept.
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rft.answers import answers_match, canonical_number, extract_answer, raw_answer
+from rft.answers import canonical_number, raw_answer
 from rft.equations import MAX_EQUATIONS, check_equation, find_equations, join_equations
 
 FILTER_VERSION = "v1"
@@ -24,6 +24,14 @@ _MEMO_ENTRIES = 1 << 16
 _MEMO_MAX_KEY_CHARS = 512
 _check_memo = lru_cache(maxsize=_MEMO_ENTRIES)(check_equation)
 _canonical_memo = lru_cache(maxsize=_MEMO_ENTRIES)(canonical_number)
+
+
+def _canonical(number: str, memoize: bool) -> str | None:
+    return _canonical_memo(number) if memoize and len(number) <= _MEMO_MAX_KEY_CHARS else canonical_number(number)
+
+
+def _check(equation: str, memoize: bool) -> str | None:
+    return _check_memo(equation) if memoize and len(equation) <= _MEMO_MAX_KEY_CHARS else check_equation(equation)
 
 
 @dataclass(frozen=True)
@@ -45,12 +53,8 @@ def verify_path(text: str | None, gold_answer: str, *, memoize: bool = True) -> 
     text = text or ""
     if len(text) > MAX_TEXT_CHARS:
         return Verdict(False, None, "", 0, "text_too_long")
-    if memoize:
-        raw = raw_answer(text)
-        cached = raw is not None and len(raw) <= _MEMO_MAX_KEY_CHARS
-        answer = _canonical_memo(raw) if cached else (None if raw is None else canonical_number(raw))
-    else:
-        answer = extract_answer(text)
+    raw = raw_answer(text)
+    answer = None if raw is None else _canonical(raw, memoize)
     equations = find_equations(text)
     key = join_equations(equations)
 
@@ -59,19 +63,13 @@ def verify_path(text: str | None, gold_answer: str, *, memoize: bool = True) -> 
 
     if answer is None:
         return rejected("no_answer")
-    if memoize and len(gold_answer or "") <= _MEMO_MAX_KEY_CHARS:
-        # `answer` is already canonical, and canonical_number is idempotent.
-        gold = _canonical_memo(gold_answer) if gold_answer is not None else None
-        same = gold is not None and answer == gold
-    else:
-        same = answers_match(answer, gold_answer)
-    if not same:
+    # `answer` is already canonical (canonical_number is idempotent), so this is answers_match.
+    if gold_answer is None or answer != _canonical(gold_answer, memoize):
         return rejected("wrong_answer")
     if len(equations) > MAX_EQUATIONS:
         return rejected("too_many_equations")
     for i, equation in enumerate(equations):
-        cached = memoize and len(equation) <= _MEMO_MAX_KEY_CHARS
-        problem = _check_memo(equation) if cached else check_equation(equation)
+        problem = _check(equation, memoize)
         if problem is not None:
             return rejected(f"equation_{i}:{problem}")
     return Verdict(True, answer, key, len(equations), None)

@@ -13,6 +13,7 @@ from benches.dedup_builtin import distinct_paths_builtin
 from benches.synthetic_paths import generate, load_solutions
 from rft.verify import verify_path
 from spark_jobs.dedup import distinct_paths
+from spark_jobs.paths import path_id
 from spark_jobs.verify import verify_sampled_paths
 
 
@@ -58,7 +59,7 @@ def load(spark, folder):
 
     questions = spark.read.parquet(str(folder / "questions.parquet")).select("question_id", "gold_answer")
     sampled = spark.read.parquet(str(folder / "generations")).withColumn(
-        "path_id", F.sha1(F.concat_ws("|", "model", "question_id", F.col("sample_idx").cast("string")))
+        "path_id", path_id(F.col("model"), F.col("question_id"), F.col("sample_idx"))
     )
     return questions, sampled
 
