@@ -41,7 +41,8 @@ def sampled_paths(
     step_spec = {
         "checkpoint": checkpoint, "questions": str(run_dir / "questions.parquet"),
         "k": cfg.k, "temperature": cfg.temperature, "max_new_tokens": cfg.max_new_tokens,
-        "base_seed": cfg.seed, "batch_size": cfg.batch_size, "backend": cfg.backend, "output": str(output),
+        "base_seed": cfg.seed, "batch_size": cfg.batch_size, "backend": cfg.backend, "engine": cfg.engine,
+        "output": str(output),
     }
     steps.run(context, "sample", step_spec, run_dir / "spec.json")
     rows = with_path_ids(lake.read_parquet(str(output)), model, cfg.temperature, cfg.backend, context.run.run_id)

@@ -44,6 +44,9 @@ class SamplingConfig(_Strict):
     max_new_tokens: int = Field(256, gt=0)
     batch_size: int = Field(64, gt=0)
     backend: Literal["transformers", "vllm"] = "transformers"
+    # transformers only: "static" = static KV cache + CUDA-graphed decode (Llama/Qwen2),
+    # "generate" = model.generate, "auto" = static where the model supports it.
+    engine: Literal["auto", "static", "generate"] = "auto"
     seed: int = 0
 
 
@@ -54,6 +57,7 @@ class EvalConfig(_Strict):
     batch_size: int = Field(64, gt=0)
     maj_k: int | None = Field(None, gt=1)
     temperature: float = Field(0.7, ge=0)
+    engine: Literal["auto", "static", "generate"] = "auto"  # as in SamplingConfig
     seed: int = 0
 
 

@@ -22,8 +22,8 @@ def evaluate_greedy(backend: SamplingBackend, questions: list[dict],
     size = max(1, backend.batch_size)
     for start in range(0, len(questions), size):
         batch = questions[start:start + size]
-        texts = backend.generate([format_prompt(q["question"]) for q in batch],
-                                 temperature=0.0, max_new_tokens=max_new_tokens, seed=0)
+        texts = backend.generate([format_prompt(q["question"]) for q in batch], [0] * len(batch),
+                                 temperature=0.0, max_new_tokens=max_new_tokens)
         for q, text in zip(batch, texts):
             answer = extract_answer(text)
             rows.append({"question_id": q["question_id"], "text": text, "answer": answer,

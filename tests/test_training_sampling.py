@@ -9,7 +9,7 @@ from rft.evaluation import (accuracy_summary, evaluate_greedy, evaluate_majority
                             majority_vote, wilson_interval)
 from rft.models import create_base_model, load_model_and_tokenizer, resolve_model_spec
 from rft.prompts import format_prompt, format_response
-from rft.sampling import batch_seed, make_backend, sample_paths
+from rft.sampling import make_backend, sample_paths, sample_seed
 from rft.task.generator import embedded_task
 from rft.training import TrainConfig, save_checkpoint, train_model
 
@@ -80,7 +80,7 @@ def test_same_seed_same_paths_and_resume_keeps_texts(trained, task):
     again = list(sample_paths(backend, questions, **run))
     assert [r["text"] for r in first] == [r["text"] for r in again]
     assert len(first) == 16 and {r["sample_idx"] for r in first} == {0, 1}
-    assert first[0]["seed"] == batch_seed(7, 0, 0)
+    assert first[0]["seed"] == sample_seed(7, questions[0]["question_id"], 0)
     # A "killed" run finished pass 0 and the first batch of pass 1: the rest come out the same.
     done = {(r["question_id"], r["sample_idx"]) for r in first[:11]}
     resumed = list(sample_paths(backend, questions, done=done, **run))
@@ -89,9 +89,25 @@ def test_same_seed_same_paths_and_resume_keeps_texts(trained, task):
     assert [r["text"] for r in other] != [r["text"] for r in first]
 
 
-def test_batch_seeds_differ_across_passes_and_batches():
-    seeds = {batch_seed(0, j, b) for j in range(50) for b in range(50)}
-    assert len(seeds) == 2500
+def test_sample_seeds_differ_across_questions_samples_and_base_seeds():
+    seeds = {sample_seed(base, f"q{i}", j) for base in (0, 1) for i in range(50) for j in range(50)}
+    assert len(seeds) == 5000
+    assert all(0 <= s < 2**63 for s in seeds)
+
+
+def test_a_paths_text_depends_on_its_seed_not_its_batch_or_engine(trained, task):
+    model, tokenizer = trained
+    questions = task[1]
+    run = dict(k=2, temperature=1.0, max_new_tokens=24, base_seed=3, progress=False)
+    texts = {}
+    for engine in ("static", "generate"):
+        for batch_size in (3, 16):
+            backend = make_backend("transformers", model, tokenizer, batch_size=batch_size,
+                                   engine=engine)
+            assert backend.engine == engine
+            texts[engine, batch_size] = [r["text"] for r in sample_paths(backend, questions, **run)]
+    assert len(set(map(tuple, texts.values()))) == 1
+    assert len(set(texts["static", 3])) > 1
 
 
 def test_greedy_and_majority_evaluation_rows(trained, task):

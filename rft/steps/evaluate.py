@@ -14,7 +14,7 @@ Spec (JSON):
       "output": "eval_results.parquet",
       # or, for several checkpoints in one process:
       # "checkpoints": [{"checkpoint": "...", "output": "....parquet"}, ...]
-      "backend": "transformers", "num_threads": null, "asset_key": null   # optional
+      "backend": "transformers", "engine": "auto", "num_threads": null, "asset_key": null   # optional
     }
 
 Output rows: question_id, metric ("maj1@1" or "maj1@K"), text, answer, is_correct.
@@ -26,7 +26,8 @@ import pandas as pd
 from rft.evaluation import accuracy_summary, evaluate_greedy, evaluate_majority
 from rft.models import load_model_and_tokenizer
 from rft.sampling import make_backend
-from rft.steps.common import parse_spec, read_records, reporter, set_threads, write_parquet_atomic
+from rft.steps.common import (backend_options, parse_spec, read_records, reporter, set_threads,
+                              write_parquet_atomic)
 
 COLUMNS = ["question_id", "metric", "text", "answer", "is_correct"]
 
@@ -35,7 +36,7 @@ def evaluate_checkpoint(checkpoint: str, output: str, questions: list[dict], spe
     """Every metric of one checkpoint; writes its rows to `output`, returns the summary."""
     model, tokenizer = load_model_and_tokenizer(checkpoint)
     backend = make_backend(spec.get("backend", "transformers"), model, tokenizer,
-                           batch_size=int(spec.get("batch_size", 64)))
+                           **backend_options(spec))
     max_new = int(spec["max_new_tokens"])
     results = {"maj1@1": evaluate_greedy(backend, questions, max_new)}
     if spec.get("maj_k"):

@@ -7,9 +7,10 @@ Spec (JSON):
       "checkpoint": "artifacts/models/tiny-llama-a/sft",  # folder written by the train step
       "questions": "train_questions.parquet",   # columns question_id, question
       "k": 4, "temperature": 0.8, "max_new_tokens": 256,
-      "base_seed": 0,           # pass j, batch b uses rft.sampling.batch_seed(base_seed, j, b)
-      "batch_size": 64,         # prompts per generate call; part of what fixes the texts
+      "base_seed": 0,           # path (q, j) uses rft.sampling.sample_seed(base_seed, q, j)
+      "batch_size": 64,         # prompts the backend decodes at once
       "backend": "transformers",
+      "engine": "auto",         # transformers only: "static" (CUDA graphs), "generate" or "auto"
       "output": "sampled_paths.parquet",
       "chunk_rows": 1024,       # optional: rows per resume chunk
       "num_threads": null, "progress": true, "asset_key": null   # optional
@@ -17,6 +18,9 @@ Spec (JSON):
 
 Output rows: question_id, sample_idx, seed, text, n_new_tokens, sorted by (question_id,
 sample_idx). Questions are sampled in question_id order, whatever the input file's order.
+
+Each path's text depends on its seed, not on its batch, so batch size and engine may change
+between a run and its resumption.
 
 Resume: finished chunks go to `<output>.parts/` as they complete (each written to a temporary
 name, then renamed). A rerun with the same spec keeps them and samples only the missing rows,
@@ -34,11 +38,12 @@ import pandas as pd
 
 from rft.models import load_model_and_tokenizer
 from rft.sampling import make_backend, sample_paths
-from rft.steps.common import (parse_spec, read_records, reporter, set_threads,
+from rft.steps.common import (backend_options, parse_spec, read_records, reporter, set_threads,
                               write_json, write_parquet_atomic)
 
 # Spec keys that do not change the texts, so a resumed run may differ in them.
-_RESUME_IRRELEVANT = {"output", "chunk_rows", "num_threads", "asset_key", "progress"}
+_RESUME_IRRELEVANT = {"output", "chunk_rows", "num_threads", "asset_key", "progress",
+                      "batch_size", "engine"}
 
 
 def open_parts(parts_dir: str, spec: dict, log) -> tuple[set, int]:
@@ -68,7 +73,7 @@ def main(argv: list[str] | None = None) -> dict:
     with reporter("sample", spec) as rep:
         model, tokenizer = load_model_and_tokenizer(spec["checkpoint"])
         backend = make_backend(spec.get("backend", "transformers"), model, tokenizer,
-                               batch_size=int(spec.get("batch_size", 64)))
+                               **backend_options(spec))
         questions = sorted(read_records(spec["questions"]), key=lambda q: q["question_id"])
         output, chunk_rows = spec["output"], int(spec.get("chunk_rows", 1024))
         parts_dir = output + ".parts"
