@@ -6,6 +6,8 @@ it without its dependencies, and nothing of its code is imported or run.
 
 import importlib.metadata
 
+import torch
+
 from rft.config import RftConfig
 from rft.home import Home
 from rft.model_catalog import ModelCatalog
@@ -30,3 +32,14 @@ def test_a_gguf_file_becomes_a_model_partition_that_generates(tmp_path):
     backend = TransformersBackend(model, tokenizer, batch_size=2)
     text, = backend.generate(["1, 2, 3, 4,"], [0], temperature=0, max_new_tokens=6)
     assert text.startswith("5")
+
+
+def test_a_model_loaded_from_gguf_saves_and_reloads_as_a_plain_checkpoint(tmp_path):
+    from rft.training import save_checkpoint
+
+    model, tokenizer = load_model_and_tokenizer(shipped_gguf())
+    save_checkpoint(model, tokenizer, str(tmp_path / "ckpt"))
+    reloaded, _ = load_model_and_tokenizer(str(tmp_path / "ckpt"))
+    assert not getattr(reloaded.config, "quantization_config", None)
+    name = "model.layers.0.self_attn.q_proj.weight"
+    assert torch.equal(reloaded.state_dict()[name], model.state_dict()[name])

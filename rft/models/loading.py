@@ -72,8 +72,22 @@ def load_model_and_tokenizer(path_or_spec, device: str | None = None, dtype=None
             f"cannot load model {spec.name!r} from {where!r} (source {spec.source!r}): {reason}. "
             "Offline machines need a local folder or GGUF file; hub ids need network or cache."
         ) from err
+    if spec.gguf_file:
+        _forget_gguf_quantizer(model)
     _ensure_padding(model, tokenizer)
     return model.to(device).eval(), tokenizer
+
+
+def _forget_gguf_quantizer(model) -> None:
+    """A GGUF file loads as plain dequantized tensors, but transformers keeps its GGUF quantizer
+    on the model and then refuses `save_pretrained` ("not serializable"). The weights are
+    ordinary floats, so drop the marker: a fine-tuned GGUF base then saves like any model."""
+    model.hf_quantizer = None
+    model.is_quantized = False
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    if hasattr(model, "quantization_method"):
+        model.quantization_method = None
 
 
 def _as_spec(path_or_spec) -> ModelSpec:

@@ -1,0 +1,218 @@
+"""A real GSM8K RFT run, split where the machines split: GPU steps and the CPU filter.
+
+    # GPU machine: SFT on GSM8K train, greedy eval on test, k samples per train question
+    python -m benches.gsm8k_rft sft-sample --base model.gguf --name smollm2-135m \
+        --gsm8k data/gsm8k --work ~/rft --k 8 --out out/
+    # CPU machine: the project's own import + Spark verification + dedup (own and union sets)
+    python -m benches.gsm8k_rft filter --samples smollm2-135m=out/smollm2-135m.samples.parquet \
+        --gsm8k data/gsm8k --home .gsm8k_home --out sets/
+    # GPU machine: RFT from the base on SFT data + each set, greedy eval on test
+    python -m benches.gsm8k_rft rft-eval --base model.gguf --name smollm2-135m \
+        --gsm8k data/gsm8k --work ~/rft --sets sets/*.parquet --out out/
+    # anywhere: the results table (README) and benches/results/gsm8k_rft.json
+    python -m benches.gsm8k_rft report --results out/ --filter sets/filter_summary.json
+
+The GPU steps are the pipeline's own external steps (`rft.steps.train`, `rft.steps.evaluate`,
+`rft.steps.sample`) run with the paper's settings (3 epochs, lr 2e-5, global batch 128,
+cosine, 3% warm-up, max length 512; T=0.7; greedy evaluation on all 1,319 test questions).
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import pandas as pd
+
+from rft.answers import extract_answer
+from rft.evaluation import wilson_interval
+from rft.prompts import format_prompt, format_response
+from rft.task.gsm8k import load_jsonl_questions
+
+
+def write_questions(gsm8k: str, work: str, limit: int | None = None) -> dict[str, str]:
+    """Train/test questions and SFT examples as the steps read them; returns their paths."""
+    os.makedirs(work, exist_ok=True)
+    paths = {}
+    for split in ("train", "test"):
+        rows = load_jsonl_questions(os.path.join(gsm8k, f"{split}.jsonl"), split, limit=limit)
+        for r in rows:
+            r["gold_answer"] = extract_answer(r["answer"])
+        paths[split] = os.path.join(work, f"{split}_questions.parquet")
+        pd.DataFrame(rows).to_parquet(paths[split], index=False)
+        if split == "train":
+            paths["sft"] = os.path.join(work, "sft_data.parquet")
+            pd.DataFrame({"prompt": [format_prompt(r["question"]) for r in rows],
+                          "response": [format_response(r["answer"]) for r in rows]}
+                         ).to_parquet(paths["sft"], index=False)
+    return paths
+
+
+def run_step(step: str, spec: dict, spec_path: str) -> dict:
+    """One pipeline step as its own process, exactly as Dagster Pipes launches it."""
+    with open(spec_path, "w") as f:
+        json.dump(spec, f, indent=2)
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", f"rft.steps.{step}", "--spec", spec_path],
+                          check=True, stdout=subprocess.PIPE, text=True)
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    summary["wall_seconds"] = round(time.perf_counter() - start, 1)
+    print(f"[{step}] {json.dumps(summary)}", flush=True)
+    return summary
+
+
+def train(base: str, data: str, out_dir: str, work: str, tag: str, micro_batch: int) -> dict:
+    spec = {"base": {"spec": base}, "train_data": data, "output_dir": out_dir,
+            "train_config": {"micro_batch_size": micro_batch}, "progress": False}
+    return run_step("train", spec, os.path.join(work, f"train_{tag}.json"))
+
+
+def evaluate(checkpoint: str, test: str, output: str, work: str, tag: str, batch: int,
+             max_new_tokens: int) -> dict:
+    spec = {"checkpoint": checkpoint, "questions": test, "output": output,
+            "max_new_tokens": max_new_tokens, "batch_size": batch, "progress": False}
+    return run_step("evaluate", spec, os.path.join(work, f"eval_{tag}.json"))
+
+
+def cmd_sft_sample(args) -> None:
+    paths = write_questions(args.gsm8k, args.work, args.limit)
+    sft_dir = os.path.join(args.work, f"{args.name}-sft")
+    summaries = {"train_sft": train(args.base, paths["sft"], sft_dir, args.work, "sft",
+                                    args.micro_batch)}
+    eval_out = os.path.join(args.out, f"{args.name}.sft.eval.parquet")
+    summaries["eval_sft"] = evaluate(sft_dir, paths["test"], eval_out, args.work, "sft",
+                                     args.batch, args.max_new_tokens)
+    samples = os.path.join(args.work, f"{args.name}.samples.parquet")
+    spec = {"checkpoint": sft_dir, "questions": paths["train"], "k": args.k,
+            "temperature": 0.7, "max_new_tokens": args.max_new_tokens, "base_seed": 0,
+            "batch_size": args.batch, "output": samples, "chunk_rows": 8192, "progress": False}
+    summaries["sample"] = run_step("sample", spec, os.path.join(args.work, "sample.json"))
+    shutil.copy(samples, os.path.join(args.out, os.path.basename(samples)))
+    with open(os.path.join(args.out, f"{args.name}.sft_sample.json"), "w") as f:
+        json.dump(summaries, f, indent=2)
+
+
+def cmd_filter(args) -> None:
+    """Import every model's samples into a lakehouse; verify + dedup there; export the sets."""
+    os.makedirs(args.out, exist_ok=True)
+    gens = []
+    for item in args.samples:
+        model, path = item.split("=", 1)
+        rows = pd.read_parquet(path, columns=["question_id", "sample_idx", "text"])
+        gens.append(os.path.join(args.out, f"gens_{model}.parquet"))
+        rows.assign(model=model).to_parquet(gens[-1], index=False)
+    env = {**os.environ, "RFT_HOME": os.path.abspath(args.home)}
+    subprocess.run([sys.executable, "-m", "rft_dagster.cli", "import", *gens, "--questions",
+                    os.path.join(args.gsm8k, "train.jsonl")], check=True, env=env)
+
+    os.environ["RFT_HOME"] = env["RFT_HOME"]
+    from pyspark.sql import functions as F
+
+    from rft_dagster.resources import default_resources
+    lake = default_resources()["spark"].lakehouse()
+    verified = lake.table("verified_paths").groupBy("model").agg(
+        F.count("*").alias("sampled"), F.sum(F.col("is_correct").cast("int")).alias("correct"))
+    distinct = lake.table("distinct_paths").groupBy("pool").agg(F.count("*").alias("distinct"))
+    summary = {"verified": [r.asDict() for r in verified.collect()],
+               "distinct": [r.asDict() for r in distinct.collect()], "sets": {}}
+    questions = lake.table("questions").select("question_id", "question")
+    sets = lake.table("rft_dataset_rows").join(questions, "question_id").toPandas()
+    for name, rows in sets.groupby("dataset"):
+        out = os.path.join(args.out, f"rft_{name.replace(':', '_')}.parquet")
+        pd.DataFrame({"prompt": rows["question"].map(format_prompt),
+                      "response": rows["text"].map(format_response)}).to_parquet(out, index=False)
+        summary["sets"][name] = {"file": os.path.basename(out), "rows": len(rows)}
+    with open(os.path.join(args.out, "filter_summary.json"), "w") as f:
+        json.dump(summary, f, indent=2, default=str)
+    print(json.dumps(summary, indent=2, default=str))
+
+
+def cmd_rft_eval(args) -> None:
+    paths = write_questions(args.gsm8k, args.work, args.limit)
+    sft = pd.read_parquet(paths["sft"])
+    summaries = {}
+    for set_file in args.sets:
+        tag = os.path.basename(set_file)[len("rft_"):-len(".parquet")]
+        data = os.path.join(args.work, f"rft_data_{tag}.parquet")
+        pd.concat([sft, pd.read_parquet(set_file)], ignore_index=True).to_parquet(data, index=False)
+        out_dir = os.path.join(args.work, f"{args.name}-rft-{tag}")
+        summaries[f"train_{tag}"] = train(args.base, data, out_dir, args.work, tag,
+                                          args.micro_batch)
+        eval_out = os.path.join(args.out, f"{args.name}.rft-{tag}.eval.parquet")
+        summaries[f"eval_{tag}"] = evaluate(out_dir, paths["test"], eval_out, args.work, tag,
+                                            args.batch, args.max_new_tokens)
+        shutil.rmtree(out_dir)  # 0.5 GB each; the eval rows are what we keep
+    with open(os.path.join(args.out, f"{args.name}.rft_eval.json"), "w") as f:
+        json.dump(summaries, f, indent=2)
+
+
+def cmd_report(args) -> None:
+    with open(args.filter) as f:
+        filtered = json.load(f)
+    distinct = {d["pool"]: d["distinct"] for d in filtered["distinct"]}
+    entries = []
+    for path in sorted(glob.glob(os.path.join(args.results, "*.eval.parquet"))):
+        model, stage_set = os.path.basename(path)[:-len(".eval.parquet")].split(".", 1)
+        rows = pd.read_parquet(path)
+        rows = rows[rows["metric"] == "maj1@1"]
+        stage, _, training_set = stage_set.partition("-")
+        training_set = training_set.replace("_", ":", 1) if training_set else "sft"
+        correct, n = int(rows["is_correct"].sum()), len(rows)
+        low, high = wilson_interval(correct, n)
+        entries.append({"model": model, "stage": stage, "training_set": training_set,
+                        "n_test": n, "correct": correct, "accuracy": round(correct / n, 4),
+                        "ci_low": round(low, 4), "ci_high": round(high, 4),
+                        "distinct_paths": distinct.get(training_set)})
+    with open(args.json, "w") as f:
+        json.dump({"entries": entries, "filter": filtered}, f, indent=2, default=str)
+    print("| model | stage | training set | distinct paths | correct / 1319 | accuracy % [95% CI] |")
+    print("|---|---|---|---:|---:|---|")
+    for e in entries:
+        print(f"| {e['model']} | {e['stage']} | {e['training_set']} | {e['distinct_paths'] or ''} "
+              f"| {e['correct']} | {100 * e['accuracy']:.1f} [{100 * e['ci_low']:.1f}, "
+              f"{100 * e['ci_high']:.1f}] |")
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+    gpu_args = dict(base=dict(required=True, help="base model: GGUF file, folder or hub id"),
+                    name=dict(required=True, help="model name in the results"),
+                    gsm8k=dict(required=True, help="folder with GSM8K train.jsonl and test.jsonl"),
+                    work=dict(required=True, help="scratch folder for checkpoints and specs"),
+                    out=dict(required=True, help="folder for the files to bring back"))
+    s1 = sub.add_parser("sft-sample", help="GPU: SFT, greedy eval of SFT, k samples per question")
+    s3 = sub.add_parser("rft-eval", help="GPU: RFT on SFT data + each set, greedy eval")
+    for s in (s1, s3):
+        for name, kw in gpu_args.items():
+            s.add_argument(f"--{name}", **kw)
+        s.add_argument("--micro-batch", type=int, default=32, help="sequences per forward pass")
+        s.add_argument("--batch", type=int, default=2048, help="sequences decoded at once")
+        s.add_argument("--max-new-tokens", type=int, default=256)
+        s.add_argument("--limit", type=int, help="first N questions of each split (rehearsals)")
+    s1.add_argument("--k", type=int, default=8)
+    s3.add_argument("--sets", nargs="+", required=True, help="rft_<set>.parquet files from filter")
+    s2 = sub.add_parser("filter", help="CPU: import, verify and dedup through the Spark jobs")
+    s2.add_argument("--samples", nargs="+", required=True, help="MODEL=samples.parquet")
+    s2.add_argument("--gsm8k", required=True)
+    s2.add_argument("--home", required=True, help="RFT_HOME for this run's lakehouse")
+    s2.add_argument("--out", required=True)
+    s4 = sub.add_parser("report", help="results table and benches/results/gsm8k_rft.json")
+    s4.add_argument("--results", required=True, help="folder with *.eval.parquet")
+    s4.add_argument("--filter", required=True, help="filter_summary.json")
+    s4.add_argument("--json", default="benches/results/gsm8k_rft.json")
+    args = p.parse_args(argv)
+    if getattr(args, "out", None):
+        os.makedirs(args.out, exist_ok=True)
+    {"sft-sample": cmd_sft_sample, "filter": cmd_filter, "rft-eval": cmd_rft_eval,
+     "report": cmd_report}[args.command](args)
+
+
+if __name__ == "__main__":
+    main()
