@@ -69,16 +69,19 @@ def timed(fn):
 
 
 def run_generate(model, prompts, new_tokens, temperature, batch):
-    """transformers' own sampling, batches of `batch` equal-length prompts."""
+    """transformers' own sampling, batches of `batch` left-padded prompts."""
+    def padded(rows):
+        width = max(map(len, rows))
+        ids = torch.tensor([[0] * (width - len(r)) + r for r in rows], device=model.device)
+        mask = torch.tensor([[0] * (width - len(r)) + [1] * len(r) for r in rows], device=model.device)
+        return {"input_ids": ids, "attention_mask": mask}
+
     def go():
         for i in range(0, len(prompts), batch):
-            ids = torch.tensor(prompts[i:i + batch], device=model.device)
-            model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), do_sample=True,
+            model.generate(**padded(prompts[i:i + batch]), do_sample=True,
                            temperature=temperature, top_k=0, top_p=1.0,
-                           max_new_tokens=new_tokens, min_new_tokens=new_tokens,
-                           pad_token_id=0)
-    model.generate(input_ids=torch.tensor(prompts[:8], device=model.device), do_sample=True,
-                   max_new_tokens=4, pad_token_id=0)  # warm-up
+                           max_new_tokens=new_tokens, min_new_tokens=new_tokens, pad_token_id=0)
+    model.generate(**padded(prompts[:8]), do_sample=True, max_new_tokens=4, pad_token_id=0)  # warm-up
     return timed(go)[1]
 
 
