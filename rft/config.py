@@ -42,8 +42,10 @@ class SamplingConfig(_Strict):
     k: int = Field(100, gt=0)
     temperature: float = Field(0.7, ge=0)
     max_new_tokens: int = Field(256, gt=0)
-    batch_size: int = Field(64, gt=0)
-    backend: Literal["transformers", "vllm"] = "transformers"
+    batch_size: int = Field(64, gt=0)  # transformers: prompts per generate call (fixes texts)
+    # auto: vLLM wherever the step can run it (see rft/vllm_env.py), transformers elsewhere.
+    backend: Literal["auto", "vllm", "transformers"] = "auto"
+    vllm_options: dict[str, Any] = {}  # more vllm.LLM arguments: dtype, max_num_seqs, ...
     seed: int = 0
 
 
@@ -55,6 +57,8 @@ class EvalConfig(_Strict):
     maj_k: int | None = Field(None, gt=1)
     temperature: float = Field(0.7, ge=0)
     seed: int = 0
+    backend: Literal["auto", "vllm", "transformers"] = "auto"  # as for sampling
+    vllm_options: dict[str, Any] = {}
 
 
 class RftConfig(_Strict):
