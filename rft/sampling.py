@@ -64,6 +64,10 @@ class SamplingBackend(Protocol):
         """
         ...
 
+    def close(self) -> None:
+        """Free the model (and the GPU memory it holds) before another one is loaded."""
+        ...
+
 
 class BackendUnavailable(RuntimeError):
     """The configured backend cannot run in this interpreter; the message says what to do."""

@@ -80,6 +80,8 @@ class StepRunner(dg.ConfigurableResource):
 
     def backend_for(self, requested: str) -> str:
         """The sampling backend a step will run: "auto" is vLLM wherever a vLLM interpreter is."""
+        if requested == "transformers":
+            return requested
         return choose_backend(requested, vllm_available=find_vllm_python(self.vllm_python) is not None)
 
     def run(self, context: dg.AssetExecutionContext, step: str, spec: dict, spec_path: Path) -> list[dict]:
