@@ -32,7 +32,8 @@ def eval_results(
     step_spec = {
         "checkpoints": targets, "questions": str(run_dir / "questions.parquet"),
         "max_new_tokens": cfg.max_new_tokens, "batch_size": cfg.batch_size, "maj_k": cfg.maj_k,
-        "temperature": cfg.temperature, "seed": cfg.seed, "engine": cfg.engine,
+        "temperature": cfg.temperature, "seed": cfg.seed,
+        "backend": steps.backend_for(cfg.backend), "vllm_options": cfg.vllm_options,
     }
     steps.run(context, "evaluate", step_spec, run_dir / "spec.json")
     rows = []

@@ -38,16 +38,17 @@ def sampled_paths(
     train = lake.table("questions").filter(F.col("split") == "train").select("question_id", "question")
     export_parquet(train, run_dir / "questions.parquet")
     output = run_dir / "samples.parquet"
+    backend = steps.backend_for(cfg.backend)
     step_spec = {
         "checkpoint": checkpoint, "questions": str(run_dir / "questions.parquet"),
         "k": cfg.k, "temperature": cfg.temperature, "max_new_tokens": cfg.max_new_tokens,
-        "base_seed": cfg.seed, "batch_size": cfg.batch_size, "backend": cfg.backend, "engine": cfg.engine,
-        "output": str(output),
+        "base_seed": cfg.seed, "batch_size": cfg.batch_size, "backend": backend,
+        "vllm_options": cfg.vllm_options, "output": str(output),
     }
     steps.run(context, "sample", step_spec, run_dir / "spec.json")
-    rows = with_path_ids(lake.read_parquet(str(output)), model, cfg.temperature, cfg.backend, context.run.run_id)
+    rows = with_path_ids(lake.read_parquet(str(output)), model, cfg.temperature, backend, context.run.run_id)
     n = lake.replace("sampled_paths", rows, where_equals(model=model))
     return dg.MaterializeResult(
         metadata={"rows": n, "k": cfg.k, "temperature": cfg.temperature, "checkpoint": checkpoint,
-                  "table_version": lake.version("sampled_paths")}
+                  "backend": backend, "table_version": lake.version("sampled_paths")}
     )

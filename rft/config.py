@@ -42,11 +42,10 @@ class SamplingConfig(_Strict):
     k: int = Field(100, gt=0)
     temperature: float = Field(0.7, ge=0)
     max_new_tokens: int = Field(256, gt=0)
-    batch_size: int = Field(64, gt=0)
-    backend: Literal["transformers", "vllm"] = "transformers"
-    # transformers only: "static" = static KV cache + CUDA-graphed decode (Llama/Qwen2),
-    # "generate" = model.generate, "auto" = static where the model supports it.
-    engine: Literal["auto", "static", "generate"] = "auto"
+    batch_size: int = Field(64, gt=0)  # transformers: rows decoded at once
+    # auto: vLLM wherever the step can run it (see rft/vllm_env.py), transformers elsewhere.
+    backend: Literal["auto", "vllm", "transformers"] = "auto"
+    vllm_options: dict[str, Any] = {}  # more vllm.LLM arguments: dtype, max_num_seqs, ...
     seed: int = 0
 
 
@@ -57,8 +56,9 @@ class EvalConfig(_Strict):
     batch_size: int = Field(64, gt=0)
     maj_k: int | None = Field(None, gt=1)
     temperature: float = Field(0.7, ge=0)
-    engine: Literal["auto", "static", "generate"] = "auto"  # as in SamplingConfig
     seed: int = 0
+    backend: Literal["auto", "vllm", "transformers"] = "auto"  # as for sampling
+    vllm_options: dict[str, Any] = {}
 
 
 class RftConfig(_Strict):

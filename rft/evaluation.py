@@ -11,39 +11,46 @@ import math
 from collections import Counter, defaultdict
 
 from rft.answers import answers_match, extract_answer
-from rft.prompts import format_prompt
-from rft.sampling import SamplingBackend, sample_paths
+from rft.sampling import SamplingBackend, plan_requests, run_requests, sample_paths
 
 
 def evaluate_greedy(backend: SamplingBackend, questions: list[dict],
                     max_new_tokens: int) -> list[dict]:
     """One greedy path per question: rows {question_id, text, answer, is_correct}."""
-    rows = []
-    size = max(1, backend.batch_size)
-    for start in range(0, len(questions), size):
-        batch = questions[start:start + size]
-        texts = backend.generate([format_prompt(q["question"]) for q in batch], [0] * len(batch),
-                                 temperature=0.0, max_new_tokens=max_new_tokens)
-        for q, text in zip(batch, texts):
-            answer = extract_answer(text)
-            rows.append({"question_id": q["question_id"], "text": text, "answer": answer,
-                         "is_correct": answers_match(answer, q["gold_answer"])})
-    return rows
+    groups = plan_requests(questions, 1, 0, backend.batch_size, backend.seeding)
+    rows = run_requests(backend, groups, 0.0, max_new_tokens, progress=False)
+    return score_greedy(questions, {r["question_id"]: r["text"] for r in rows})
 
 
 def evaluate_majority(backend: SamplingBackend, questions: list[dict], k: int,
                       temperature: float, max_new_tokens: int, seed: int,
                       progress: bool = False) -> list[dict]:
-    """maj1@K: the most common answer among K samples per question.
+    """maj1@K: the most common answer among K samples per question (see `score_majority`)."""
+    paths = defaultdict(list)
+    for row in sample_paths(backend, questions, k=k, temperature=temperature,
+                            max_new_tokens=max_new_tokens, base_seed=seed, progress=progress):
+        paths[row["question_id"]].append(row["text"])
+    return score_majority(questions, paths)
+
+
+def score_greedy(questions: list[dict], texts: dict[str, str]) -> list[dict]:
+    """Rows {question_id, text, answer, is_correct}, one per question, from its greedy text."""
+    rows = []
+    for q in questions:
+        text = texts[q["question_id"]]
+        answer = extract_answer(text)
+        rows.append({"question_id": q["question_id"], "text": text, "answer": answer,
+                     "is_correct": answers_match(answer, q["gold_answer"])})
+    return rows
+
+
+def score_majority(questions: list[dict], paths: dict[str, list[str]]) -> list[dict]:
+    """maj1@K from each question's K texts (in sample order).
 
     Ties go to the smallest canonical answer string, so the vote never depends on sample
     order. Paths without an answer do not vote. Rows: {question_id, text (one path giving the
     chosen answer, or the first path), answer, votes (for the chosen answer), is_correct}.
     """
-    paths = defaultdict(list)
-    for row in sample_paths(backend, questions, k=k, temperature=temperature,
-                            max_new_tokens=max_new_tokens, base_seed=seed, progress=progress):
-        paths[row["question_id"]].append(row["text"])
     rows = []
     for q in questions:
         texts = paths[q["question_id"]]

@@ -12,8 +12,10 @@ import dagster as dg
 from pydantic import PrivateAttr
 
 from rft.config import RftConfig, load_config
-from rft.home import Home, default_home
+from rft.home import PROJECT_ROOT, Home, default_home
 from rft.model_catalog import ModelCatalog
+from rft.sampling import choose_backend
+from rft.vllm_env import find_vllm_python
 from spark_jobs.lakehouse import Lakehouse
 from spark_jobs.server import ServerConfig, ensure_server
 
@@ -68,29 +70,44 @@ class StepRunner(dg.ConfigurableResource):
     """Runs `python -m rft.steps.<step>` as an external process through Dagster Pipes.
 
     The step imports neither Spark nor Dagster, so `python` can be another interpreter
-    (a vLLM environment, say) and the same step runs on a GPU node.
+    (a vLLM environment, say) and the same step runs on a GPU node. A step whose spec says
+    `"backend": "vllm"` runs with the vLLM interpreter (rft/vllm_env.py says which).
     """
 
     python: str | None = None  # interpreter for steps; None: this one
+    vllm_python: str | None = None  # interpreter for vLLM steps; None: RFT_VLLM_PYTHON, .venv-vllm, ...
     num_threads: int | None = None  # torch threads in the step; None: all cores
+
+    def backend_for(self, requested: str) -> str:
+        """The sampling backend a step will run: "auto" is vLLM wherever a vLLM interpreter is."""
+        if requested == "transformers":
+            return requested
+        return choose_backend(requested, vllm_available=find_vllm_python(self.vllm_python) is not None)
 
     def run(self, context: dg.AssetExecutionContext, step: str, spec: dict, spec_path: Path) -> list[dict]:
         """Run one step with its JSON spec; returns the metadata the step reported."""
         spec = {**spec, "num_threads": self.num_threads}
         spec_path.write_text(json.dumps(spec, indent=2, default=str))
+        python = find_vllm_python(self.vllm_python) if spec.get("backend") == "vllm" else None
         client = dg.PipesSubprocessClient(env=_step_env())
         invocation = client.run(
-            command=[self.python or sys.executable, "-m", f"rft.steps.{step}", "--spec", str(spec_path)],
+            command=[python or self.python or sys.executable, "-m", f"rft.steps.{step}", "--spec", str(spec_path)],
             context=context,
         )
         return list(invocation.get_custom_messages())
 
 
 def _step_env() -> dict[str, str]:
-    """Only what a step needs: no credentials or unrelated secrets reach model code."""
+    """Only what a step needs: no credentials or unrelated secrets reach model code.
+
+    The project goes first on PYTHONPATH: another interpreter (vLLM's) has it not installed.
+    """
     keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "PYTHONPATH", "VIRTUAL_ENV", "CUDA_VISIBLE_DEVICES",
             "HF_HOME", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "OMP_NUM_THREADS")
-    return {k: os.environ[k] for k in keep if k in os.environ}
+    env = {k: os.environ[k] for k in keep if k in os.environ}
+    env.update({k: v for k, v in os.environ.items() if k.startswith("VLLM_")})  # vLLM's own settings
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH")) if p)
+    return env
 
 
 def default_resources() -> dict:

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything, then runs the test suite (real Spark, Delta, Dagster and tiny models).
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
+# vLLM's own environment (it pins its own torch): tests/test_vllm_sampling.py runs the sample
+# step there on CPU, and fails in CI without it.
+bash "$(dirname "${BASH_SOURCE[0]}")/vllm_env.sh"
 set +e
 python -m pytest "$@"
 status=$?

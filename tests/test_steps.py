@@ -26,7 +26,7 @@ def run_step(step: str, spec: dict, tmp_path) -> dict:
     """Run `python -m rft.steps.<step> --spec FILE`; return its JSON summary (last stdout line)."""
     path = write_spec(step, spec, tmp_path)
     done = subprocess.run([sys.executable, "-m", f"rft.steps.{step}", "--spec", path],
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -97,6 +97,35 @@ def test_evaluate_writes_one_row_per_question_and_metric(workdir):
     assert list(rows.columns) == ["question_id", "metric", "text", "answer", "is_correct"]
     assert rows.groupby("metric").size().to_dict() == {"maj1@1": 6, "maj1@2": 6}
     assert summary["maj1@1_n"] == 6 and 0 <= summary["maj1@1_accuracy"] <= 1
+
+
+def test_two_workers_sample_the_rows_one_worker_samples(workdir):
+    """The GPU sharding on CPU: workers split the batches, the step merges; same texts."""
+    tmp, _ = workdir
+    spec = {"checkpoint": str(tmp / "sft"), "questions": str(tmp / "train_questions.parquet"),
+            "k": 2, "temperature": 1.0, "max_new_tokens": 16, "base_seed": 4,
+            "batch_size": 8, "backend": "transformers"}
+    # One torch thread per worker either way: thread counts may change float rounding.
+    one = run_step("sample", {**spec, "output": str(tmp / "one.parquet"), "workers": 1,
+                              "num_threads": 1}, tmp)
+    two = run_step("sample", {**spec, "output": str(tmp / "two.parquet"), "workers": 2,
+                              "num_threads": 2}, tmp)
+    assert (one["workers"], two["workers"]) == (1, 2) and two["n_rows"] == 64
+    assert pd.read_parquet(tmp / "two.parquet").equals(pd.read_parquet(tmp / "one.parquet"))
+
+
+def test_two_workers_evaluate_as_one_worker_does(workdir):
+    tmp, _ = workdir
+    spec = {"checkpoint": str(tmp / "sft"), "questions": str(tmp / "test_questions.parquet"),
+            "max_new_tokens": 16, "batch_size": 2, "maj_k": 2, "temperature": 0.7, "seed": 0,
+            "backend": "transformers"}
+    one = run_step("evaluate", {**spec, "output": str(tmp / "eval1.parquet"), "workers": 1,
+                                "num_threads": 1}, tmp)
+    two = run_step("evaluate", {**spec, "output": str(tmp / "eval2.parquet"), "workers": 2,
+                                "num_threads": 2}, tmp)
+    assert pd.read_parquet(tmp / "eval2.parquet").equals(pd.read_parquet(tmp / "eval1.parquet"))
+    assert {k: v for k, v in two.items() if k not in ("output", "step_seconds")} == \
+        {k: v for k, v in one.items() if k not in ("output", "step_seconds")}
 
 
 def test_help_shows_the_spec_format(capsys):

@@ -138,6 +138,6 @@ def test_wilson_interval_known_values():
     assert wilson_interval(0, 0) == (0.0, 1.0)
 
 
-def test_vllm_backend_is_not_there_yet(trained):
-    with pytest.raises(NotImplementedError, match="vllm"):
+def test_vllm_loads_its_own_model(trained):
+    with pytest.raises(ValueError, match="load_backend"):
         make_backend("vllm", *trained)

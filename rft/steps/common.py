@@ -32,14 +32,6 @@ def set_threads(spec: dict) -> None:
     torch.set_num_threads(int(spec.get("num_threads") or os.cpu_count() or 1))
 
 
-def backend_options(spec: dict) -> dict:
-    """Keyword arguments of rft.sampling.make_backend from a step's spec."""
-    options = {"batch_size": int(spec.get("batch_size", 64))}
-    if spec.get("backend", "transformers") == "transformers" and spec.get("engine"):
-        options["engine"] = spec["engine"]
-    return options
-
-
 def read_records(path: str) -> list[dict]:
     return pd.read_parquet(path).to_dict("records")
 

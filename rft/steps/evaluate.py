@@ -14,39 +14,61 @@ Spec (JSON):
       "output": "eval_results.parquet",
       # or, for several checkpoints in one process:
       # "checkpoints": [{"checkpoint": "...", "output": "....parquet"}, ...]
-      "backend": "transformers", "engine": "auto", "num_threads": null, "asset_key": null   # optional
+      "backend": "auto",        # optional: auto (vllm where importable), vllm or transformers
+      "workers": null, "vllm_options": {}, "chunk_rows": 1024,  # optional, as in rft.steps.sample
+      "num_threads": null, "asset_key": null   # optional
     }
 
 Output rows: question_id, metric ("maj1@1" or "maj1@K"), text, answer, is_correct.
 The report carries accuracy and its 95% Wilson interval per metric.
+
+Questions are shared out over one worker per visible GPU (`"workers": N` overrides; one on
+CPU), each worker loading every checkpoint in turn; the step merges their rows.
 """
+
+import os
+import shutil
 
 import pandas as pd
 
-from rft.evaluation import accuracy_summary, evaluate_greedy, evaluate_majority
-from rft.models import load_model_and_tokenizer
-from rft.sampling import make_backend
-from rft.steps.common import (backend_options, parse_spec, read_records, reporter, set_threads,
-                              write_parquet_atomic)
+from rft.evaluation import accuracy_summary, score_greedy, score_majority
+from rft.sampling import SEEDING, choose_backend, plan_requests
+from rft.steps.common import parse_spec, read_records, reporter, set_threads, write_parquet_atomic
+from rft.steps.generation import Backend, Job, read_parts, run_jobs
 
 COLUMNS = ["question_id", "metric", "text", "answer", "is_correct"]
 
 
-def evaluate_checkpoint(checkpoint: str, output: str, questions: list[dict], spec: dict, rep) -> dict:
-    """Every metric of one checkpoint; writes its rows to `output`, returns the summary."""
-    model, tokenizer = load_model_and_tokenizer(checkpoint)
-    backend = make_backend(spec.get("backend", "transformers"), model, tokenizer,
-                           **backend_options(spec))
+def plan_jobs(checkpoint: str, output: str, questions: list[dict], spec: dict) -> dict[str, Job]:
+    """metric -> the generation job that answers it, for one checkpoint."""
+    seeding = SEEDING[spec["backend"]]
+    batch_size = int(spec.get("batch_size", 64))
+    if seeding == "request":  # vLLM batches inside one call: give it many requests at once
+        batch_size = max(batch_size, int(spec.get("chunk_rows", 1024)))
     max_new = int(spec["max_new_tokens"])
-    results = {"maj1@1": evaluate_greedy(backend, questions, max_new)}
+    parts = output + ".parts"
+    jobs = {"maj1@1": Job(checkpoint, 0.0, max_new, plan_requests(questions, 1, 0, batch_size, seeding),
+                          os.path.join(parts, "maj1@1"), label="greedy")}
     if spec.get("maj_k"):
         k = int(spec["maj_k"])
-        results[f"maj1@{k}"] = evaluate_majority(
-            backend, questions, k, float(spec.get("temperature", 0.7)), max_new,
-            int(spec.get("seed", 0)))
+        groups = plan_requests(questions, k, int(spec.get("seed", 0)), batch_size, seeding)
+        jobs[f"maj1@{k}"] = Job(checkpoint, float(spec.get("temperature", 0.7)), max_new, groups,
+                                os.path.join(parts, f"maj1@{k}"), label=f"maj1@{k}")
+    return jobs
+
+
+def score_checkpoint(checkpoint: str, output: str, questions: list[dict], jobs: dict[str, Job],
+                     rep) -> dict:
+    """Every metric of one checkpoint from its generated rows; writes `output`, returns the summary."""
+    results = {}
+    for metric, job in jobs.items():
+        rows = read_parts(job.parts_dir)
+        if metric == "maj1@1":
+            results[metric] = score_greedy(questions, dict(zip(rows["question_id"], rows["text"])))
+        else:
+            results[metric] = score_majority(questions, rows.groupby("question_id")["text"].agg(list).to_dict())
     frames = [pd.DataFrame(rows).assign(metric=metric) for metric, rows in results.items()]
-    table = pd.concat(frames, ignore_index=True)[COLUMNS]
-    write_parquet_atomic(table, output)
+    write_parquet_atomic(pd.concat(frames, ignore_index=True)[COLUMNS], output)
     summary = {"checkpoint": checkpoint, "output": output, "n_questions": len(questions)}
     for metric, rows in results.items():
         for key, value in accuracy_summary(rows).items():
@@ -59,13 +81,24 @@ def evaluate_checkpoint(checkpoint: str, output: str, questions: list[dict], spe
 def main(argv: list[str] | None = None) -> list[dict]:
     spec = parse_spec(__doc__, argv)
     set_threads(spec)
-    # One process for many checkpoints: loading torch costs seconds, evaluating a tiny model less.
+    # One process for many checkpoints: loading torch (or vLLM) costs seconds, a tiny model less.
     targets = spec.get("checkpoints") or [{"checkpoint": spec["checkpoint"], "output": spec["output"]}]
     with reporter("evaluate", spec) as rep:
+        spec = {**spec, "backend": choose_backend(spec.get("backend", "auto"))}
         questions = sorted(read_records(spec["questions"]), key=lambda q: q["question_id"])
-        summaries = []
+        plans = []
         for target in targets:
-            summary = evaluate_checkpoint(target["checkpoint"], target["output"], questions, spec, rep)
+            shutil.rmtree(target["output"] + ".parts", ignore_errors=True)  # evaluation restarts whole
+            plans.append(plan_jobs(target["checkpoint"], target["output"], questions, spec))
+        run_jobs([job for jobs in plans for job in jobs.values()],
+                 Backend(spec["backend"], int(spec.get("batch_size", 64)), spec.get("vllm_options")),
+                 workers=spec.get("workers"), workdir=targets[0]["output"] + ".parts/workers",
+                 chunk_rows=int(spec.get("chunk_rows", 1024)), num_threads=spec.get("num_threads"),
+                 progress=bool(spec.get("progress", False)), log=rep.log)
+        summaries = []
+        for target, jobs in zip(targets, plans):
+            summary = score_checkpoint(target["checkpoint"], target["output"], questions, jobs, rep)
+            shutil.rmtree(target["output"] + ".parts")
             rep.report(summary)
             summaries.append(summary)
         return summaries

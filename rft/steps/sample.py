@@ -1,54 +1,56 @@
-"""Sample k reasoning paths per question with a checkpoint; resumable after a kill.
+"""Sample k reasoning paths per question with a checkpoint; one worker per GPU; resumable.
 
-    python -m rft.steps.sample --spec sample.json
-
+    python -m rft.steps.sample --spec sample.json                       # transformers, or vLLM if importable
+    .venv-vllm/bin/python -m rft.steps.sample --spec sample.json        # vLLM's own environment
+                                                                        # (project on PYTHONPATH)
 Spec (JSON):
     {
       "checkpoint": "artifacts/models/tiny-llama-a/sft",  # folder written by the train step
       "questions": "train_questions.parquet",   # columns question_id, question
       "k": 4, "temperature": 0.8, "max_new_tokens": 256,
-      "base_seed": 0,           # path (q, j) uses rft.sampling.sample_seed(base_seed, q, j)
-      "batch_size": 64,         # prompts the backend decodes at once
-      "backend": "transformers",
-      "engine": "auto",         # transformers only: "static" (CUDA graphs), "generate" or "auto"
+      "base_seed": 0,           # path (q, j) is seeded with rft.sampling.sample_seed(base_seed, q, j)
+      "backend": "auto",        # auto (vllm where importable), vllm or transformers
+      "batch_size": 64,         # transformers: rows decoded at once (static engine: KV cache rows)
       "output": "sampled_paths.parquet",
-      "chunk_rows": 1024,       # optional: rows per resume chunk
+      "chunk_rows": 1024,       # optional: rows per resume chunk (vllm: requests per generate call)
+      "workers": null,          # optional: worker processes; default one per visible GPU, 1 on CPU
+      "vllm_options": {},       # optional: more vllm.LLM arguments (dtype, max_num_seqs, ...)
       "num_threads": null, "progress": true, "asset_key": null   # optional
     }
 
 Output rows: question_id, sample_idx, seed, text, n_new_tokens, sorted by (question_id,
 sample_idx). Questions are sampled in question_id order, whatever the input file's order.
 
-Each path's text depends on its seed, not on its batch, so batch size and engine may change
-between a run and its resumption.
-
 Resume: finished chunks go to `<output>.parts/` as they complete (each written to a temporary
 name, then renamed). A rerun with the same spec keeps them and samples only the missing rows,
-which come out exactly as an uninterrupted run would have made them. The folder is removed once
-the output is written; chunks left by a different spec are discarded.
+which come out exactly as an uninterrupted run would have made them (vllm: whatever the number
+of workers or the batch size). The folder is removed once the output is written; chunks left by
+a different spec are discarded.
 """
 
-import glob
 import json
 import os
 import shutil
-import time
 
-import pandas as pd
-
-from rft.models import load_model_and_tokenizer
-from rft.sampling import make_backend, sample_paths
-from rft.steps.common import (backend_options, parse_spec, read_records, reporter, set_threads,
+from rft.sampling import SEEDING, choose_backend, plan_requests
+from rft.steps.common import (parse_spec, read_records, reporter, set_threads,
                               write_json, write_parquet_atomic)
+from rft.steps.generation import Backend, Job, read_parts, run_jobs
 
 # Spec keys that do not change the texts, so a resumed run may differ in them.
-_RESUME_IRRELEVANT = {"output", "chunk_rows", "num_threads", "asset_key", "progress",
-                      "batch_size", "engine"}
+_RESUME_IRRELEVANT = {"output", "chunk_rows", "num_threads", "asset_key", "progress", "workers"}
+# With one seed per request, the batch size changes nothing either.
+_RESUME_IRRELEVANT_PER_REQUEST = _RESUME_IRRELEVANT | {"batch_size"}
 
 
-def open_parts(parts_dir: str, spec: dict, log) -> tuple[set, int]:
-    """(done (question_id, sample_idx) pairs, next chunk number) of a previous run's chunks."""
-    fingerprint = {k: v for k, v in spec.items() if k not in _RESUME_IRRELEVANT}
+def open_parts(parts_dir: str, spec: dict, log) -> set[tuple]:
+    """(question_id, sample_idx) pairs already in `parts_dir` from an earlier run of this spec.
+
+    `spec["backend"]` must be the chosen backend (not "auto"): it decides what may change.
+    """
+    ignore = (_RESUME_IRRELEVANT_PER_REQUEST if SEEDING[spec["backend"]] == "request"
+              else _RESUME_IRRELEVANT)
+    fingerprint = {k: v for k, v in spec.items() if k not in ignore}
     spec_path = os.path.join(parts_dir, "spec.json")
     if os.path.exists(spec_path):
         with open(spec_path) as f:
@@ -57,61 +59,50 @@ def open_parts(parts_dir: str, spec: dict, log) -> tuple[set, int]:
                 shutil.rmtree(parts_dir)
     os.makedirs(parts_dir, exist_ok=True)
     write_json(fingerprint, spec_path)
-    done, numbers = set(), [-1]
-    for path in sorted(glob.glob(os.path.join(parts_dir, "part-*.parquet"))):
-        part = pd.read_parquet(path, columns=["question_id", "sample_idx"])
-        done |= set(zip(part["question_id"], part["sample_idx"]))
-        numbers.append(int(os.path.basename(path)[5:10]))
+    parts = read_parts(parts_dir)
+    done = set(zip(parts["question_id"], parts["sample_idx"].astype(int)))
     if done:
         log(f"resuming: {len(done)} paths already sampled in {parts_dir}")
-    return done, max(numbers) + 1
+    return done
 
 
 def main(argv: list[str] | None = None) -> dict:
     spec = parse_spec(__doc__, argv)
     set_threads(spec)
     with reporter("sample", spec) as rep:
-        model, tokenizer = load_model_and_tokenizer(spec["checkpoint"])
-        backend = make_backend(spec.get("backend", "transformers"), model, tokenizer,
-                               **backend_options(spec))
+        spec = {**spec, "backend": choose_backend(spec.get("backend", "auto"))}
+        seeding = SEEDING[spec["backend"]]
         questions = sorted(read_records(spec["questions"]), key=lambda q: q["question_id"])
-        output, chunk_rows = spec["output"], int(spec.get("chunk_rows", 1024))
+        if len({q["question_id"] for q in questions}) != len(questions):
+            raise ValueError(f"{spec['questions']}: question_id repeats; each question once, please")
+        output, chunk_rows, k = spec["output"], int(spec.get("chunk_rows", 1024)), int(spec["k"])
+        batch_size = int(spec.get("batch_size", 64))
         parts_dir = output + ".parts"
-        done, part_no = open_parts(parts_dir, spec, rep.log)
+        done = open_parts(parts_dir, spec, rep.log)
+        # One generate call per chunk for vLLM: it batches inside the call, and bigger calls
+        # keep a GPU busier; the transformers batch is part of what fixes the texts.
+        group_size = chunk_rows if seeding == "request" else batch_size
+        groups = plan_requests(questions, k, int(spec.get("base_seed", 0)), group_size, seeding, done)
+        job = Job(spec["checkpoint"], float(spec["temperature"]), int(spec["max_new_tokens"]), groups,
+                  parts_dir, label=f"sample {spec['backend']}")
+        stats = run_jobs([job], Backend(spec["backend"], batch_size, spec.get("vllm_options")),
+                         workers=spec.get("workers"), workdir=os.path.join(parts_dir, "workers"),
+                         chunk_rows=chunk_rows, num_threads=spec.get("num_threads"),
+                         progress=bool(spec.get("progress", True)), log=rep.log)
 
-        def flush(rows):
-            nonlocal part_no
-            path = os.path.join(parts_dir, f"part-{part_no:05d}.parquet")
-            write_parquet_atomic(pd.DataFrame(rows), path)
-            part_no += 1
-
-        buffer, n_new, n_tokens, start = [], 0, 0, time.perf_counter()
-        for row in sample_paths(backend, questions, k=int(spec["k"]),
-                                temperature=float(spec["temperature"]),
-                                max_new_tokens=int(spec["max_new_tokens"]),
-                                base_seed=int(spec.get("base_seed", 0)),
-                                progress=bool(spec.get("progress", True)), done=done):
-            buffer.append(row)
-            n_new += 1
-            n_tokens += row["n_new_tokens"] or 0
-            if len(buffer) >= chunk_rows:
-                flush(buffer)
-                buffer = []
-        if buffer:
-            flush(buffer)
-        seconds = time.perf_counter() - start
-
-        parts = sorted(glob.glob(os.path.join(parts_dir, "part-*.parquet")))
-        paths = (pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
-                 .drop_duplicates(["question_id", "sample_idx"])
-                 .sort_values(["question_id", "sample_idx"], ignore_index=True))
+        paths = read_parts(parts_dir)
+        expected = len(questions) * k
+        if len(paths) != expected:  # a worker that "succeeded" without its rows is a bug, not a pass
+            raise RuntimeError(f"{len(paths)} paths in {parts_dir}, expected {expected}: run again to resume")
         write_parquet_atomic(paths, output)
         shutil.rmtree(parts_dir)
+        seconds = stats["generate_seconds"]
         summary = {"output": output, "n_rows": len(paths), "n_questions": len(questions),
-                   "n_sampled_now": n_new, "n_resumed": len(done), "k": int(spec["k"]),
-                   "temperature": float(spec["temperature"]), "backend": backend.name,
-                   "generated_tokens": n_tokens, "sample_seconds": round(seconds, 2),
-                   "generated_tokens_per_s": round(n_tokens / max(seconds, 1e-9), 1)}
+                   "n_sampled_now": stats["rows"], "n_resumed": len(done), "k": k,
+                   "temperature": float(spec["temperature"]), "backend": spec["backend"],
+                   "workers": stats["workers"], "generated_tokens": stats["tokens"],
+                   "sample_seconds": round(seconds, 2), "load_and_sample_seconds": round(stats["seconds"], 2),
+                   "generated_tokens_per_s": round(stats["tokens"] / max(seconds, 1e-9), 1)}
         rep.report(summary)
         return summary
 
