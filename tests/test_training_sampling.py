@@ -122,6 +122,13 @@ def test_wilson_interval_known_values():
     assert wilson_interval(0, 0) == (0.0, 1.0)
 
 
+def test_wilson_interval_always_holds_the_estimate_even_at_0_and_100_percent():
+    for n in range(1, 2000):
+        for correct in (0, 1, n // 2, n - 1, n):
+            low, high = wilson_interval(correct, n)
+            assert 0.0 <= low <= correct / n <= high <= 1.0, (correct, n)
+
+
 def test_vllm_backend_is_not_there_yet(trained):
     with pytest.raises(NotImplementedError, match="vllm"):
         make_backend("vllm", *trained)
