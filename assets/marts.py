@@ -29,22 +29,32 @@ class LakehouseTranslator(DagsterDbtTranslator):
 translator = LakehouseTranslator(DagsterDbtTranslatorSettings(enable_duplicate_source_asset_keys=True))
 
 
+# dbt-spark's session asks for Hive support, a static setting a Connect client cannot set
+# (the server has it already): pyspark would warn on each of dbt's connections.
+QUIET_HIVE_WARNING = "ignore:Failed to set spark.sql.catalogImplementation:UserWarning"
+
+
 @contextmanager
-def spark_remote(url: str) -> Iterator[None]:
-    """SPARK_REMOTE for the dbt process, which copies this environment when it starts.
+def dbt_environment(spark_remote: str) -> Iterator[None]:
+    """SPARK_REMOTE (and a quieter pyspark) for the dbt process, which copies this environment.
 
     An environment variable rather than `--vars`: dbt's partial parsing (the manifest of
     `dbt parse`) stays valid only while the command-line vars are unchanged.
     """
-    before = os.environ.get("SPARK_REMOTE")
-    os.environ["SPARK_REMOTE"] = url
+    values = {
+        "SPARK_REMOTE": spark_remote,
+        "PYTHONWARNINGS": ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"), QUIET_HIVE_WARNING])),
+    }
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
     try:
         yield
     finally:
-        if before is None:
-            os.environ.pop("SPARK_REMOTE", None)
-        else:
-            os.environ["SPARK_REMOTE"] = before
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @dbt_assets(manifest=prepare_manifest(), project=dbt_project, dagster_dbt_translator=translator)
@@ -53,6 +63,6 @@ def marts(context: dg.AssetExecutionContext, dbt: DbtCliResource, spark: SparkRe
     spark.lakehouse()  # the server is up and every source table exists, even on a new warehouse
     # Artifacts (run_results.json, compiled SQL, dbt.log) next to the other steps' run folders.
     target = settings.paths.run_dir("dbt", context.run.run_id[:8])
-    with spark_remote(spark.remote or spark.server_config().url):
+    with dbt_environment(spark.remote or spark.server_config().url):
         build = dbt.cli(["build"], context=context, target_path=target)
     yield from build.stream()

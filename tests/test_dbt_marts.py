@@ -16,7 +16,7 @@ import pytest
 from pyspark.sql import functions as F
 from dagster import AssetKey, DagsterEventType, DagsterInstance, DagsterRunStatus
 
-from assets.marts import spark_remote
+from assets.marts import dbt_environment
 from rft.evaluation import wilson_interval
 from rft_dagster.cli import main
 from rft_dagster.dbt_project import dbt_resource
@@ -302,7 +302,7 @@ def test_the_rule_test_fails_when_a_distinct_path_lost_its_verdict(built, lake, 
     (lost,) = [r.path_id for r in built["rows"]["verified"] if r.model == B and r.question_id == "dbt-q3" and r.is_correct]
     lake.spark.sql(f"DELETE FROM rft.verified_paths WHERE path_id = '{lost}'")
     target = built["home"] / "runs" / "dbt" / "broken"
-    with spark_remote(spark_resource.server_config().url):
+    with dbt_environment(spark_resource.server_config().url):
         build = dbt_resource().cli(["build", "--select", "question_path_counts"], raise_on_error=False,
                                    target_path=target)
     build.wait()
