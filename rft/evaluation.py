@@ -79,7 +79,8 @@ def wilson_interval(correct: int, n: int, z: float = 1.96) -> tuple[float, float
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # At 0% and 100% rounding can leave a bound a hair past p (1e-17 > 0): the interval holds p.
+    return max(0.0, min(p, centre - half)), min(1.0, max(p, centre + half))
 
 
 def accuracy_summary(rows: list[dict]) -> dict:

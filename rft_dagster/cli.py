@@ -6,6 +6,7 @@
     rft models add smol --from HuggingFaceTB/SmolLM2-135M-Instruct
     rft import gens.jsonl --questions train.jsonl   # generations made elsewhere, verified and deduped
     rft sql "SELECT model, count(*) FROM rft.sampled_paths GROUP BY model"
+    rft marts                        # dbt build of the marts (rft run ends with it too)
     rft ui                           # Dagit on 127.0.0.1:3000 with this home's runs and models
     rft spark stop
 """
@@ -21,6 +22,9 @@ from rft.home import PROJECT_ROOT, Home, default_home
 from spark_jobs.server import SparkServerError
 
 DEMO_CONFIG = PROJECT_ROOT / "configs" / "demo.yaml"
+MARTS_SCHEMA = "rft_marts"  # dbt/profiles.yml
+MARTS = ("pass_at_k", "distinct_paths_per_question", "question_path_counts", "difficulty_buckets",
+         "accuracy_leaderboard")
 
 
 def _setup_env(args) -> Home:
@@ -190,6 +194,27 @@ def cmd_tables(args) -> int:
     return 0
 
 
+def cmd_marts(args) -> int:
+    """The dbt marts again (what `rft run` ends with), e.g. after `rft import`."""
+    from dagster import DagsterInstance
+
+    from rft_dagster.definitions import build_definitions
+    from rft_dagster.pipeline import _execute
+    from rft_dagster.resources import default_resources
+
+    home = _setup_env(args)
+    defs = build_definitions(default_resources())
+    try:
+        _execute(defs, "marts_job", DagsterInstance.get())
+    except RuntimeError as error:
+        print(f"rft marts: {error}; dbt's log and run_results.json are in {home.runs / 'dbt'}/<run id>/",
+              file=sys.stderr)
+        return 1
+    print(f"dbt marts in {MARTS_SCHEMA}: {', '.join(MARTS)}")
+    print(f'e.g. rft sql "SELECT * FROM {MARTS_SCHEMA}.pass_at_k ORDER BY model, k"')
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rft", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--home", help="RFT_HOME: warehouse, checkpoints, Dagster history (default: .rft_home)")
@@ -244,6 +269,11 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("-f", "--file", help="read the query from a file")
     sql.add_argument("--limit", type=int, default=50, help="rows to print (default 50)")
     sql.set_defaults(func=cmd_sql)
+
+    marts = sub.add_parser(
+        "marts", help="dbt build of the marts (pass@k, distinct paths, difficulty, leaderboard) through Dagster",
+    )
+    marts.set_defaults(func=cmd_marts)
 
     tables = sub.add_parser("tables", help="every table with its row count, Delta version and last update")
     tables.set_defaults(func=cmd_tables)

@@ -2,10 +2,11 @@
 
 import dagster as dg
 
-from assets import datasets, evaluation, filtering, questions, sampling, training
+from assets import datasets, evaluation, filtering, marts, questions, sampling, training
+from rft_dagster.dbt_project import dbt_resource
 from rft_dagster.resources import default_resources
 
-all_assets = dg.load_assets_from_modules([questions, training, sampling, filtering, datasets, evaluation])
+all_assets = dg.load_assets_from_modules([questions, training, sampling, filtering, datasets, evaluation, marts])
 
 questions_job = dg.define_asset_job("questions_job", selection=dg.AssetSelection.assets("questions"))
 # Per-model work, run for one partition key: a new model's backfill is this job for its key.
@@ -20,14 +21,17 @@ cross_model_job = dg.define_asset_job(
 )
 # RFT training and evaluation of one model.
 rft_job = dg.define_asset_job("rft_job", selection=dg.AssetSelection.assets("rft_model", "eval_results"))
+# The dbt staging views and marts over every table: the last step of `rft run` and `rft backfill`.
+marts_job = dg.define_asset_job("marts_job", selection=dg.AssetSelection.assets(marts.marts))
 
 
 def build_definitions(resources: dict | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=all_assets,
-        jobs=[questions_job, per_model_job, verify_job, cross_model_job, rft_job],
-        # spark: the lakehouse; settings: YAML config and RFT_HOME; steps: external (GPU) processes
-        resources=resources or default_resources(),
+        jobs=[questions_job, per_model_job, verify_job, cross_model_job, rft_job, marts_job],
+        # spark: the lakehouse; settings: YAML config and RFT_HOME; steps: external (GPU) processes;
+        # dbt: the dbt CLI on dbt/ (marts)
+        resources={"dbt": dbt_resource(), **(resources or default_resources())},
     )
 
 

@@ -45,7 +45,7 @@ def check_models(defs: Definitions, models: list[str]) -> None:
 
 
 def run_pipeline(models: list[str], instance: DagsterInstance | None = None, defs: Definitions | None = None) -> list[str]:
-    """Questions, then each model's SFT/sampling/verification, the cross-model sets, then RFT and eval."""
+    """Questions, then each model's SFT/sampling/verification, the cross-model sets, RFT and eval, the marts."""
     instance, defs = instance or DagsterInstance.get(), _defs(defs)
     check_models(defs, models)
     instance.add_dynamic_partitions(models_partitions.name, models)
@@ -56,7 +56,7 @@ def run_pipeline(models: list[str], instance: DagsterInstance | None = None, def
 
 
 def backfill_model(model: str, instance: DagsterInstance | None = None, defs: Definitions | None = None) -> list[str]:
-    """Sample only the new model; then recompute what depends on every model."""
+    """Sample only the new model; then recompute what depends on every model, marts included."""
     instance, defs = instance or DagsterInstance.get(), _defs(defs)
     check_models(defs, [model])
     instance.add_dynamic_partitions(models_partitions.name, [model])
@@ -77,6 +77,8 @@ def _cross_model_and_rft(defs: Definitions, instance: DagsterInstance) -> list[s
             print(f"==> rft_job[{model}] skipped: imported generations", flush=True)
             continue
         _execute(defs, "rft_job", instance, model)
+    # Last, the dbt marts over every table (pass@k, distinct paths, difficulty, leaderboard).
+    _execute(defs, "marts_job", instance)
     return models
 
 
@@ -118,7 +120,8 @@ def summary_table(lake: Lakehouse, models: list[str]) -> str:
         "model": "union", "sampled": int(counts["sampled"].sum()), "correct": int(counts["correct"].fillna(0).sum()),
         "distinct": int(distinct.get("union", 0)), "SFT acc %": "", "RFT own acc %": "", "RFT union acc %": "",
     })
-    note = "accuracy: greedy maj1@1 on the test split, [95% Wilson interval]"
+    note = ("accuracy: greedy maj1@1 on the test split, [95% Wilson interval]\n"
+            "dbt marts: rft_marts.pass_at_k, distinct_paths_per_question, difficulty_buckets, accuracy_leaderboard")
     return render_table(pd.DataFrame(rows)) + "\n" + note
 
 

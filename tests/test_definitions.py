@@ -5,13 +5,22 @@ import subprocess
 import sys
 from pathlib import Path
 
+from dagster import AssetKey
+
 from rft_dagster.definitions import defs
+from spark_jobs.schemas import TABLES
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSETS = {
     "questions", "sft_model", "sampled_paths", "verified_paths", "distinct_paths",
     "rft_datasets", "rft_model", "eval_results",
 }
+STAGING = {f"stg_{table}" for table in (
+    "questions", "sampled_paths", "verified_paths", "distinct_paths", "rft_datasets", "rft_dataset_rows",
+    "models", "eval_results",
+)}
+MARTS = {"pass_at_k", "question_path_counts", "distinct_paths_per_question", "difficulty_buckets",
+         "accuracy_leaderboard"}
 
 
 def test_workspace_loads_with_dagster_cli(tmp_path):
@@ -26,7 +35,7 @@ def test_workspace_loads_with_dagster_cli(tmp_path):
 def test_graph_has_every_asset_with_a_group_and_a_description():
     graph = defs.resolve_asset_graph()
     names = {key.to_user_string() for key in graph.get_all_asset_keys()}
-    assert names == ASSETS
+    assert names == ASSETS | STAGING | MARTS
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
         assert node.group_name != "default", key
@@ -51,3 +60,28 @@ def test_lineage_follows_the_rft_loop():
     assert parents("distinct_paths") == {"verified_paths"}
     assert parents("rft_model") == {"rft_datasets", "sft_model"}
     assert parents("eval_results") == {"sft_model", "rft_model"}
+
+
+def test_every_dbt_source_reads_the_table_of_the_asset_that_writes_it():
+    """Staging views hang off the Python assets (dbt sources' meta.dagster.asset_key), marts off staging."""
+    graph = defs.resolve_asset_graph()
+
+    def parents(name):
+        return {k.to_user_string() for k in graph.get(AssetKey(name)).parent_keys}
+
+    writers = {"questions": "questions", "sampled_paths": "sampled_paths", "verified_paths": "verified_paths",
+               "distinct_paths": "distinct_paths", "rft_datasets": "rft_datasets",
+               "rft_dataset_rows": "rft_datasets", "models": "rft_model", "eval_results": "eval_results"}
+    assert set(writers) == set(TABLES)  # every Delta table of spark_jobs/schemas.py is a dbt source
+    for table, asset in writers.items():
+        assert parents(f"stg_{table}") == {asset}, table
+    assert parents("pass_at_k") == {"stg_sampled_paths", "stg_verified_paths"}
+    assert parents("accuracy_leaderboard") == {"stg_eval_results", "stg_models"}
+    assert {name: graph.get(AssetKey(name)).group_name for name in STAGING | MARTS} == {
+        **{name: "staging" for name in STAGING}, **{name: "marts" for name in MARTS}
+    }
+
+
+def test_one_job_builds_every_dbt_model_after_the_loop():
+    job = defs.resolve_job_def("marts_job")
+    assert {key.to_user_string() for key in job.asset_layer.selected_asset_keys} == STAGING | MARTS

@@ -4,16 +4,11 @@ Real Spark + Delta, real Dagster runs on a temporary instance, real training and
 tiny models in external step processes. A few minutes on 2 cores.
 """
 
-import os
-import subprocess
-import sys
-
 import pytest
-from dagster import DagsterInstance, materialize
+from dagster import AssetKey, DagsterInstance, materialize
 
 from assets.filtering import verified_paths
 from assets.sampling import sampled_paths
-
 from rft.home import PROJECT_ROOT
 from rft_dagster.definitions import build_definitions
 from rft_dagster.pipeline import _execute, backfill_model, run_pipeline, summary_table
@@ -105,14 +100,19 @@ def test_summary_table_reports_every_model_and_the_union(loop):
         assert label in summary
 
 
-def test_dbt_builds_its_marts_on_the_same_warehouse(loop, spark_resource, spark):
-    env = {**os.environ, "SPARK_REMOTE": spark_resource.server_config().url}
-    dbt = [sys.executable, "-c", "from dbt.cli.main import cli; cli()"]
-    result = subprocess.run(
-        dbt + ["build", "--project-dir", "dbt", "--profiles-dir", "dbt"],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    funnel = {r.model: r for r in spark.sql("SELECT * FROM rft_marts.model_funnel").collect()}
-    assert funnel[A].n_sampled == N_TRAIN * K
-    assert funnel[A].n_distinct <= funnel[A].n_correct <= funnel[A].n_sampled
+def test_the_loop_ends_with_the_dbt_marts_of_every_model(loop, spark):
+    """`rft run` and `rft backfill` end with marts_job: the marts hold both models after the backfill."""
+    assert loop["instance"].get_latest_materialization_event(AssetKey("accuracy_leaderboard")) is not None
+    pools = {r.pool: r for r in spark.sql("SELECT * FROM rft_marts.distinct_paths_per_question").collect()}
+    for model in (A, B):
+        own = pools[f"own:{model}"]
+        assert (own.n_questions, own.n_sampled) == (N_TRAIN, N_TRAIN * K)
+        assert own.n_distinct <= own.n_correct <= own.n_sampled
+    pass_at_k = {(r.model, r.k): r for r in spark.sql(
+        f"SELECT * FROM rft_marts.pass_at_k WHERE model IN ('{A}', '{B}')").collect()}
+    assert sorted(pass_at_k) == [(A, 1), (A, 2), (B, 1), (B, 2)]
+    solved = spark.sql(f"SELECT count(DISTINCT question_id) FROM rft.verified_paths WHERE model = '{A}' AND is_correct").first()[0]
+    assert pass_at_k[(A, K)].n_solved == solved  # all K samples: every question with a correct path
+    assert pass_at_k[(A, 1)].pass_at_k <= pass_at_k[(A, K)].pass_at_k
+    leaderboard = spark.sql(f"SELECT * FROM rft_marts.accuracy_leaderboard WHERE model IN ('{A}', '{B}')").collect()
+    assert len(leaderboard) == 6 and all((r.gain is None) == (r.stage == "sft") for r in leaderboard)

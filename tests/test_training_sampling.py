@@ -138,6 +138,13 @@ def test_wilson_interval_known_values():
     assert wilson_interval(0, 0) == (0.0, 1.0)
 
 
+def test_wilson_interval_always_holds_the_estimate_even_at_0_and_100_percent():
+    for n in range(1, 2000):
+        for correct in (0, 1, n // 2, n - 1, n):
+            low, high = wilson_interval(correct, n)
+            assert 0.0 <= low <= correct / n <= high <= 1.0, (correct, n)
+
+
 def test_vllm_loads_its_own_model(trained):
     with pytest.raises(ValueError, match="load_backend"):
         make_backend("vllm", *trained)

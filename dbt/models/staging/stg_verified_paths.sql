@@ -9,8 +9,14 @@ final as (
         question_id,
         sample_idx,
         is_correct,
+        answer,
+        gold_answer,
+        equation_list,
+        n_equations,
+        reject_reason,
+        -- `equation_2:false_equation` -> `equation_2`: the family of the reason
         split(reject_reason, ':')[0] as reject_kind,
-        equation_list
+        filter_version
     from verified
 )
 

@@ -1,0 +1,26 @@
+with evals as (
+    select * from {{ source('rft', 'eval_results') }}
+),
+
+final as (
+    select
+        model,
+        stage,
+        training_set,
+        -- sft, own (a model's own paths) or union: what the checkpoint was trained on
+        case
+            when training_set like 'own:%' then 'own'
+            else training_set
+        end as training_set_kind,
+        metric,
+        n_test,
+        n_correct,
+        accuracy,
+        ci_low,
+        ci_high,
+        checkpoint,
+        run_id
+    from evals
+)
+
+select * from final
