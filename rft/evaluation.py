@@ -7,12 +7,17 @@
 `questions` are dicts with `question_id`, `question` and `gold_answer` (the number after ####).
 """
 
+from __future__ import annotations
+
 import math
 from collections import Counter, defaultdict
+from typing import TYPE_CHECKING
 
 from rft.answers import answers_match, extract_answer
 from rft.prompts import format_prompt
-from rft.sampling import SamplingBackend, sample_paths
+
+if TYPE_CHECKING:
+    from rft.sampling import SamplingBackend
 
 
 def evaluate_greedy(backend: SamplingBackend, questions: list[dict],
@@ -40,6 +45,9 @@ def evaluate_majority(backend: SamplingBackend, questions: list[dict], k: int,
     order. Paths without an answer do not vote. Rows: {question_id, text (one path giving the
     chosen answer, or the first path), answer, votes (for the chosen answer), is_correct}.
     """
+    # Imported here: sampling imports torch, which the orchestrator (reading accuracy_summary) can skip.
+    from rft.sampling import sample_paths
+
     paths = defaultdict(list)
     for row in sample_paths(backend, questions, k=k, temperature=temperature,
                             max_new_tokens=max_new_tokens, base_seed=seed, progress=progress):
