@@ -51,3 +51,10 @@ def test_lineage_follows_the_rft_loop():
     assert parents("distinct_paths") == {"verified_paths"}
     assert parents("rft_model") == {"rft_datasets", "sft_model"}
     assert parents("eval_results") == {"sft_model", "rft_model"}
+
+
+def test_every_job_says_what_it_runs():
+    jobs = list(defs.jobs or [])
+    assert jobs
+    for job in jobs:
+        assert job.description, job.name
