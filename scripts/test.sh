@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything, then runs the test suite (real Spark, Delta, Dagster and tiny models).
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
+# Debian's chromium for the Dagit browser test (installed when missing; an error if it cannot be).
+bash scripts/install_chromium.sh
 set +e
 python -m pytest "$@"
 status=$?
