@@ -15,7 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from rft.training import TrainConfig
+from rft.train_config import TrainConfig
 
 
 class _Strict(BaseModel):

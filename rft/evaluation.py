@@ -7,16 +7,24 @@
 `questions` are dicts with `question_id`, `question` and `gold_answer` (the number after ####).
 """
 
+from __future__ import annotations
+
 import math
 from collections import Counter, defaultdict
+from typing import TYPE_CHECKING
 
 from rft.answers import answers_match, extract_answer
-from rft.sampling import SamplingBackend, plan_requests, run_requests, sample_paths
+
+if TYPE_CHECKING:
+    from rft.sampling import SamplingBackend
 
 
 def evaluate_greedy(backend: SamplingBackend, questions: list[dict],
                     max_new_tokens: int) -> list[dict]:
     """One greedy path per question: rows {question_id, text, answer, is_correct}."""
+    # Imported here: sampling imports torch, which the orchestrator (reading accuracy_summary) can skip.
+    from rft.sampling import plan_requests, run_requests
+
     groups = plan_requests(questions, 1, 0, backend.batch_size, backend.seeding)
     rows = run_requests(backend, groups, 0.0, max_new_tokens, progress=False)
     return score_greedy(questions, {r["question_id"]: r["text"] for r in rows})
@@ -26,6 +34,8 @@ def evaluate_majority(backend: SamplingBackend, questions: list[dict], k: int,
                       temperature: float, max_new_tokens: int, seed: int,
                       progress: bool = False) -> list[dict]:
     """maj1@K: the most common answer among K samples per question (see `score_majority`)."""
+    from rft.sampling import sample_paths
+
     paths = defaultdict(list)
     for row in sample_paths(backend, questions, k=k, temperature=temperature,
                             max_new_tokens=max_new_tokens, base_seed=seed, progress=progress):

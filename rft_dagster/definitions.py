@@ -8,21 +8,31 @@ from rft_dagster.resources import default_resources
 
 all_assets = dg.load_assets_from_modules([questions, training, sampling, filtering, datasets, evaluation, marts])
 
-questions_job = dg.define_asset_job("questions_job", selection=dg.AssetSelection.assets("questions"))
-# Per-model work, run for one partition key: a new model's backfill is this job for its key.
+questions_job = dg.define_asset_job(
+    "questions_job", selection=dg.AssetSelection.assets("questions"),
+    description="Load the task's train and test questions into rft.questions.",
+)
 per_model_job = dg.define_asset_job(
-    "per_model_job", selection=dg.AssetSelection.assets("sft_model", "sampled_paths", "verified_paths")
+    "per_model_job", selection=dg.AssetSelection.assets("sft_model", "sampled_paths", "verified_paths"),
+    description="One model's SFT, sampling and verification; a new model's backfill is this job for its key.",
 )
-# Verification of one model's paths alone: what `rft import` runs for an imported model.
-verify_job = dg.define_asset_job("verify_job", selection=dg.AssetSelection.assets("verified_paths"))
-# Cross-model work, recomputed after any model's paths change.
+verify_job = dg.define_asset_job(
+    "verify_job", selection=dg.AssetSelection.assets("verified_paths"),
+    description="Verification of one model's paths alone: what `rft import` runs for an imported model.",
+)
 cross_model_job = dg.define_asset_job(
-    "cross_model_job", selection=dg.AssetSelection.assets("distinct_paths", "rft_datasets")
+    "cross_model_job", selection=dg.AssetSelection.assets("distinct_paths", "rft_datasets"),
+    description="Distinct paths and RFT sets across every model; rerun after any model's paths change.",
 )
-# RFT training and evaluation of one model.
-rft_job = dg.define_asset_job("rft_job", selection=dg.AssetSelection.assets("rft_model", "eval_results"))
+rft_job = dg.define_asset_job(
+    "rft_job", selection=dg.AssetSelection.assets("rft_model", "eval_results"),
+    description="RFT training and evaluation of one model.",
+)
 # The dbt staging views and marts over every table: the last step of `rft run` and `rft backfill`.
-marts_job = dg.define_asset_job("marts_job", selection=dg.AssetSelection.assets(marts.marts))
+marts_job = dg.define_asset_job(
+    "marts_job", selection=dg.AssetSelection.assets(marts.marts),
+    description="The dbt staging views and marts over every table: the last step of rft run and backfill.",
+)
 
 
 def build_definitions(resources: dict | None = None) -> dg.Definitions:

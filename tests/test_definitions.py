@@ -85,3 +85,10 @@ def test_every_dbt_source_reads_the_table_of_the_asset_that_writes_it():
 def test_one_job_builds_every_dbt_model_after_the_loop():
     job = defs.resolve_job_def("marts_job")
     assert {key.to_user_string() for key in job.asset_layer.selected_asset_keys} == STAGING | MARTS
+
+
+def test_every_job_says_what_it_runs():
+    jobs = list(defs.jobs or [])
+    assert jobs
+    for job in jobs:
+        assert job.description, job.name

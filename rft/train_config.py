@@ -1,0 +1,29 @@
+"""Fine-tuning hyper-parameters, importable without torch (configs and the orchestrator read them)."""
+
+from dataclasses import dataclass, field
+
+LLAMA_LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+
+
+@dataclass
+class TrainConfig:
+    """Fine-tuning hyper-parameters; defaults are the paper's (Yuan et al. 2023, section 3)."""
+
+    epochs: float = 3  # paper: 3 epochs for SFT and for RFT
+    learning_rate: float = 2e-5  # paper: 2e-5 (tiny models trained from scratch need ~1e-3)
+    global_batch_size: int = 128  # paper: 128 sequences per optimizer step
+    micro_batch_size: int = 16  # sequences per forward pass; the rest is gradient accumulation
+    lr_scheduler: str = "cosine"  # paper: cosine; any name transformers.get_scheduler knows
+    warmup_ratio: float = 0.03  # paper: 3% of the steps warm up linearly
+    max_length: int = 512  # paper: 512 tokens; longer examples are cut from the right
+    weight_decay: float = 0.0  # paper: none
+    method: str = "full"  # "full" fine-tuning (paper) or "lora" (adapters, merged after training)
+    lora_r: int = 16  # LoRA rank
+    lora_alpha: int = 32  # LoRA scale numerator (scale = alpha / r)
+    lora_dropout: float = 0.05  # dropout on the LoRA input
+    lora_target_modules: list[str] = field(default_factory=lambda: list(LLAMA_LORA_TARGETS))
+    seed: int = 42  # shuffling order and dropout
+    bf16: bool | None = None  # autocast to bf16; None = on when CUDA supports it
+    gradient_checkpointing: bool = False  # trade compute for memory on large models
+    max_steps: int | None = None  # exact optimizer steps, overriding epochs (step-matched runs)
+    max_grad_norm: float = 1.0  # gradient clipping
