@@ -43,10 +43,13 @@ class Home:
         return path
 
     def check_writable(self) -> None:
-        try:
-            self.root.mkdir(parents=True, exist_ok=True)
-            probe = self.root / ".write-probe"
-            probe.write_text("ok")
-            probe.unlink()
-        except OSError as exc:
-            raise PermissionError(f"RFT_HOME {self.root} is not writable: {exc}") from None
+        """Fail before any work when a run could not write its results."""
+        for folder, what in ((self.root, "RFT_HOME"), (self.warehouse, "the warehouse"), (self.runs, "runs"),
+                             (self.checkpoints, "checkpoints"), (self.dagster, "the Dagster home")):
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                probe = folder / ".write-probe"
+                probe.write_text("ok")
+                probe.unlink()
+            except OSError as exc:
+                raise PermissionError(f"{what} {folder} is not writable: {exc}") from None

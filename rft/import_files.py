@@ -6,8 +6,9 @@
 The file type follows the extension: .jsonl, .ndjson or .json (one JSON object per line) and
 .parquet or .pq. Blank lines of a JSONL file are not rows and are skipped; everything else is a
 row or an error. Errors are `InvalidImport`, naming the file and the 1-based line or row:
-invalid UTF-8, invalid or truncated JSON, a line that is not a JSON object, an unreadable
-Parquet file. Lines are read one at a time, so a megabyte-long line costs a megabyte.
+invalid UTF-8, invalid or truncated JSON, a line that is not a JSON object, an object that
+names a field twice, an unreadable Parquet file. Lines are read one at a time, so a
+megabyte-long line costs a megabyte.
 """
 
 from __future__ import annotations
@@ -77,7 +78,9 @@ def _jsonl_records(path: Path) -> Iterator[tuple[Row, dict]]:
 
 def _json_object(line: str, row: Row, truncated: bool) -> dict:
     try:
-        record = json.loads(line)
+        record = json.loads(line, object_pairs_hook=_unique_keys)
+    except _DuplicateKey as duplicate:
+        raise InvalidImport(row, f"field {show(duplicate.args[0])} appears twice in one object") from None
     except RecursionError:
         raise InvalidImport(row, "invalid JSON: nested too deeply") from None
     except ValueError as error:  # JSONDecodeError, and integers too long to convert
@@ -86,6 +89,19 @@ def _json_object(line: str, row: Row, truncated: bool) -> dict:
         raise InvalidImport(row, f"invalid JSON: {detail}{hint}") from None
     if not isinstance(record, dict):
         raise InvalidImport(row, f"expected a JSON object, got {type(record).__name__}")
+    return record
+
+
+class _DuplicateKey(Exception):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    # json.loads keeps the last of two equal keys; which text was meant is then a guess.
+    record = dict(pairs)
+    if len(record) != len(pairs):
+        seen = set()
+        raise _DuplicateKey(next(key for key, _ in pairs if key in seen or seen.add(key)))
     return record
 
 

@@ -18,13 +18,15 @@ Generations file(s), one generated path per row:
   text, ignoring surrounding whitespace) from the questions file;
 - `seed` (integer) and `temperature` (number >= 0), optional. Other fields are ignored.
 
-Every problem is an `InvalidImport` naming the file and row: a missing field, a wrong type, an
-unknown or ambiguous question, a (model, question, sample) key seen before. No row is skipped.
+Every problem is an `InvalidImport` naming the file and row: a missing field, a wrong type, a
+string that is not valid Unicode (an unpaired `\ud800` escape), an unknown or ambiguous
+question, a (model, question, sample) key seen before. No row is skipped.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain
@@ -86,6 +88,18 @@ def _string(record: dict, name: str, row: Row) -> str:
         raise _missing(row, name)
     if not isinstance(value, str):
         raise _wrong_type(row, name, "a string", value)
+    return _unicode(value, name, row)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _unicode(value: str, name: str, row: Row) -> str:
+    # JSON's `\ud800` escape decodes to half of a UTF-16 pair, which no UTF-8 table can store.
+    bad = _SURROGATE.search(value)
+    if bad:
+        raise InvalidImport(row, f"field {name!r} is not valid Unicode: unpaired surrogate {bad.group()!a} "
+                                 f"at character {bad.start() + 1}")
     return value
 
 
@@ -103,7 +117,7 @@ def _identifier(value, name: str, row: Row) -> str:
         return str(value)
     if not isinstance(value, str) or not value.strip():
         raise _wrong_type(row, name, "a non-empty string or an integer", value)
-    return value
+    return _unicode(value, name, row)
 
 
 def _number(value, name: str, row: Row) -> str:

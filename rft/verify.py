@@ -18,20 +18,25 @@ FILTER_VERSION = "v1"
 MAX_TEXT_CHARS = 20_000  # ~40x a GSM8K solution; bounds the work spent on one runaway sample
 
 # Samples of one question repeat the same annotations and gold answer over and over, so the
-# filter remembers recent verdicts: both functions are pure, and the caches are bounded in
-# entries and (through the length caps) in key size.
+# filter remembers recent verdicts: both functions are pure. The caches are bounded in entries
+# and in key size: only short ASCII keys are remembered (real annotations and answers are), so a
+# worker's caches stay under 40 MiB whatever the texts (docs/verification.md, "Bounds").
 _MEMO_ENTRIES = 1 << 16
-_MEMO_MAX_KEY_CHARS = 512
+_MEMO_MAX_KEY_CHARS = 128
 _check_memo = lru_cache(maxsize=_MEMO_ENTRIES)(check_equation)
 _canonical_memo = lru_cache(maxsize=_MEMO_ENTRIES)(canonical_number)
 
 
+def _memoizable(key: str, memoize: bool) -> bool:
+    return memoize and len(key) <= _MEMO_MAX_KEY_CHARS and key.isascii()  # isascii() is O(1)
+
+
 def _canonical(number: str, memoize: bool) -> str | None:
-    return _canonical_memo(number) if memoize and len(number) <= _MEMO_MAX_KEY_CHARS else canonical_number(number)
+    return _canonical_memo(number) if _memoizable(number, memoize) else canonical_number(number)
 
 
 def _check(equation: str, memoize: bool) -> str | None:
-    return _check_memo(equation) if memoize and len(equation) <= _MEMO_MAX_KEY_CHARS else check_equation(equation)
+    return _check_memo(equation) if _memoizable(equation, memoize) else check_equation(equation)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 from rft.home import PROJECT_ROOT, Home, default_home
-from spark_jobs.server import SparkServerError
+from spark_jobs.server import SparkServerError, require_java_unless_remote
 
 DEMO_CONFIG = PROJECT_ROOT / "configs" / "demo.yaml"
 MARTS_SCHEMA = "rft_marts"  # dbt/profiles.yml
@@ -27,10 +27,15 @@ MARTS = ("pass_at_k", "distinct_paths_per_question", "question_path_counts", "di
          "accuracy_leaderboard")
 
 
-def _setup_env(args) -> Home:
-    """RFT_HOME, RFT_CONFIG and DAGSTER_HOME for this process and the code location it loads."""
+def _setup_env(args, needs_spark: bool = True) -> Home:
+    """RFT_HOME, RFT_CONFIG and DAGSTER_HOME for this process and the code location it loads.
+
+    Checks first what would stop a run half-way: an unwritable home or warehouse, no Java.
+    """
     home = Home(Path(args.home).resolve() if args.home else default_home())
     home.check_writable()
+    if needs_spark:
+        require_java_unless_remote()
     os.environ["RFT_HOME"] = str(home.root)
     if getattr(args, "config", None):
         os.environ["RFT_CONFIG"] = str(Path(args.config).resolve())
@@ -47,9 +52,8 @@ def _settings():
 
 
 def cmd_run(args) -> int:
+    _setup_env(args)  # first: its errors should not wait for the imports below
     from rft_dagster.pipeline import run_pipeline, summary_table
-
-    _setup_env(args)
     settings, spark = _settings()
     settings.config  # validate the config before any work starts
     models = args.models or settings.config.default_models
@@ -64,9 +68,8 @@ def cmd_demo(args) -> int:
 
 
 def cmd_backfill(args) -> int:
+    _setup_env(args)  # first: its errors should not wait for the imports below
     from rft_dagster.pipeline import backfill_model, summary_table
-
-    _setup_env(args)
     settings, spark = _settings()
     models = backfill_model(args.model)
     print(summary_table(spark.lakehouse(), models))
@@ -78,7 +81,7 @@ def cmd_models(args) -> int:
 
     from rft_dagster.partitions import models_partitions
 
-    _setup_env(args)
+    _setup_env(args, needs_spark=False)
     settings, _ = _settings()
     instance = DagsterInstance.get()
     if args.action == "add":
@@ -99,6 +102,7 @@ def cmd_models(args) -> int:
 
 
 def cmd_import(args) -> int:
+    _setup_env(args)
     from dagster import DagsterInstance
 
     from rft_dagster.definitions import build_definitions
@@ -106,7 +110,6 @@ def cmd_import(args) -> int:
     from rft_dagster.pipeline import render_table
     from rft_dagster.resources import default_resources
 
-    _setup_env(args)
     # Resources from this process's environment as set above, not from an earlier import of `defs`.
     defs = build_definitions(default_resources())
     result = import_generations(
@@ -143,7 +146,7 @@ example:
 def cmd_spark(args) -> int:
     from spark_jobs.server import ensure_server, is_running, read_state, stop_server
 
-    _setup_env(args)
+    _setup_env(args, needs_spark=args.action == "start")
     _, spark = _settings()
     cfg = spark.server_config()
     if args.action == "start":

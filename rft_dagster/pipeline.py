@@ -31,23 +31,39 @@ def _execute(defs: Definitions, job_name: str, instance: DagsterInstance, partit
         raise RuntimeError(f"{label} failed (run {result.run_id})")
 
 
-def check_models(defs: Definitions, models: list[str]) -> None:
-    """Every name must resolve, and none may hold imported generations, before any work starts."""
-    imported = imported_models(defs.resources["spark"].lakehouse(), models)
-    if imported:
-        raise ValueError(
-            f"{', '.join(imported)}: generations imported with `rft import`, not a model to train and "
-            "sample here (sampling would replace them); pick another model name"
-        )
+def check_models(defs: Definitions, models: list[str], instance: DagsterInstance | None = None) -> None:
+    """Every name must resolve, and none may hold imported generations, before any work starts.
+
+    Names are resolved first, without Spark: an unknown name is refused before the server starts
+    (unless Dagster recorded it as imported, which gets the message below).
+    """
+    from rft.model_catalog import UnknownModelError
+    from rft_dagster.importing import is_imported
+
     settings = defs.resources["settings"]
     for name in models:
-        settings.catalog.spec(name)
+        try:
+            settings.catalog.spec(name)
+        except UnknownModelError:
+            if instance is None or not is_imported(instance, name):
+                raise
+            _refuse_imported([name])
+    imported = imported_models(defs.resources["spark"].lakehouse(), models)
+    if imported:
+        _refuse_imported(imported)
+
+
+def _refuse_imported(models: list[str]) -> None:
+    raise ValueError(
+        f"{', '.join(models)}: generations imported with `rft import`, not a model to train and "
+        "sample here (sampling would replace them); pick another model name"
+    )
 
 
 def run_pipeline(models: list[str], instance: DagsterInstance | None = None, defs: Definitions | None = None) -> list[str]:
     """Questions, then each model's SFT/sampling/verification, the cross-model sets, RFT and eval, the marts."""
     instance, defs = instance or DagsterInstance.get(), _defs(defs)
-    check_models(defs, models)
+    check_models(defs, models, instance)
     instance.add_dynamic_partitions(models_partitions.name, models)
     _execute(defs, "questions_job", instance)
     for model in models:
@@ -58,7 +74,7 @@ def run_pipeline(models: list[str], instance: DagsterInstance | None = None, def
 def backfill_model(model: str, instance: DagsterInstance | None = None, defs: Definitions | None = None) -> list[str]:
     """Sample only the new model; then recompute what depends on every model, marts included."""
     instance, defs = instance or DagsterInstance.get(), _defs(defs)
-    check_models(defs, [model])
+    check_models(defs, [model], instance)
     instance.add_dynamic_partitions(models_partitions.name, [model])
     if not instance.get_latest_materialization_event(AssetKey("questions")):
         _execute(defs, "questions_job", instance)

@@ -91,14 +91,26 @@ def _pyspark_home() -> Path:
 
 
 def _require_java() -> str:
+    """The java Spark will run (spark-class takes $JAVA_HOME/bin/java when JAVA_HOME is set)."""
+    install = "install it (Debian: apt-get install openjdk-17-jre-headless) or set JAVA_HOME"
     java_home = os.environ.get("JAVA_HOME")
-    java = Path(java_home, "bin", "java") if java_home else shutil.which("java")
-    if not java or not Path(java).exists():
-        raise SparkServerError(
-            "Java was not found (no `java` on PATH and JAVA_HOME unset). Spark needs Java 17: "
-            "install it (Debian: apt-get install openjdk-17-jre-headless) or set JAVA_HOME."
-        )
-    return str(java)
+    if java_home:
+        java = Path(java_home, "bin", "java")
+        if not java.is_file():
+            raise SparkServerError(f"JAVA_HOME is {java_home}, which has no bin/java. Spark needs Java 17: "
+                                   f"point JAVA_HOME at a Java 17 installation, or unset it to use `java` on PATH.")
+        return str(java)
+    java = shutil.which("java")
+    if not java:
+        raise SparkServerError(f"Java was not found (no `java` on PATH and JAVA_HOME unset). "
+                               f"Spark needs Java 17: {install}.")
+    return java
+
+
+def require_java_unless_remote() -> None:
+    """Before any work: a local server will be needed, so Java must be there (RFT_SPARK_REMOTE: not needed)."""
+    if not os.environ.get("RFT_SPARK_REMOTE"):
+        _require_java()
 
 
 def server_command(cfg: ServerConfig) -> list[str]:

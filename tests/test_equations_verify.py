@@ -1,11 +1,10 @@
 """Calculator annotations and the rejection filter, on paths like the models write."""
 
-import time
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rft import verify
 from rft.equations import MAX_EQUATIONS, check_equation, equation_list, find_equations
 from rft.prompts import format_prompt, format_response
 from rft.verify import FILTER_VERSION, MAX_TEXT_CHARS, Verdict, verify_path
@@ -100,19 +99,15 @@ def test_none_text_is_an_empty_path():
     assert FILTER_VERSION == "v1"
 
 
-def test_megabyte_texts_are_rejected_without_scanning():
-    started = time.perf_counter()
+def test_megabyte_texts_are_rejected_without_scanning(monkeypatch):
+    def scan(text):
+        raise AssertionError("a text over the cap was scanned")
+
+    monkeypatch.setattr(verify, "raw_answer", scan)
+    monkeypatch.setattr(verify, "find_equations", scan)
     for text in ("9" * 1_000_000, "(" * 1_000_000, "<<" * 500_000):
         assert verify_path(text, "9").reject_reason == "text_too_long"
-    assert time.perf_counter() - started < 0.1
-
-
-def test_worst_case_text_under_the_cap_is_fast():
-    text = "<<" + "(" * 100 + "1)=1>>" * 2 + "<<9**64=1>>" * 60 + "\n#### 1"
-    started = time.perf_counter()
-    verify_path(text[:MAX_TEXT_CHARS], "1")
-    verify_path("<<1+1=2>>" * (MAX_TEXT_CHARS // 10) + "#### 1", "1")
-    assert time.perf_counter() - started < 0.5
+    # The work on texts under the cap is bounded in tests/test_row_bounds.py.
 
 
 _fragments = st.sampled_from(["<<", ">>", "=", "####", "\n", " ", "1", "2.5", "*", "/", "**",

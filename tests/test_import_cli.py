@@ -162,3 +162,36 @@ def test_a_bad_row_fails_the_whole_import_before_any_write(imported, spark, tmp_
     assert f"{bad}:2: question_id 'train-00009' is not in" in capsys.readouterr().err
     assert spark.sql("SELECT count(*) AS n FROM rft.sampled_paths WHERE model = 'ext-c'").collect()[0].n == 0
     assert "ext-c" not in imported["instance"].get_dynamic_partitions("models")
+
+
+GOOD_D = {"model": "ext-d", "question_id": "train-00002", "sample_idx": 0, "text": "#### 5"}
+GOOD_E = {"model": "ext-e", "question_id": "train-00002", "sample_idx": 0, "text": "#### 5"}
+BAD_THIRD_LINES = {  # the problems the import must name, as the third line of a file
+    "truncated": (json.dumps(GOOD_D | {"sample_idx": 1})[:-5]).encode(),
+    "wrong type": json.dumps(GOOD_D | {"sample_idx": "1"}).encode() + b"\n",
+    "missing field": json.dumps({k: v for k, v in GOOD_D.items() if k != "text"}).encode() + b"\n",
+    "invalid UTF-8": b'{"model": "ext-d", "question_id": "train-00002", "sample_idx": 1, "text": "caf\xe9"}\n',
+    "duplicated key": json.dumps(GOOD_D | {"text": "another text"}).encode() + b"\n",
+    "unpaired surrogate": json.dumps(GOOD_D | {"sample_idx": 1, "text": "\ud800"}).encode() + b"\n",
+    "megabyte line cut short": json.dumps(GOOD_D | {"sample_idx": 1, "text": "7" * 1_000_000}).encode()[:-3],
+}
+PROBLEMS = {"truncated": "truncated", "wrong type": "must be an integer", "missing field": "'text' is missing",
+            "invalid UTF-8": "invalid UTF-8", "duplicated key": "duplicate of", "unpaired surrogate": "surrogate",
+            "megabyte line cut short": "truncated"}
+
+
+def test_each_kind_of_bad_line_fails_the_whole_import_before_any_write(imported, spark, tmp_path, capsys):
+    home = imported["home"]
+    before = (snapshot(spark), sorted((home / "runs" / "import").iterdir()))
+    for kind, bad_line in BAD_THIRD_LINES.items():
+        gens = tmp_path / f"{kind.replace(' ', '-')}.jsonl"
+        gens.write_bytes(json.dumps(GOOD_D).encode() + b"\n" + json.dumps(GOOD_E).encode() + b"\n" + bad_line)
+        rc = main(["--home", str(home), "import", str(gens), "--questions", str(imported["questions_file"])])
+        err = capsys.readouterr().err
+        assert rc == 2, kind
+        assert err.startswith(f"rft: error: {gens}:3: ") and PROBLEMS[kind] in err and len(err) < 400, (kind, err)
+    after = (snapshot(spark), sorted((home / "runs" / "import").iterdir()))
+    assert after == before  # no row, question or staged file from any of these imports
+    new_rows = spark.sql("SELECT count(*) AS n FROM rft.sampled_paths WHERE model IN ('ext-d', 'ext-e')")
+    assert new_rows.collect()[0].n == 0
+    assert not {"ext-d", "ext-e"} & set(imported["instance"].get_dynamic_partitions("models"))

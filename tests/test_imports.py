@@ -117,6 +117,33 @@ def test_a_megabyte_line_is_kept_whole_and_errors_do_not_echo_it(tmp_path):
     assert "must be an integer" in message and len(message) < 300
 
 
+def test_megabyte_lines_that_are_broken_name_their_line_in_a_short_message(tmp_path):
+    path = tmp_path / "gens.jsonl"
+    long_text = "x" * 2_000_000
+    path.write_text(json.dumps(GOOD) + "\n" + json.dumps({**GOOD, "text": long_text})[:-10])  # cut short
+    with pytest.raises(InvalidImport, match=r"gens\.jsonl:2: invalid JSON: .*truncated") as error:
+        list(read_records(path))
+    assert len(str(error.value)) < 300
+    path.write_bytes(json.dumps(GOOD).encode() + b"\n" + b'{"text": "' + b"x" * 1_500_000 + b'\xff"}\n')
+    with pytest.raises(InvalidImport, match=r"gens\.jsonl:2: invalid UTF-8 at byte 1500011 of the line") as error:
+        list(read_records(path))
+    assert len(str(error.value)) < 300
+
+
+def test_text_that_json_allows_but_no_table_can_hold_is_an_error(tmp_path):
+    """A lone `\\ud800` escape is valid JSON, but not Unicode: Arrow and Delta cannot store it."""
+    message = error_of(tmp_path, GOOD | {"sample_idx": 9}, '{"model": "ext", "question_id": "q1", "sample_idx": 1, '
+                                                         '"text": "half a pair: \\ud83d then #### 12"}')
+    assert message.startswith(f"{tmp_path / 'gens.jsonl'}:2: ")
+    assert "field 'text' is not valid Unicode: unpaired surrogate '\\ud83d' at character 14" in message
+
+
+def test_a_field_given_twice_in_one_object_is_an_error_not_a_guess(tmp_path):
+    message = error_of(tmp_path, GOOD, '{"model": "ext", "question_id": "q1", "sample_idx": 1, "text": "#### 12", '
+                                       '"text": "#### 13"}')
+    assert message == f"{tmp_path / 'gens.jsonl'}:2: field 'text' appears twice in one object"
+
+
 def test_parquet_files_name_the_row(tmp_path):
     questions = read_questions(jsonl(tmp_path / "questions.jsonl", QUESTIONS))
     path = tmp_path / "gens.parquet"
@@ -126,6 +153,22 @@ def test_parquet_files_name_the_row(tmp_path):
     (tmp_path / "broken.parquet").write_bytes(b"PAR1 not really")
     with pytest.raises(InvalidImport, match=r"broken\.parquet: unreadable Parquet"):
         list(read_generations([tmp_path / "broken.parquet"], questions))
+
+
+def test_truncated_and_mistyped_parquet_files_name_the_file_and_row(tmp_path):
+    questions = read_questions(jsonl(tmp_path / "questions.jsonl", QUESTIONS))
+    good = tmp_path / "good.parquet"
+    pd.DataFrame([GOOD | {"sample_idx": i} for i in range(200)]).to_parquet(good)
+    cut = tmp_path / "cut.parquet"
+    cut.write_bytes(good.read_bytes()[: good.stat().st_size // 2])  # a copy that stopped half-way
+    with pytest.raises(InvalidImport, match=r"cut\.parquet: unreadable Parquet"):
+        list(read_generations([cut], questions))
+    mistyped = tmp_path / "mistyped.parquet"
+    pd.DataFrame([GOOD | {"sample_idx": "0"}]).to_parquet(mistyped)
+    with pytest.raises(InvalidImport, match=r"mistyped\.parquet row 1: field 'sample_idx' must be an integer, got str"):
+        list(read_generations([mistyped], questions))
+    with pytest.raises(InvalidImport, match=r"good\.parquet row 1: duplicate of .*a\.jsonl:1"):
+        list(read_generations([jsonl(tmp_path / "a.jsonl", [GOOD]), good], questions))
 
 
 def test_questions_may_come_as_parquet_with_integer_ids_and_numeric_answers(tmp_path):
