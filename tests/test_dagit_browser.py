@@ -89,12 +89,13 @@ def chromium() -> str:
 
 
 @pytest.fixture(scope="module")
-def artifacts() -> Path:
+def artifacts(request) -> Path:
     folder = Path(os.environ.get("RFT_TEST_ARTIFACTS") or PROJECT_ROOT / "test-artifacts") / "dagit"
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("*.png"):
         old.unlink()
-    print(f"\nDagit screenshots: {folder}")
+    with request.config.pluginmanager.getplugin("capturemanager").global_and_fixture_disabled():
+        print(f"\nDagit screenshots: {folder}")  # shown under output capture too
     return folder
 
 
@@ -136,7 +137,7 @@ def dagit(home, spark_server, artifacts) -> DagitServer:
 
 
 @pytest.fixture(scope="module")
-def browser_page(dagit, chromium):
+def browser_page(chromium, dagit):
     """One Chromium page for the module's tests, in a fresh profile."""
     n_assets = len(declared_assets())
     with sync_playwright() as playwright:
