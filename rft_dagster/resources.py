@@ -14,6 +14,7 @@ from pydantic import PrivateAttr
 from rft.config import RftConfig, load_config
 from rft.home import Home, default_home
 from rft.model_catalog import ModelCatalog
+from rft.steps.environment import launcher, reads_the_hub
 from spark_jobs.lakehouse import Lakehouse
 from spark_jobs.server import ServerConfig, ensure_server
 
@@ -78,19 +79,13 @@ class StepRunner(dg.ConfigurableResource):
         """Run one step with its JSON spec; returns the metadata the step reported."""
         spec = {**spec, "num_threads": self.num_threads}
         spec_path.write_text(json.dumps(spec, indent=2, default=str))
-        client = dg.PipesSubprocessClient(env=_step_env())
-        invocation = client.run(
-            command=[self.python or sys.executable, "-m", f"rft.steps.{step}", "--spec", str(spec_path)],
-            context=context,
-        )
+        python = self.python or sys.executable
+        # The client hands this process's whole environment on; the launcher keeps only what the
+        # step needs (the rule is in rft/steps/environment.py), so no credential reaches model code.
+        command = [*launcher(python, hub=reads_the_hub(spec)),
+                   python, "-m", f"rft.steps.{step}", "--spec", str(spec_path)]
+        invocation = dg.PipesSubprocessClient().run(command=command, context=context)
         return list(invocation.get_custom_messages())
-
-
-def _step_env() -> dict[str, str]:
-    """Only what a step needs: no credentials or unrelated secrets reach model code."""
-    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "PYTHONPATH", "VIRTUAL_ENV", "CUDA_VISIBLE_DEVICES",
-            "HF_HOME", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "OMP_NUM_THREADS")
-    return {k: os.environ[k] for k in keep if k in os.environ}
 
 
 def default_resources() -> dict:
