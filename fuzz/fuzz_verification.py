@@ -33,7 +33,7 @@ with atheris.instrument_imports():
     from rft.equations import check_equation, equation_list, find_equations
     from rft.verify import verify_path
 
-MAX_ROW_BYTES = 1 << 20  # docs/verification.md, "Bounds on one row"
+MAX_ROW_BYTES = 1 << 20  # docs/verification.md, section 9
 KEEP_FAILURES = 20
 CANONICAL = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]*[1-9])?")
 EQUATION_CODES = {"no_equals", "several_equals", "false_equation"} | {

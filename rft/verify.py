@@ -20,7 +20,7 @@ MAX_TEXT_CHARS = 20_000  # ~40x a GSM8K solution; bounds the work spent on one r
 # Samples of one question repeat the same annotations and gold answer over and over, so the
 # filter remembers recent verdicts: both functions are pure. The caches are bounded in entries
 # and in key size: only short ASCII keys are remembered (real annotations and answers are), so a
-# worker's caches stay under 40 MiB whatever the texts (docs/verification.md, "Bounds").
+# worker's caches stay under 40 MiB whatever the texts (docs/verification.md, section 9).
 _MEMO_ENTRIES = 1 << 16
 _MEMO_MAX_KEY_CHARS = 128
 _check_memo = lru_cache(maxsize=_MEMO_ENTRIES)(check_equation)

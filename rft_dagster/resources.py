@@ -15,6 +15,7 @@ from rft.config import RftConfig, load_config
 from rft.home import PROJECT_ROOT, Home, default_home
 from rft.model_catalog import ModelCatalog
 from rft.sampling import choose_backend
+from rft.steps.environment import launcher, reads_the_hub
 from rft.vllm_env import find_vllm_python
 from spark_jobs.lakehouse import Lakehouse
 from spark_jobs.server import ServerConfig, ensure_server
@@ -88,26 +89,16 @@ class StepRunner(dg.ConfigurableResource):
         """Run one step with its JSON spec; returns the metadata the step reported."""
         spec = {**spec, "num_threads": self.num_threads}
         spec_path.write_text(json.dumps(spec, indent=2, default=str))
-        python = find_vllm_python(self.vllm_python) if spec.get("backend") == "vllm" else None
-        client = dg.PipesSubprocessClient(env=_step_env())
-        invocation = client.run(
-            command=[python or self.python or sys.executable, "-m", f"rft.steps.{step}", "--spec", str(spec_path)],
-            context=context,
-        )
+        vllm = find_vllm_python(self.vllm_python) if spec.get("backend") == "vllm" else None
+        python = vllm or self.python or sys.executable
+        # The client hands this process's whole environment on; the launcher keeps only what the
+        # step needs (the rule is in rft/steps/environment.py), so no credential reaches model code.
+        # The project goes first on PYTHONPATH: another interpreter (vLLM's) has it not installed.
+        pythonpath = os.pathsep.join(p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH")) if p)
+        command = [*launcher(python, hub=reads_the_hub(spec)),
+                   python, "-m", f"rft.steps.{step}", "--spec", str(spec_path)]
+        invocation = dg.PipesSubprocessClient(env={"PYTHONPATH": pythonpath}).run(command=command, context=context)
         return list(invocation.get_custom_messages())
-
-
-def _step_env() -> dict[str, str]:
-    """Only what a step needs: no credentials or unrelated secrets reach model code.
-
-    The project goes first on PYTHONPATH: another interpreter (vLLM's) has it not installed.
-    """
-    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "PYTHONPATH", "VIRTUAL_ENV", "CUDA_VISIBLE_DEVICES",
-            "HF_HOME", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "OMP_NUM_THREADS")
-    env = {k: os.environ[k] for k in keep if k in os.environ}
-    env.update({k: v for k, v in os.environ.items() if k.startswith("VLLM_")})  # vLLM's own settings
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH")) if p)
-    return env
 
 
 def default_resources() -> dict:

@@ -1,6 +1,6 @@
 """The work and memory the filter spends on one row are bounded, whatever the text.
 
-docs/verification.md ("Bounds on one row") derives the bounds from the limits; these tests
+docs/verification.md (section 9) derives the bounds from the limits; these tests
 measure them on adversarial rows with deterministic counters, never with a clock:
 - memory: tracemalloc's peak during one `verify_path` call;
 - work: the exact values computed (every literal and every intermediate result passes through
@@ -23,7 +23,7 @@ from tests.expression_trees import reference, spaced_trees
 # The bounds as docs/verification.md states them.
 MAX_ROW_BYTES = 1 << 20  # peak memory of one verify_path call, above its input
 MAX_VALUES = MAX_TEXT_CHARS  # literals and results of operations: each needs a character of its own
-MAX_INTEGER_BITS = 20_000  # |value| <= 10**30, denominator <= 10**60, exponent <= 64: 64*log2(10**90) < 19,136
+MAX_INTEGER_BITS = 19_136  # |value| <= 10**30, denominator <= 10**60, |exponent| <= 64: (10**90)**64 < 2**19_136
 
 
 @dataclass
