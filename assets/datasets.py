@@ -13,8 +13,8 @@ from spark_jobs.schemas import RFT_DATASETS
 SOURCE_TABLES = ("questions", "sampled_paths", "verified_paths", "distinct_paths")
 
 
-def manifest_row(lake: Lakehouse, spec, versions: dict[str, int], run_id: str) -> dict:
-    rows = lake.table("rft_dataset_rows").filter(F.col("dataset") == spec.name)
+def manifest_row(lake: Lakehouse, spec, versions: dict[str, int], rows_version: int, run_id: str) -> dict:
+    rows = lake.table("rft_dataset_rows", rows_version).filter(F.col("dataset") == spec.name)
     sampling = (
         lake.table("sampled_paths", versions["sampled_paths"]).filter(where_in("model", list(spec.source_models)))
         .agg(F.max("sample_idx").alias("max_idx"), F.max("temperature").alias("t")).collect()[0]
@@ -25,12 +25,16 @@ def manifest_row(lake: Lakehouse, spec, versions: dict[str, int], run_id: str) -
         "temperature": float(sampling["t"] or 0.0), "filter_version": FILTER_VERSION,
         "table_versions": versions, "n_rft_rows": rows.count(), "n_sft_rows": lake.table("questions", versions["questions"]).filter(F.col("split") == "train").count(),
         "n_questions": rows.select("question_id").distinct().count(), "created_run_id": run_id,
+        "rows_version": rows_version,
     }
 
 
 @dg.asset(deps=["distinct_paths"], group_name="datasets", kinds={"spark", "delta"})
 def rft_datasets(context: dg.AssetExecutionContext, spark: SparkResource) -> dg.MaterializeResult:
-    """One manifest per named RFT set (own:<model>, union) and its rows, pinned to Delta versions."""
+    """One manifest per named RFT set (own:<model>, union) and its rows, pinned to Delta versions.
+
+    `rft datasets rebuild NAME` rebuilds any set from its manifest (spark_jobs/datasets.py).
+    """
     models = sorted(context.instance.get_dynamic_partitions("models"))
     lake = spark.lakehouse()
     versions = {name: lake.version(name) for name in SOURCE_TABLES}
@@ -41,11 +45,13 @@ def rft_datasets(context: dg.AssetExecutionContext, spark: SparkResource) -> dg.
         part = dataset_rows(distinct, spec)
         rows = part if rows is None else rows.unionByName(part)
     lake.replace("rft_dataset_rows", rows)
-    manifests = pd.DataFrame([manifest_row(lake, spec, versions, context.run.run_id) for spec in specs])
+    rows_version = lake.version("rft_dataset_rows")
+    manifests = pd.DataFrame([manifest_row(lake, spec, versions, rows_version, context.run.run_id) for spec in specs])
     lake.replace("rft_datasets", lake.spark.createDataFrame(manifests, schema=RFT_DATASETS.schema))
     return dg.MaterializeResult(
         metadata={
             "datasets": dg.MetadataValue.md(manifests[["dataset", "n_rft_rows", "n_questions", "k"]].to_markdown(index=False)),
             "table_versions": dg.MetadataValue.json(versions),
+            "rows_version": rows_version,
         }
     )
