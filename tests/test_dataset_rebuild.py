@@ -1,7 +1,8 @@
 """A training set is rebuilt row for row from its manifest after the tables have moved on.
 
-Real Dagster materialisations of verified_paths, distinct_paths and rft_datasets on a real
-lakehouse, for two models whose paths are written directly (no training or sampling needed).
+A real Delta lakehouse and real Dagster materialisations of `rft_datasets`; the distinct paths
+it reads are written directly (the filter has its own tests), first those of one model, then
+a second model's, as `distinct_paths` would after a backfill.
 """
 
 import pandas as pd
@@ -9,30 +10,36 @@ import pytest
 from dagster import DagsterInstance, materialize
 
 from assets.datasets import rft_datasets
-from assets.filtering import distinct_paths, verified_paths
 from rft_dagster.cli import main
 from spark_jobs.datasets import read_manifest, rebuild_rows
 from spark_jobs.lakehouse import where_in
-from spark_jobs.schemas import QUESTIONS, SAMPLED_PATHS
+from spark_jobs.schemas import DISTINCT_PATHS, QUESTIONS, SAMPLED_PATHS
 
 A, B = "rebuild-a", "rebuild-b"
 QUESTION_ROWS = [  # split `import`: other tests' task runs neither train on nor sample these
     ("rebuild-q1", "import", "3 bags of 4 apples?", "3*4=<<3*4=12>>12\n#### 12", "12", "test"),
     ("rebuild-q2", "import", "2 boxes of 5 pens?", "2*5=<<2*5=10>>10\n#### 10", "10", "test"),
 ]
-PATHS = {
-    A: ["3*4=<<3*4=12>>12 apples\n#### 12", "4*3=<<4*3=12>>12\n#### 12", "2*5=<<2*5=10>>10\n#### 10"],
-    # Later: one path already known, two new equation lists, one wrong answer.
-    B: ["3*4=<<3*4=12>>12\n#### 12", "4+4+4=<<4+4+4=12>>12\n#### 12", "5*2=<<5*2=10>>10\n#### 10", "#### 11"],
-}
+# (question, equation list, model, text): model A's correct paths, then the ones model B adds.
+PATHS_A = [("rebuild-q1", "3*4=12", A, "3*4=<<3*4=12>>12 apples\n#### 12"),
+           ("rebuild-q1", "4*3=12", A, "4*3=<<4*3=12>>12\n#### 12"),
+           ("rebuild-q2", "2*5=10", A, "2*5=<<2*5=10>>10\n#### 10")]
+PATHS_B = [("rebuild-q1", "4+4+4=12", B, "4+4+4=<<4+4+4=12>>12\n#### 12"),
+           ("rebuild-q2", "5*2=10", B, "5*2=<<5*2=10>>10\n#### 10")]
 
 
-def sampled(spark, model):
-    rows = [
-        (f"{model}-{i}", model, f"rebuild-q{1 + (i >= 2)}", i, 7, 1.0, text, "test", "run")
-        for i, text in enumerate(PATHS[model])
-    ]
+def sampled(spark, model, n):
+    rows = [(f"{model}-{i}", model, "rebuild-q1", i, 7, 1.0, "#### 12", "test", "run") for i in range(n)]
     return spark.createDataFrame(rows, SAMPLED_PATHS.schema)
+
+
+def distinct(spark, paths):
+    """Rows of rft.distinct_paths: each path in its model's own pool and in the union."""
+    rows = [
+        (pool, q, eqs, f"{model}:{eqs}", model, text, 0, 1, [model], [(model, f"{model}:{eqs}", 0)], "test")
+        for q, eqs, model, text in paths for pool in (f"own:{model}", "union")
+    ]
+    return spark.createDataFrame(rows, DISTINCT_PATHS.schema)
 
 
 def rows_of(df) -> list[tuple]:
@@ -41,27 +48,25 @@ def rows_of(df) -> list[tuple]:
 
 @pytest.fixture(scope="module")
 def history(spark_resource, lake, spark):
-    """The union set built from model A, then model B's paths added and every set rebuilt."""
+    """The sets built from model A's paths; then model B's paths added and every set rebuilt."""
     instance = DagsterInstance.ephemeral()
-    resources = {"spark": spark_resource}
     lake.replace("questions", spark.createDataFrame(QUESTION_ROWS, QUESTIONS.schema), "question_id LIKE 'rebuild-%'")
 
-    def add_model(model):
+    def add_model(model, paths):
         instance.add_dynamic_partitions("models", [model])
-        lake.replace("sampled_paths", sampled(spark, model), f"model = '{model}'")
-        assert materialize([verified_paths], partition_key=model, instance=instance, resources=resources).success
-        assert materialize([distinct_paths, rft_datasets], instance=instance, resources=resources).success
+        lake.replace("sampled_paths", sampled(spark, model, 2), f"model = '{model}'")
+        lake.replace("distinct_paths", distinct(spark, paths))
+        assert materialize([rft_datasets], instance=instance, resources={"spark": spark_resource}).success
 
-    add_model(A)
+    add_model(A, PATHS_A)
     before = {
         "manifests_version": lake.version("rft_datasets"),
         "union": rows_of(lake.table("rft_dataset_rows").filter("dataset = 'union'")),
         "own": rows_of(lake.table("rft_dataset_rows").filter(f"dataset = 'own:{A}'")),
     }
-    add_model(B)
+    add_model(B, PATHS_A + PATHS_B)
     yield before
-    for table in ("sampled_paths", "verified_paths"):
-        spark.sql(f"DELETE FROM rft.{table} WHERE {where_in('model', [A, B])}")
+    spark.sql(f"DELETE FROM rft.sampled_paths WHERE {where_in('model', [A, B])}")
     spark.sql("DELETE FROM rft.questions WHERE question_id LIKE 'rebuild-%'")
 
 
@@ -73,7 +78,7 @@ def test_every_manifest_names_the_delta_versions_it_read(history, lake):
 
 def test_a_set_is_rebuilt_row_for_row_after_more_rows_were_written(history, lake):
     now = rows_of(lake.table("rft_dataset_rows").filter("dataset = 'union'"))
-    assert len(now) > len(history["union"])  # model B added distinct paths to the union
+    assert len(history["union"]) == 3 and len(now) == 5  # model B added distinct paths to the union
 
     old = read_manifest(lake, "union", as_of=history["manifests_version"])
     assert old["source_models"] == [A]
