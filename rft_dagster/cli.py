@@ -165,7 +165,7 @@ def cmd_ui(args) -> int:
 
 
 def cmd_sql(args) -> int:
-    from rft_dagster.sql_console import SqlError, render_result, run_sql
+    from rft_dagster.sql_console import print_sql
 
     if bool(args.query) == bool(args.file):
         raise ValueError("give one query, or -f FILE (- reads standard input)")
@@ -175,20 +175,7 @@ def cmd_sql(args) -> int:
         text = args.query
     _setup_env(args)
     _, spark = _settings()
-    try:
-        for result in run_sql(spark.lakehouse().spark, text, args.limit):
-            if result.total > 1 and args.format == "table":
-                print(f"{'' if result.number == 1 else chr(10)}-- [{result.number}/{result.total}] "
-                      f"{result.statement.text.splitlines()[0][:100]}")
-            rendered = render_result(result, args.width, args.format)
-            if rendered:
-                print(rendered, flush=True)
-            if result.more and args.format != "table":
-                print(f"rft sql: only the first {args.limit} rows; --limit 0 gives all", file=sys.stderr)
-    except SqlError as exc:
-        print(f"rft sql: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    return print_sql(spark.lakehouse().spark, text, limit=args.limit, width=args.width, fmt=args.format)
 
 
 SQL_HELP = """\

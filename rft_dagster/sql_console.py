@@ -2,6 +2,7 @@
 
     for result in run_sql(spark, "SELECT 1 AS one; SHOW TABLES IN rft", limit=50):
         print(render_result(result, width=60))
+    print_sql(spark, "SELECT 1", limit=50, width=60, fmt="table")   # what `rft sql` does: its exit code
 
 Errors come back as `SqlError` with Spark's message, the statement's line and a pointer to
 the offending text, never the server's JVM stack trace; an unknown table also lists the
@@ -14,6 +15,7 @@ import difflib
 import logging
 import math
 import re
+import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -60,6 +62,24 @@ def run_sql(spark: SparkSession, text: str, limit: int) -> Iterator[Result]:
             raise SqlError(where + describe_error(exc, statement.text, spark)) from None
         more = bool(limit) and len(frame) > limit
         yield Result(statement, number, len(statements), frame.head(limit) if limit else frame, more)
+
+
+def print_sql(spark: SparkSession, text: str, *, limit: int, width: int, fmt: str) -> int:
+    """`rft sql`: each statement's result on stdout as it comes, an error on stderr; the exit code."""
+    try:
+        for result in run_sql(spark, text, limit):
+            if result.total > 1 and fmt == "table":
+                first_line = result.statement.text.splitlines()[0][:100]
+                print(f"{'' if result.number == 1 else chr(10)}-- [{result.number}/{result.total}] {first_line}")
+            rendered = render_result(result, width, fmt)
+            if rendered:
+                print(rendered, flush=True)
+            if result.more and fmt != "table":  # the table says so itself; keep piped output clean
+                print(f"rft sql: only the first {limit} rows; --limit 0 gives all", file=sys.stderr)
+    except SqlError as exc:
+        print(f"rft sql: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _quiet_error_log() -> None:

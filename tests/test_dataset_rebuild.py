@@ -102,3 +102,11 @@ def test_the_cli_rebuilds_a_set_with_question_texts_and_checks_it(history, spark
     assert main(["--home", str(tmp_path), "datasets", "rebuild", "own:nobody"]) == 2
     assert "no training set 'own:nobody'" in capsys.readouterr().err
 
+    assert main(["--home", str(tmp_path), "datasets", "list", "--as-of", version]) == 0
+    listed = {cells[0]: cells for cells in (
+        [c.strip() for c in line.split("|")[1:-1]] for line in capsys.readouterr().out.splitlines()[2:]
+    )}
+    assert set(listed) == {f"own:{A}", "union"}
+    assert listed["union"][1:3] == [A, "2"] and listed["union"][5] == "3"  # models, k, distinct paths
+    assert "distinct_paths " in listed["union"][8]  # the Delta versions it read
+
