@@ -13,24 +13,38 @@ from spark_jobs.schemas import RFT_DATASETS
 SOURCE_TABLES = ("questions", "sampled_paths", "verified_paths", "distinct_paths")
 
 
-def manifest_row(lake: Lakehouse, spec, versions: dict[str, int], run_id: str) -> dict:
-    rows = lake.table("rft_dataset_rows").filter(F.col("dataset") == spec.name)
-    sampling = (
-        lake.table("sampled_paths", versions["sampled_paths"]).filter(where_in("model", list(spec.source_models)))
-        .agg(F.max("sample_idx").alias("max_idx"), F.max("temperature").alias("t")).collect()[0]
-    )
-    return {
-        "dataset": spec.name, "pool": spec.pool, "source_models": list(spec.source_models),
-        "k": int(sampling["max_idx"]) + 1 if sampling["max_idx"] is not None else 0,
-        "temperature": float(sampling["t"] or 0.0), "filter_version": FILTER_VERSION,
-        "table_versions": versions, "n_rft_rows": rows.count(), "n_sft_rows": lake.table("questions", versions["questions"]).filter(F.col("split") == "train").count(),
-        "n_questions": rows.select("question_id").distinct().count(), "created_run_id": run_id,
+def manifest_rows(lake: Lakehouse, specs, versions: dict[str, int], rows_version: int, run_id: str) -> list[dict]:
+    """One manifest per set, from three small aggregates over the tables at the pinned versions."""
+    sizes = {
+        r["dataset"]: r for r in lake.table("rft_dataset_rows", rows_version).groupBy("dataset")
+        .agg(F.count("*").alias("n"), F.countDistinct("question_id").alias("questions")).collect()
     }
+    models = sorted({m for spec in specs for m in spec.source_models})
+    sampling = {
+        r["model"]: r for r in lake.table("sampled_paths", versions["sampled_paths"]).filter(where_in("model", models))
+        .groupBy("model").agg(F.max("sample_idx").alias("max_idx"), F.max("temperature").alias("t")).collect()
+    }
+    n_sft = lake.table("questions", versions["questions"]).filter(F.col("split") == "train").count()
+    manifests = []
+    for spec in specs:
+        drawn = [sampling[m] for m in spec.source_models if m in sampling]
+        size = sizes.get(spec.name)
+        manifests.append({
+            "dataset": spec.name, "pool": spec.pool, "source_models": list(spec.source_models),
+            "k": max((int(r["max_idx"]) + 1 for r in drawn), default=0),
+            "temperature": max((float(r["t"] or 0.0) for r in drawn), default=0.0), "filter_version": FILTER_VERSION,
+            "table_versions": versions, "n_rft_rows": size["n"] if size else 0, "n_sft_rows": n_sft,
+            "n_questions": size["questions"] if size else 0, "created_run_id": run_id, "rows_version": rows_version,
+        })
+    return manifests
 
 
 @dg.asset(deps=["distinct_paths"], group_name="datasets", kinds={"spark", "delta"})
 def rft_datasets(context: dg.AssetExecutionContext, spark: SparkResource) -> dg.MaterializeResult:
-    """One manifest per named RFT set (own:<model>, union) and its rows, pinned to Delta versions."""
+    """One manifest per named RFT set (own:<model>, union) and its rows, pinned to Delta versions.
+
+    `rft datasets rebuild NAME` rebuilds any set from its manifest (spark_jobs/datasets.py).
+    """
     models = sorted(context.instance.get_dynamic_partitions("models"))
     lake = spark.lakehouse()
     versions = {name: lake.version(name) for name in SOURCE_TABLES}
@@ -41,11 +55,13 @@ def rft_datasets(context: dg.AssetExecutionContext, spark: SparkResource) -> dg.
         part = dataset_rows(distinct, spec)
         rows = part if rows is None else rows.unionByName(part)
     lake.replace("rft_dataset_rows", rows)
-    manifests = pd.DataFrame([manifest_row(lake, spec, versions, context.run.run_id) for spec in specs])
+    rows_version = lake.version("rft_dataset_rows")
+    manifests = pd.DataFrame(manifest_rows(lake, specs, versions, rows_version, context.run.run_id))
     lake.replace("rft_datasets", lake.spark.createDataFrame(manifests, schema=RFT_DATASETS.schema))
     return dg.MaterializeResult(
         metadata={
             "datasets": dg.MetadataValue.md(manifests[["dataset", "n_rft_rows", "n_questions", "k"]].to_markdown(index=False)),
             "table_versions": dg.MetadataValue.json(versions),
+            "rows_version": rows_version,
         }
     )

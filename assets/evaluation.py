@@ -6,6 +6,7 @@ from pyspark.sql import functions as F
 
 from rft.evaluation import accuracy_summary
 from rft_dagster.partitions import models_partitions
+from rft_dagster.result_metadata import accuracy_metadata
 from rft_dagster.resources import RftSettings, SparkResource, StepRunner
 from spark_jobs.lakehouse import export_parquet, where_equals
 from spark_jobs.schemas import EVAL_RESULTS
@@ -50,7 +51,11 @@ def eval_results(
     table = pd.DataFrame(rows, columns=EVAL_RESULTS.column_names)
     lake.replace("eval_results", lake.spark.createDataFrame(table, schema=EVAL_RESULTS.schema), where_equals(model=model))
     return dg.MaterializeResult(
-        metadata={"results": dg.MetadataValue.md(
-            table[["stage", "training_set", "metric", "n_test", "accuracy", "ci_low", "ci_high"]].to_markdown(index=False)
-        )}
+        metadata={
+            "results": dg.MetadataValue.md(
+                table[["stage", "training_set", "metric", "n_test", "accuracy", "ci_low", "ci_high"]].to_markdown(index=False)
+            ),
+            # Every model evaluated so far, so one page compares them.
+            **accuracy_metadata(lake.table("eval_results"), lake.table("models")),
+        }
     )

@@ -4,6 +4,7 @@ import dagster as dg
 from pyspark.sql import functions as F
 
 from rft_dagster.partitions import models_partitions
+from rft_dagster.result_metadata import pass_at_k_metadata
 from rft_dagster.resources import SparkResource
 from spark_jobs.dedup import distinct_paths as distinct_paths_of
 from spark_jobs.lakehouse import where_equals, where_in
@@ -41,7 +42,10 @@ def verified_paths(context: dg.AssetExecutionContext, spark: SparkResource) -> d
 
 @dg.asset(deps=["verified_paths"], group_name="filtering", kinds={"spark", "delta"})
 def distinct_paths(context: dg.AssetExecutionContext, spark: SparkResource) -> dg.MaterializeResult:
-    """One row per (pool, question, equation list): the most diverse correct path, with every producer."""
+    """One row per (pool, question, equation list): the most diverse correct path, with every producer.
+
+    Its materialisation carries the pass@k curve of every model (plot and numbers).
+    """
     models = sorted(context.instance.get_dynamic_partitions("models"))
     lake = spark.lakehouse()
     verified = lake.table("verified_paths").filter(where_in("model", models))
@@ -52,5 +56,6 @@ def distinct_paths(context: dg.AssetExecutionContext, spark: SparkResource) -> d
             "rows": n, "models": dg.MetadataValue.json(models),
             "per_pool": dg.MetadataValue.json({r["pool"]: r["count"] for r in per_pool}),
             "table_version": lake.version("distinct_paths"),
+            **pass_at_k_metadata(verified),
         }
     )

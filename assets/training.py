@@ -10,15 +10,17 @@ from pyspark.sql import functions as F
 from rft.prompts import format_prompt, format_response
 from rft_dagster.partitions import models_partitions
 from rft_dagster.resources import RftSettings, SparkResource, StepRunner
+from spark_jobs.datasets import UnknownDataset, read_manifest, stored_rows
 from spark_jobs.dedup import UNION_POOL, own_pool
 from spark_jobs.lakehouse import Lakehouse, export_parquet, to_pandas, where_equals
 
 SFT = "sft"
 
 
-def sft_examples(lake: Lakehouse) -> pd.DataFrame:
+def sft_examples(lake: Lakehouse, questions_version: int | None = None) -> pd.DataFrame:
     """The gold reasoning path of every train question as (prompt, response)."""
-    train = to_pandas(lake.table("questions").filter(F.col("split") == "train").select("question", "answer_text"))
+    questions = lake.table("questions", questions_version)
+    train = to_pandas(questions.filter(F.col("split") == "train").select("question", "answer_text"))
     return pd.DataFrame(
         {"prompt": train["question"].map(format_prompt), "response": train["answer_text"].map(format_response)}
     )
@@ -95,20 +97,21 @@ def rft_model(
 ) -> dg.MaterializeResult:
     """The base model fine-tuned on the SFT data plus each configured RFT set (own, union)."""
     lake = spark.lakehouse()
-    sft = sft_examples(lake)
     metadata = {}
     for training_set in rft_training_sets(settings, context.partition_key):
-        manifest_rows = lake.table("rft_datasets").filter(F.col("dataset") == training_set).collect()
-        if not manifest_rows:
+        try:
+            manifest = read_manifest(lake, training_set)
+        except UnknownDataset:
             raise dg.Failure(f"RFT set {training_set!r} is not in rft.rft_datasets: materialise rft_datasets first")
-        paths = to_pandas(
-            lake.table("rft_dataset_rows").filter(F.col("dataset") == training_set).select("question_id", "text")
-        )
-        questions = to_pandas(lake.table("questions").select("question_id", "question"))
+        # Exactly the data the manifest names: its rows and the questions at its Delta versions.
+        questions_version = (manifest["table_versions"] or {}).get("questions")
+        sft = sft_examples(lake, questions_version)
+        paths = to_pandas(stored_rows(lake, manifest).select("question_id", "text"))
+        questions = to_pandas(lake.table("questions", questions_version).select("question_id", "question"))
         paths = paths.merge(questions, on="question_id", how="inner", validate="many_to_one")
         rft = pd.DataFrame({"prompt": paths["question"].map(format_prompt), "response": paths["text"].map(format_response)})
         examples = pd.concat([sft, rft], ignore_index=True)
-        manifest = {**manifest_rows[0].asDict(recursive=True), "sft_rows": len(sft), "rft_rows": len(rft)}
+        manifest = {**manifest, "sft_rows": len(sft), "rft_rows": len(rft)}
         stats = train_checkpoint(
             context, settings, lake, steps, stage="rft", training_set=training_set, examples=examples,
             data_manifest=manifest,

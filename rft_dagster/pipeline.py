@@ -11,7 +11,6 @@ from dagster import AssetKey, DagsterInstance, Definitions
 from rft_dagster.partitions import models_partitions
 from spark_jobs.imports import imported_models
 from spark_jobs.lakehouse import Lakehouse
-from spark_jobs.schemas import ALL_TABLES
 
 
 def _defs(defs: Definitions | None) -> Definitions:
@@ -139,17 +138,6 @@ def summary_table(lake: Lakehouse, models: list[str]) -> str:
     note = ("accuracy: greedy maj1@1 on the test split, [95% Wilson interval]\n"
             "dbt marts: rft_marts.pass_at_k, distinct_paths_per_question, difficulty_buckets, accuracy_leaderboard")
     return render_table(pd.DataFrame(rows)) + "\n" + note
-
-
-def table_overview(lake: Lakehouse) -> pd.DataFrame:
-    rows = []
-    for table in ALL_TABLES:
-        last = lake.spark.sql(f"DESCRIBE HISTORY {table.qualified} LIMIT 1").collect()[0]
-        rows.append({
-            "table": table.qualified, "rows": lake.count(table.name), "version": int(last["version"]),
-            "last_update": str(last["timestamp"]), "one row is": table.row,
-        })
-    return pd.DataFrame(rows)
 
 
 def render_table(df: pd.DataFrame) -> str:

@@ -10,7 +10,9 @@ from __future__ import annotations
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from spark_jobs.schemas import ALL_TABLES, DATABASE, TABLES, Table
+from spark_jobs.schemas import ALL_TABLES, DATABASE, TABLE_PROPERTIES, TABLES, Table
+
+PROPERTIES_MARKER = "rft.table_properties"  # database property: TABLE_PROPERTIES are set on every table
 
 
 def sql_literal(value: str) -> str:
@@ -42,6 +44,7 @@ class Lakehouse:
                 self.spark.sql(table.create_sql())
             else:
                 self._add_new_columns(table)
+        self._set_properties(existing)
 
     def _add_new_columns(self, table: Table) -> None:
         """Columns added to a schema after a warehouse was created (old rows read them as null)."""
@@ -50,6 +53,18 @@ class Lakehouse:
         if missing:
             columns = ", ".join(f"{name} {sql_type} COMMENT {sql_literal(doc)}" for name, sql_type, doc in missing)
             self.spark.sql(f"ALTER TABLE {table.qualified} ADD COLUMNS ({columns})")
+
+    def _set_properties(self, existing: set[str]) -> None:
+        """Table properties added after a warehouse was created: set once, then marked on the database."""
+        marker = ";".join(f"{k}={v}" for k, v in sorted(TABLE_PROPERTIES.items()))
+        described = {r.info_name: r.info_value for r in self.spark.sql(f"DESCRIBE DATABASE EXTENDED {DATABASE}").collect()}
+        if f"({PROPERTIES_MARKER},{marker})" in described.get("Properties", ""):
+            return
+        settings = ", ".join(f"{sql_literal(k)} = {sql_literal(v)}" for k, v in TABLE_PROPERTIES.items())
+        for table in ALL_TABLES:
+            if table.name in existing:
+                self.spark.sql(f"ALTER TABLE {table.qualified} SET TBLPROPERTIES ({settings})")
+        self.spark.sql(f"ALTER DATABASE {DATABASE} SET DBPROPERTIES ({sql_literal(PROPERTIES_MARKER)} = {sql_literal(marker)})")
 
     def table(self, name: str, version: int | None = None) -> DataFrame:
         qualified = TABLES[name].qualified

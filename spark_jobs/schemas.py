@@ -11,6 +11,10 @@ from dataclasses import dataclass
 
 DATABASE = "rft"
 
+# Delta drops log entries older than 30 days by default, and with them `VERSION AS OF` those
+# versions; training-set manifests pin versions for good, so every table keeps its log.
+TABLE_PROPERTIES = {"delta.logRetentionDuration": "interval 3650 days"}
+
 
 def _quote(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
@@ -43,9 +47,10 @@ class Table:
 
     def create_sql(self) -> str:
         partition = f" PARTITIONED BY ({', '.join(self.partitioned_by)})" if self.partitioned_by else ""
+        properties = ", ".join(f"{_quote(k)} = {_quote(v)}" for k, v in TABLE_PROPERTIES.items())
         return (
             f"CREATE TABLE IF NOT EXISTS {self.qualified} ({self.ddl_columns}) USING delta"
-            f"{partition} COMMENT {_quote(self.row)}"
+            f"{partition} COMMENT {_quote(self.row)} TBLPROPERTIES ({properties})"
         )
 
 
@@ -134,11 +139,12 @@ RFT_DATASETS = Table(
         ("k", "INT", "samples per question"),
         ("temperature", "DOUBLE", "sampling temperature"),
         ("filter_version", "STRING", "verification rules"),
-        ("table_versions", "MAP<STRING, BIGINT>", "Delta versions read, for exact rebuilds"),
+        ("table_versions", "MAP<STRING, BIGINT>", "Delta version of each table read (VERSION AS OF rebuilds the set)"),
         ("n_rft_rows", "INT", "distinct paths it holds"),
         ("n_sft_rows", "INT", "gold SFT rows added at training time"),
         ("n_questions", "INT", "train questions with at least one path"),
         ("created_run_id", "STRING", "Dagster run"),
+        ("rows_version", "BIGINT", "Delta version of rft_dataset_rows holding its rows (null before it was recorded)"),
     ),
     key=("dataset",),
 )

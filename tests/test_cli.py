@@ -27,7 +27,7 @@ def rft(*args, home):
 def test_help_lists_every_command(tmp_path):
     result = rft("--help", home=tmp_path)
     assert result.returncode == 0
-    for command in ("demo", "run", "backfill", "models", "import", "spark", "sql", "tables", "ui"):
+    for command in ("demo", "run", "backfill", "models", "import", "spark", "sql", "tables", "datasets", "report", "ui"):
         assert command in result.stdout
 
 

@@ -4,12 +4,18 @@ Real Spark + Delta, real Dagster runs on a temporary instance, real training and
 tiny models in external step processes. A few minutes on 2 cores.
 """
 
+import base64
+import re
+
 import pytest
 from dagster import AssetKey, DagsterInstance, materialize
 
 from assets.filtering import verified_paths
 from assets.sampling import sampled_paths
 from rft.home import PROJECT_ROOT
+from rft.result_tables import percent, with_interval
+from rft_dagster.cli import main
+from rft_dagster.dataset_commands import rebuild
 from rft_dagster.definitions import build_definitions
 from rft_dagster.pipeline import _execute, backfill_model, run_pipeline, summary_table
 from rft_dagster.resources import RftSettings, StepRunner
@@ -116,3 +122,50 @@ def test_the_loop_ends_with_the_dbt_marts_of_every_model(loop, spark):
     assert pass_at_k[(A, 1)].pass_at_k <= pass_at_k[(A, K)].pass_at_k
     leaderboard = spark.sql(f"SELECT * FROM rft_marts.accuracy_leaderboard WHERE model IN ('{A}', '{B}')").collect()
     assert len(leaderboard) == 6 and all((r.gain is None) == (r.stage == "sft") for r in leaderboard)
+
+
+def test_materialisations_carry_the_plots_and_their_numbers(loop):
+    instance = loop["instance"]
+    distinct = instance.get_latest_materialization_event(AssetKey("distinct_paths")).asset_materialization.metadata
+    assert distinct["pass_at_k_plot"].value.startswith("![pass@k per model](data:image/png;base64,iVBORw0KGgo")
+    assert {model: sorted(curve) for model, curve in distinct["pass_at_k"].value.items()} == {A: ["1", "2"], B: ["1", "2"]}
+
+    evaluation = instance.get_latest_materialization_event(AssetKey("eval_results")).asset_materialization.metadata
+    assert evaluation["accuracy_vs_distinct_paths_plot"].value.startswith("![accuracy vs distinct paths](data:image/png")
+    points = evaluation["accuracy_vs_distinct_paths"].value
+    assert sorted((p["model"], p["training_set"]) for p in points) == [
+        (m, s) for m in (A, B) for s in (f"own:{m}", "sft", "union")
+    ]
+    assert all(p["distinct_paths"] == 0 for p in points if p["training_set"] == "sft")
+
+
+def test_the_report_is_one_html_file_with_the_numbers_and_the_plots(loop, spark_resource, spark, tmp_path, monkeypatch):
+    monkeypatch.setenv("RFT_SPARK_REMOTE", spark_resource.server_config().url)
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
+    out = tmp_path / "report.html"
+    assert main(["--home", str(tmp_path), "report", "--out", str(out)]) == 0
+    page = re.sub(r">\s+<", "><", out.read_text())
+
+    images = re.findall(r"<img alt='([^']+)' src='data:image/png;base64,([A-Za-z0-9+/=]+)'>", page)
+    assert [alt for alt, _ in images] == ["Accuracy vs distinct paths trained on", "pass@k per model"]
+    assert all(base64.b64decode(data).startswith(b"\x89PNG") for _, data in images)
+    assert not re.search(r"<script|<link|src='http", page)  # nothing to fetch: one file
+
+    correct = dict(spark.sql("SELECT model, sum(cast(is_correct AS INT)) FROM rft.verified_paths "
+                             f"WHERE model IN ('{A}', '{B}') GROUP BY model").collect())
+    own = dict(spark.sql("SELECT pool, count(*) FROM rft.distinct_paths GROUP BY pool").collect())
+    for model in (A, B):
+        share = percent(correct[model], N_TRAIN * K)
+        assert (f"<tr><td>{model}</td><td>{N_TRAIN * K}</td><td>{correct[model]}</td><td>{share}</td>"
+                f"<td>{own.get(f'own:{model}', 0)}</td></tr>") in page
+    for r in spark.sql("SELECT * FROM rft.eval_results WHERE metric = 'maj1@1'").collect():
+        assert with_interval(r.accuracy, r.ci_low, r.ci_high) in page
+
+
+def test_a_checkpoints_training_set_is_rebuilt_from_the_manifest_it_recorded(loop, spark_resource):
+    lake = spark_resource.lakehouse()
+    rebuilt = rebuild(lake, "union", model=A)  # the union as A's RFT checkpoint saw it
+    assert rebuilt.matches_stored
+    assert rebuilt.manifest["source_models"] == [A, B]
+    assert len(rebuilt.rows) == rebuilt.manifest["rft_rows"]  # what training counted
+    assert rebuilt.rows["question"].notna().all()

@@ -1,0 +1,114 @@
+"""`rft report`: one self-contained HTML file with the run's tables and plots (images embedded).
+
+    write_report(lake, Path("report.html"))
+
+Every table is read at one Delta version, named at the top of the page, so the report says
+exactly which data it shows and a later `VERSION AS OF` query gives the same numbers.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from rft.pass_at_k import pass_at_k_curve
+from rft.plots import accuracy_vs_paths_plot, pass_at_k_plot, png_data_uri
+from rft.result_tables import funnel_table, sft_vs_rft, with_interval
+from rft_dagster.dataset_commands import manifests
+from spark_jobs.lakehouse import Lakehouse, to_pandas
+from spark_jobs.results import accuracy_by_training_paths, first_correct_samples, path_counts, pool_sizes
+
+READ = ("verified_paths", "distinct_paths", "rft_datasets", "models", "eval_results")
+
+STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 60em; color: #222; }
+table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.9em; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+caption { text-align: left; color: #555; padding-bottom: 0.3em; }
+.note { color: #555; font-size: 0.9em; }
+img { max-width: 100%; border: 1px solid #eee; }
+"""
+
+
+def report_data(lake: Lakehouse) -> dict:
+    """The tables and figures of the report, every table read at its current Delta version."""
+    versions = {name: lake.version(name) for name in READ}
+    table = {name: lake.table(name, version) for name, version in versions.items()}
+    counts = to_pandas(path_counts(table["verified_paths"]))
+    pools = to_pandas(pool_sizes(table["distinct_paths"]))
+    accuracy = to_pandas(accuracy_by_training_paths(table["eval_results"], table["models"]))
+    curve = pass_at_k_curve(to_pandas(first_correct_samples(table["verified_paths"])))
+    evals = to_pandas(table["eval_results"].orderBy("model", "stage", "training_set", "metric"))
+    return {
+        "versions": versions,
+        "funnel": funnel_table(counts, pools),
+        "sft_vs_rft": sft_vs_rft(accuracy),
+        "accuracy": _accuracy_rows(evals, accuracy),
+        "pass_at_k": curve,
+        "datasets": manifests(lake, versions["rft_datasets"]),
+        "pass_at_k_png": pass_at_k_plot(curve),
+        "accuracy_png": accuracy_vs_paths_plot(accuracy),
+    }
+
+
+def _accuracy_rows(evals: pd.DataFrame, accuracy: pd.DataFrame) -> pd.DataFrame:
+    paths = {(r.model, r.stage, r.training_set): r.distinct_paths for r in accuracy.itertuples()}
+    return pd.DataFrame({
+        "model": evals["model"], "stage": evals["stage"], "training set": evals["training_set"],
+        "metric": evals["metric"], "n_test": evals["n_test"], "correct": evals["n_correct"],
+        "accuracy % [95% CI]": [with_interval(r.accuracy, r.ci_low, r.ci_high) for r in evals.itertuples()],
+        "distinct paths trained on": [
+            paths.get((r.model, r.stage, r.training_set), "") for r in evals.itertuples()
+        ],
+    })
+
+
+def render_html(data: dict, title: str = "RFT results") -> str:
+    versions = ", ".join(f"rft.{name} v{version}" for name, version in data["versions"].items())
+    created = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    curve = data["pass_at_k"].assign(pass_at_k=lambda c: (100 * c["pass_at_k"]).round(1)).rename(
+        columns={"pass_at_k": "pass@k %"}
+    )
+    parts = [
+        f"<h1>{html.escape(title)}</h1>",
+        f"<p class='note'>Written {created} from {html.escape(versions)} "
+        "(<code>rft sql \"... VERSION AS OF n\"</code> reads the same data).</p>",
+        "<h2>Paths: sampled, correct, distinct</h2>",
+        _table(data["funnel"], "Per model: distinct within its own paths; union: distinct across all models."),
+        "<h2>SFT vs RFT</h2>",
+        _table(data["sft_vs_rft"], "Greedy maj1@1 test accuracy %, [95% Wilson interval], (change vs SFT, points)."),
+        _figure(data["accuracy_png"], "Accuracy vs distinct paths trained on"),
+        "<h2>Every evaluation</h2>",
+        _table(data["accuracy"], "One row per checkpoint and metric on the test split."),
+        "<h2>pass@k</h2>",
+        _figure(data["pass_at_k_png"], "pass@k per model"),
+        _table(curve, "Share of train questions with a correct path among the first k samples."),
+        "<h2>Training sets</h2>",
+        _table(data["datasets"], "Manifests of rft.rft_datasets; `rft datasets rebuild NAME` rebuilds one exactly."),
+    ]
+    body = "\n".join(parts)
+    return (
+        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title><style>{STYLE}</style></head>\n<body>\n{body}\n</body></html>\n"
+    )
+
+
+def _table(frame: pd.DataFrame, caption: str) -> str:
+    if frame.empty:
+        return f"<p class='note'>{html.escape(caption)} (no rows yet)</p>"
+    table = frame.to_html(index=False, escape=True, border=0, na_rep="-")
+    return table.replace(">\n  <thead>", f">\n  <caption>{html.escape(caption)}</caption>\n  <thead>", 1)
+
+
+def _figure(png: bytes, alt: str) -> str:
+    return f"<figure><img alt='{html.escape(alt)}' src='{png_data_uri(png)}'></figure>"
+
+
+def write_report(lake: Lakehouse, out: Path) -> Path:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render_html(report_data(lake)), encoding="utf-8")
+    return out

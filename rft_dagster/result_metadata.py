@@ -1,0 +1,41 @@
+"""Plots and their numbers as Dagster metadata, so an asset's page in Dagit shows them.
+
+Dagit renders a markdown metadata value with its sanitizer allowing `data:` image sources
+(dagster-webserver 1.13's MarkdownWithPlugins), so a PNG embedded as a data URI shows inline
+with the materialisation; the numbers go alongside as JSON for tooling and comparisons.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+from pyspark.sql import DataFrame
+
+from rft.pass_at_k import curve_by_model, pass_at_k_curve
+from rft.plots import accuracy_vs_paths_plot, markdown_image, pass_at_k_plot
+from spark_jobs.lakehouse import to_pandas
+from spark_jobs.results import accuracy_by_training_paths, first_correct_samples
+
+
+def pass_at_k_metadata(verified: DataFrame) -> dict:
+    """pass@k per model (k = 1, 2, 4, ... up to the samples drawn), as a plot and as numbers."""
+    curve = pass_at_k_curve(to_pandas(first_correct_samples(verified)))
+    return {
+        "pass_at_k_plot": dg.MetadataValue.md(markdown_image(pass_at_k_plot(curve), "pass@k per model")),
+        "pass_at_k": dg.MetadataValue.json(curve_by_model(curve)),
+    }
+
+
+def accuracy_metadata(eval_results: DataFrame, models: DataFrame) -> dict:
+    """Greedy accuracy of every evaluated checkpoint against the distinct paths it was trained on."""
+    points = to_pandas(accuracy_by_training_paths(eval_results, models))
+    numbers = [
+        {"model": r.model, "training_set": r.training_set, "distinct_paths": int(r.distinct_paths),
+         "accuracy": round(float(r.accuracy), 4), "ci_low": round(float(r.ci_low), 4),
+         "ci_high": round(float(r.ci_high), 4)}
+        for r in points.itertuples()
+    ]
+    png = accuracy_vs_paths_plot(points)
+    return {
+        "accuracy_vs_distinct_paths_plot": dg.MetadataValue.md(markdown_image(png, "accuracy vs distinct paths")),
+        "accuracy_vs_distinct_paths": dg.MetadataValue.json(numbers),
+    }

@@ -1,0 +1,53 @@
+"""What a run produced, as small DataFrames for plots and reports: counts, pass@k, accuracy.
+
+Each function takes the lakehouse tables it needs and returns one small DataFrame (one row per
+model, per (model, question) or per checkpoint), so callers decide which Delta version to read.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+GREEDY = "maj1@1"
+
+
+def first_correct_samples(verified: DataFrame) -> DataFrame:
+    """One row per (model, question): samples drawn and the first correct sample index (null: none)."""
+    return verified.groupBy("model", "question_id").agg(
+        (F.max("sample_idx") + 1).alias("n_samples"),
+        F.min(F.when(F.col("is_correct"), F.col("sample_idx"))).alias("first_correct_idx"),
+    )
+
+
+def path_counts(verified: DataFrame) -> DataFrame:
+    """One row per model: paths sampled (verified) and correct."""
+    return verified.groupBy("model").agg(
+        F.count("*").alias("sampled"), F.sum(F.col("is_correct").cast("long")).alias("correct")
+    ).orderBy("model")
+
+
+def pool_sizes(distinct: DataFrame) -> DataFrame:
+    """One row per distinct-paths pool (own:<model>, union): its distinct paths."""
+    return distinct.groupBy("pool").agg(F.count("*").alias("distinct")).orderBy("pool")
+
+
+def accuracy_by_training_paths(eval_results: DataFrame, models: DataFrame) -> DataFrame:
+    """Greedy accuracy of every checkpoint with the distinct RFT paths it was trained on (0 for SFT).
+
+    The path count comes from the checkpoint's own data manifest (rft.models), so a set that
+    grew after a model was trained does not move that model's point.
+    """
+    trained = models.select(
+        "model", "stage", "training_set",
+        F.get_json_object("data_manifest", "$.rft_rows").cast("long").alias("rft_paths"),
+    )
+    return (
+        eval_results.filter(F.col("metric") == GREEDY)
+        .join(trained, on=["model", "stage", "training_set"], how="left")
+        .select(
+            "model", "stage", "training_set", F.coalesce("rft_paths", F.lit(0)).alias("distinct_paths"),
+            "n_test", "n_correct", "accuracy", "ci_low", "ci_high",
+        )
+        .orderBy("model", "distinct_paths", "training_set")
+    )
