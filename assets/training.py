@@ -55,7 +55,7 @@ def train_checkpoint(
     row = {
         "model": model, "stage": stage, "training_set": training_set, "checkpoint": str(output_dir),
         "base": spec.path or spec.tiny or spec.name, "method": train_config["method"],
-        "n_examples": stats["n_examples"], "n_steps": stats["n_steps"],
+        "n_examples": stats["n_examples"], "n_steps": stats["n_steps"], "n_skipped_steps": stats.get("n_skipped_steps", 0),
         "final_loss": stats["mean_loss_last_10pct"], "tokens_per_s": stats["tokens_per_s"],
         "seconds": stats["seconds"], "train_config": json.dumps(train_config),
         "data_manifest": json.dumps(data_manifest, default=str), "run_id": context.run.run_id,
@@ -123,7 +123,7 @@ def rft_model(
 def _train_metadata(stats: dict) -> dict:
     return {
         "n_examples": stats["n_examples"],
-        "n_steps": stats["n_steps"],
+        "n_steps": stats["n_steps"], "n_skipped_steps": stats.get("n_skipped_steps", 0),
         "final_loss": dg.MetadataValue.float(float(stats["mean_loss_last_10pct"])),
         "tokens_per_s": dg.MetadataValue.float(float(stats["tokens_per_s"])),
         "seconds": dg.MetadataValue.float(float(stats["seconds"])),

@@ -67,9 +67,12 @@ def run_step(step: str, spec: dict, spec_path: str) -> dict:
     return summary
 
 
+TRAIN_OPTIONS: dict = {}  # --train-config: TrainConfig fields on top of the paper's defaults
+
+
 def train(base: str, data: str, out_dir: str, work: str, tag: str, micro_batch: int) -> dict:
     spec = {"base": {"spec": base}, "train_data": data, "output_dir": out_dir,
-            "train_config": {"micro_batch_size": micro_batch}, "progress": False}
+            "train_config": {"micro_batch_size": micro_batch, **TRAIN_OPTIONS}, "progress": False}
     return run_step("train", spec, os.path.join(work, f"train_{tag}.json"))
 
 
@@ -80,14 +83,33 @@ def evaluate(checkpoint: str, test: str, output: str, work: str, tag: str, batch
     return run_step("evaluate", spec, os.path.join(work, f"eval_{tag}.json"))
 
 
+def finished(summary_file: str) -> dict | None:
+    """What a step wrote when it finished, or None: a device call cut at its time limit is
+    run again with the same command and goes on after its last finished step."""
+    if not os.path.exists(summary_file):
+        return None
+    with open(summary_file) as f:
+        summary = json.load(f)
+    print(f"[skip] {summary_file} exists: done in an earlier call", flush=True)
+    return summary
+
+
 def cmd_sft_sample(args) -> None:
     paths = write_questions(args.gsm8k, args.work, args.limit)
     sft_dir = os.path.join(args.work, f"{args.name}-sft")
-    summaries = {"train_sft": train(args.base, paths["sft"], sft_dir, args.work, "sft",
-                                    args.micro_batch)}
+    summaries = {"train_sft": finished(os.path.join(sft_dir, "train_stats.json"))
+                 or train(args.base, paths["sft"], sft_dir, args.work, "sft", args.micro_batch)}
     eval_out = os.path.join(args.out, f"{args.name}.sft.eval.parquet")
-    summaries["eval_sft"] = evaluate(sft_dir, paths["test"], eval_out, args.work, "sft",
-                                     args.batch, args.max_new_tokens)
+    kept_eval = os.path.join(args.work, os.path.basename(eval_out))
+    if os.path.exists(kept_eval):  # $OUT is empty at each call; the work folder is not
+        shutil.copy(kept_eval, eval_out)
+        summaries["eval_sft"] = finished(kept_eval + ".json")
+    else:
+        summaries["eval_sft"] = evaluate(sft_dir, paths["test"], eval_out, args.work, "sft",
+                                         args.batch, args.max_new_tokens)
+        shutil.copy(eval_out, kept_eval)
+        with open(kept_eval + ".json", "w") as f:
+            json.dump(summaries["eval_sft"], f)
     samples = os.path.join(args.work, f"{args.name}.samples.parquet")
     spec = {"checkpoint": sft_dir, "questions": paths["train"], "k": args.k,
             "temperature": 0.7, "max_new_tokens": args.max_new_tokens, "base_seed": 0,
@@ -196,6 +218,8 @@ def main(argv=None):
         s.add_argument("--batch", type=int, default=2048, help="sequences decoded at once")
         s.add_argument("--max-new-tokens", type=int, default=256)
         s.add_argument("--limit", type=int, help="first N questions of each split (rehearsals)")
+        s.add_argument("--train-config", type=json.loads, default={},
+                       help='TrainConfig fields as JSON, e.g. \'{"bf16": false}\'')
     s1.add_argument("--k", type=int, default=8)
     s3.add_argument("--sets", nargs="+", required=True, help="rft_<set>.parquet files from filter")
     s2 = sub.add_parser("filter", help="CPU: import, verify and dedup through the Spark jobs")
@@ -208,6 +232,7 @@ def main(argv=None):
     s4.add_argument("--filter", required=True, help="filter_summary.json")
     s4.add_argument("--json", default="benches/results/gsm8k_rft.json")
     args = p.parse_args(argv)
+    TRAIN_OPTIONS.update(getattr(args, "train_config", None) or {})
     if getattr(args, "out", None):
         os.makedirs(args.out, exist_ok=True)
     {"sft-sample": cmd_sft_sample, "filter": cmd_filter, "rft-eval": cmd_rft_eval,

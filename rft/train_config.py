@@ -27,3 +27,6 @@ class TrainConfig:
     gradient_checkpointing: bool = False  # trade compute for memory on large models
     max_steps: int | None = None  # exact optimizer steps, overriding epochs (step-matched runs)
     max_grad_norm: float = 1.0  # gradient clipping
+    # Steps with a non-finite loss or gradient are skipped; more than this share of them fails the run.
+    max_skipped_fraction: float = 0.02
+    attn_implementation: str | None = None  # "sdpa", "eager", ...; None keeps the model's own

@@ -27,7 +27,8 @@ class TrainStats:
     """What one training run did, for logs and asset metadata."""
 
     n_examples: int
-    n_steps: int
+    n_steps: int  # optimizer steps taken
+    n_skipped_steps: int  # steps skipped for a non-finite loss or gradient
     n_tokens: int  # non-padding tokens seen by forward passes (prompt + response)
     final_loss: float  # mean loss per response token over the last optimizer step
     mean_loss_last_10pct: float  # the same averaged over the last 10% of steps (less noisy)
@@ -49,6 +50,8 @@ def train_model(model, tokenizer, examples: list[tuple[str, str]], cfg: TrainCon
         model = _wrap_lora(model, cfg)
     elif cfg.method != "full":
         raise ValueError(f"unknown training method {cfg.method!r}: use 'full' or 'lora'")
+    if cfg.attn_implementation:
+        model.set_attn_implementation(cfg.attn_implementation)
     if cfg.gradient_checkpointing:
         model.gradient_checkpointing_enable()
         if cfg.method == "lora":
@@ -66,7 +69,8 @@ def train_model(model, tokenizer, examples: list[tuple[str, str]], cfg: TrainCon
                               num_training_steps=n_steps)
 
     model.train()
-    losses, n_tokens, start = [], 0, time.perf_counter()
+    losses, skipped, n_tokens, start = [], [], 0, time.perf_counter()
+    max_skipped = max(1, math.floor(cfg.max_skipped_fraction * n_steps))
     bar = tqdm(total=n_steps, desc="train", disable=not progress, mininterval=1.0)
     for batch in _batches(encoded, cfg, n_steps):
         n_targets = sum(len(ids) - n_prompt for ids, n_prompt in batch)
@@ -83,11 +87,22 @@ def train_model(model, tokenizer, examples: list[tuple[str, str]], cfg: TrainCon
             loss.backward()
             step_loss += loss.item()
             n_tokens += int(attention.sum())
-        torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
-        optimizer.step()
+        grad_norm = torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
+        if math.isfinite(step_loss) and bool(torch.isfinite(grad_norm)):
+            optimizer.step()
+            losses.append(step_loss)
+        else:
+            # One non-finite step would poison every weight through the optimizer. Skip it, as
+            # mixed-precision trainers do; many of them mean the run itself is broken.
+            skipped.append(len(losses) + len(skipped) + 1)
+            if len(skipped) > max_skipped:
+                raise FloatingPointError(
+                    f"training loss or gradient not finite at steps {skipped} of {n_steps} "
+                    f"(bf16 autocast {'on' if use_bf16 else 'off'}); no checkpoint was saved. "
+                    "Try train_config bf16: false, a lower learning_rate, or check the base model's weights."
+                )
         scheduler.step()
         optimizer.zero_grad(set_to_none=True)
-        losses.append(step_loss)
         bar.update(1)
         bar.set_postfix(loss=f"{step_loss:.3f}",
                         tok_s=f"{n_tokens / (time.perf_counter() - start):.0f}")
@@ -100,7 +115,8 @@ def train_model(model, tokenizer, examples: list[tuple[str, str]], cfg: TrainCon
     if cfg.method == "lora":
         model.merge_and_unload()  # folds adapters into the caller's model object, in place
     tail = losses[-max(1, len(losses) // 10):]
-    return TrainStats(n_examples=len(examples), n_steps=len(losses), n_tokens=n_tokens,
+    return TrainStats(n_examples=len(examples), n_steps=len(losses), n_skipped_steps=len(skipped),
+                      n_tokens=n_tokens,
                       final_loss=losses[-1], mean_loss_last_10pct=sum(tail) / len(tail),
                       seconds=seconds, tokens_per_s=n_tokens / max(seconds, 1e-9))
 

@@ -55,6 +55,31 @@ def test_more_steps_give_lower_loss(base_dir, examples):
     assert losses[1] < losses[0] - 1.0
 
 
+def test_a_step_with_a_non_finite_loss_is_skipped_not_taken(base_dir, examples):
+    model, tokenizer = load_model_and_tokenizer(base_dir)
+    calls = []
+
+    def nan_on_first_forward(module, args, output):  # a bad batch, as bf16 overflow gives one
+        calls.append(1)
+        return output * float("nan") if len(calls) == 1 else output
+
+    model.lm_head.register_forward_hook(nan_on_first_forward)
+    stats = train_model(model, tokenizer, examples, TrainConfig(max_steps=6, max_skipped_fraction=0.2, **FAST),
+                        progress=False)
+    assert (stats.n_steps, stats.n_skipped_steps) == (5, 1)
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+
+
+def test_a_run_that_keeps_going_non_finite_fails_and_saves_nothing(base_dir, examples):
+    model, tokenizer = load_model_and_tokenizer(base_dir)
+    with torch.no_grad():
+        model.get_input_embeddings().weight[:, 0] = float("inf")  # what a broken base gives
+    before = model.lm_head.weight.detach().clone()
+    with pytest.raises(FloatingPointError, match=r"not finite at steps \[1, 2\] of 3"):
+        train_model(model, tokenizer, examples, TrainConfig(max_steps=3, **FAST), progress=False)
+    assert torch.equal(model.lm_head.weight, before)  # no step was taken
+
+
 def test_lora_merges_back_into_a_plain_model(base_dir, examples, tmp_path):
     model, tokenizer = load_model_and_tokenizer(base_dir)
     before = copy.deepcopy(model.state_dict())
