@@ -11,21 +11,37 @@ from spark_jobs.lakehouse import Lakehouse, where_in
 from spark_jobs.schemas import RFT_DATASETS
 
 SOURCE_TABLES = ("questions", "sampled_paths", "verified_paths", "distinct_paths")
+# The rows and the manifests are two commits. Each manifest pins the version of its rows, and
+# training reads the rows at that version: a crash between the commits leaves the previous
+# manifests, still naming exactly the rows they were written with.
+ROWS_TABLE = "rft_dataset_rows"
 
 
-def manifest_row(lake: Lakehouse, spec, versions: dict[str, int], run_id: str) -> dict:
-    rows = lake.table("rft_dataset_rows").filter(F.col("dataset") == spec.name)
-    sampling = (
-        lake.table("sampled_paths", versions["sampled_paths"]).filter(where_in("model", list(spec.source_models)))
-        .agg(F.max("sample_idx").alias("max_idx"), F.max("temperature").alias("t")).collect()[0]
-    )
-    return {
-        "dataset": spec.name, "pool": spec.pool, "source_models": list(spec.source_models),
-        "k": int(sampling["max_idx"]) + 1 if sampling["max_idx"] is not None else 0,
-        "temperature": float(sampling["t"] or 0.0), "filter_version": FILTER_VERSION,
-        "table_versions": versions, "n_rft_rows": rows.count(), "n_sft_rows": lake.table("questions", versions["questions"]).filter(F.col("split") == "train").count(),
-        "n_questions": rows.select("question_id").distinct().count(), "created_run_id": run_id,
+def manifests(lake: Lakehouse, specs, versions: dict[str, int], run_id: str) -> pd.DataFrame:
+    """One manifest per training set, from three queries whatever the number of sets."""
+    sizes = {
+        r["dataset"]: r for r in lake.table(ROWS_TABLE, versions[ROWS_TABLE]).groupBy("dataset")
+        .agg(F.count("*").alias("n"), F.countDistinct("question_id").alias("questions")).collect()
     }
+    models = sorted({model for spec in specs for model in spec.source_models})
+    sampling = {
+        r["model"]: r for r in lake.table("sampled_paths", versions["sampled_paths"]).filter(where_in("model", models))
+        .groupBy("model").agg(F.max("sample_idx").alias("max_idx"), F.max("temperature").alias("t")).collect()
+    }
+    n_sft = lake.table("questions", versions["questions"]).filter(F.col("split") == "train").count()
+    rows = []
+    for spec in specs:
+        stats = [sampling[m] for m in spec.source_models if m in sampling]
+        max_idx = max((s["max_idx"] for s in stats if s["max_idx"] is not None), default=None)
+        size = sizes.get(spec.name)
+        rows.append({
+            "dataset": spec.name, "pool": spec.pool, "source_models": list(spec.source_models),
+            "k": max_idx + 1 if max_idx is not None else 0,
+            "temperature": float(max((s["t"] or 0.0 for s in stats), default=0.0)), "filter_version": FILTER_VERSION,
+            "table_versions": dict(versions), "n_rft_rows": size["n"] if size else 0, "n_sft_rows": n_sft,
+            "n_questions": size["questions"] if size else 0, "created_run_id": run_id,
+        })
+    return pd.DataFrame(rows, columns=RFT_DATASETS.column_names)
 
 
 @dg.asset(deps=["distinct_paths"], group_name="datasets", kinds={"spark", "delta"})
@@ -40,12 +56,13 @@ def rft_datasets(context: dg.AssetExecutionContext, spark: SparkResource) -> dg.
     for spec in specs:
         part = dataset_rows(distinct, spec)
         rows = part if rows is None else rows.unionByName(part)
-    lake.replace("rft_dataset_rows", rows)
-    manifests = pd.DataFrame([manifest_row(lake, spec, versions, context.run.run_id) for spec in specs])
-    lake.replace("rft_datasets", lake.spark.createDataFrame(manifests, schema=RFT_DATASETS.schema))
+    lake.replace(ROWS_TABLE, rows)
+    versions[ROWS_TABLE] = lake.version(ROWS_TABLE)
+    manifest = manifests(lake, specs, versions, context.run.run_id)
+    lake.replace("rft_datasets", lake.spark.createDataFrame(manifest, schema=RFT_DATASETS.schema))
     return dg.MaterializeResult(
         metadata={
-            "datasets": dg.MetadataValue.md(manifests[["dataset", "n_rft_rows", "n_questions", "k"]].to_markdown(index=False)),
+            "datasets": dg.MetadataValue.md(manifest[["dataset", "n_rft_rows", "n_questions", "k"]].to_markdown(index=False)),
             "table_versions": dg.MetadataValue.json(versions),
         }
     )

@@ -5,6 +5,7 @@ from dataclasses import asdict
 
 import dagster as dg
 import pandas as pd
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from rft.prompts import format_prompt, format_response
@@ -101,9 +102,7 @@ def rft_model(
         manifest_rows = lake.table("rft_datasets").filter(F.col("dataset") == training_set).collect()
         if not manifest_rows:
             raise dg.Failure(f"RFT set {training_set!r} is not in rft.rft_datasets: materialise rft_datasets first")
-        paths = to_pandas(
-            lake.table("rft_dataset_rows").filter(F.col("dataset") == training_set).select("question_id", "text")
-        )
+        paths = to_pandas(training_set_rows(lake, manifest_rows[0]).select("question_id", "text"))
         questions = to_pandas(lake.table("questions").select("question_id", "question"))
         paths = paths.merge(questions, on="question_id", how="inner", validate="many_to_one")
         rft = pd.DataFrame({"prompt": paths["question"].map(format_prompt), "response": paths["text"].map(format_response)})
@@ -115,6 +114,12 @@ def rft_model(
         )
         metadata.update({f"{training_set}/{k}": v for k, v in _train_metadata(stats).items()})
     return dg.MaterializeResult(metadata=metadata)
+
+
+def training_set_rows(lake: Lakehouse, manifest) -> DataFrame:
+    """The rows of one RFT set at the version its manifest pins (the latest for manifests without one)."""
+    version = (manifest["table_versions"] or {}).get("rft_dataset_rows")
+    return lake.table("rft_dataset_rows", version).filter(F.col("dataset") == manifest["dataset"])
 
 
 def _train_metadata(stats: dict) -> dict:

@@ -45,6 +45,9 @@ class SamplingConfig(_Strict):
     batch_size: int = Field(64, gt=0)
     backend: Literal["transformers", "vllm"] = "transformers"
     seed: int = 0
+    # Finished rows are saved in chunks of this many, so a killed sampling job resumes from the
+    # last chunk; it does not change the texts.
+    resume_chunk_rows: int = Field(1024, gt=0)
 
 
 class EvalConfig(_Strict):

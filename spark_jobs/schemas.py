@@ -134,7 +134,7 @@ RFT_DATASETS = Table(
         ("k", "INT", "samples per question"),
         ("temperature", "DOUBLE", "sampling temperature"),
         ("filter_version", "STRING", "verification rules"),
-        ("table_versions", "MAP<STRING, BIGINT>", "Delta versions read, for exact rebuilds"),
+        ("table_versions", "MAP<STRING, BIGINT>", "Delta versions read, for exact rebuilds, and of its rows (rft_dataset_rows)"),
         ("n_rft_rows", "INT", "distinct paths it holds"),
         ("n_sft_rows", "INT", "gold SFT rows added at training time"),
         ("n_questions", "INT", "train questions with at least one path"),
