@@ -11,6 +11,9 @@ from spark_jobs.lakehouse import Lakehouse, where_in
 from spark_jobs.schemas import RFT_DATASETS
 
 SOURCE_TABLES = ("questions", "sampled_paths", "verified_paths", "distinct_paths")
+# The rows and the manifests are two commits. Each manifest pins the version of its rows
+# (rows_version), and training reads the rows at that version: a crash between the commits
+# leaves the previous manifests, still naming exactly the rows they were written with.
 
 
 def manifest_rows(lake: Lakehouse, specs, versions: dict[str, int], rows_version: int, run_id: str) -> list[dict]:

@@ -2,7 +2,6 @@
 
 import dagster as dg
 import pandas as pd
-from pyspark.sql import functions as F
 
 from rft.imports import IMPORT_SPLIT
 from rft.question_ownership import claim_imported_questions
@@ -17,7 +16,8 @@ def questions(settings: RftSettings, spark: SparkResource) -> dg.MaterializeResu
     """One row per question of the train or test split (embedded task or GSM8K-format JSONL)."""
     rows = pd.DataFrame(load_questions(settings.config.task), columns=QUESTIONS.column_names)
     lake = spark.lakehouse()
-    imported = to_pandas(lake.table("questions").filter(F.col("split") == IMPORT_SPLIT))
+    version, imported_rows = lake.version("questions"), f"split = {sql_literal(IMPORT_SPLIT)}"
+    imported = to_pandas(lake.table("questions", version).filter(imported_rows))
     try:
         claimed = claim_imported_questions(rows.to_dict("records"), imported.to_dict("records"))
     except ValueError as error:
@@ -25,7 +25,10 @@ def questions(settings: RftSettings, spark: SparkResource) -> dg.MaterializeResu
     # The task's own rows, plus imported rows it now holds itself; `rft import` owns the rest
     # (rules in rft/question_ownership.py).
     where = f"split <> {sql_literal(IMPORT_SPLIT)}" + (f" OR {where_in('question_id', claimed)}" if claimed else "")
-    n = lake.replace("questions", lake.spark.createDataFrame(rows, schema=QUESTIONS.schema), where)
+    # Which rows to replace depends on the imported questions read above: an import meanwhile
+    # makes this write fail (ConcurrentWriteError) rather than overwrite what it claims.
+    n = lake.replace("questions", lake.spark.createDataFrame(rows, schema=QUESTIONS.schema), where,
+                     read_version=version, read_where=imported_rows)
     counts = rows["split"].value_counts().to_dict()
     return dg.MaterializeResult(
         metadata={"rows": n, "train": counts.get("train", 0), "test": counts.get("test", 0),

@@ -43,12 +43,15 @@ def sampled_paths(
         "checkpoint": checkpoint, "questions": str(run_dir / "questions.parquet"),
         "k": cfg.k, "temperature": cfg.temperature, "max_new_tokens": cfg.max_new_tokens,
         "base_seed": cfg.seed, "batch_size": cfg.batch_size, "backend": backend,
-        "vllm_options": cfg.vllm_options, "output": str(output),
+        "vllm_options": cfg.vllm_options, "output": str(output), "chunk_rows": cfg.resume_chunk_rows,
     }
-    steps.run(context, "sample", step_spec, run_dir / "spec.json")
+    reports = steps.run(context, "sample", step_spec, run_dir / "spec.json")
     rows = with_path_ids(lake.read_parquet(str(output)), model, cfg.temperature, backend, context.run.run_id)
     n = lake.replace("sampled_paths", rows, where_equals(model=model))
     return dg.MaterializeResult(
         metadata={"rows": n, "k": cfg.k, "temperature": cfg.temperature, "checkpoint": checkpoint,
-                  "backend": backend, "table_version": lake.version("sampled_paths")}
+                  "backend": backend,
+                  # Paths kept from an earlier, killed attempt of this job instead of sampled again.
+                  "resumed_paths": sum(int(r.get("n_resumed", 0)) for r in reports),
+                  "table_version": lake.version("sampled_paths")}
     )

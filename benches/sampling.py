@@ -131,9 +131,9 @@ VLLM_CONFIGS = {
 }
 
 
-def summarize(rows: list[dict], weights: str) -> dict:
+def summarize(rows: list[dict], weights: str, run: str | None = None) -> dict:
     """sampling.json: per sequence count, plain generate vs vLLM vs our best, same run."""
-    rows = [r for r in rows if r["weights"] == weights]
+    rows = [r for r in rows if r["weights"] == weights and r.get("run") == run]
     entries = []
     for n in sorted({r["n_sequences"] for r in rows}):
         at_n = [r for r in rows if r["n_sequences"] == n]
@@ -157,7 +157,7 @@ def summarize(rows: list[dict], weights: str) -> dict:
                                       f" ({weights})"),
             "device": rows[0]["device"] if rows else None, "backend": "transformers (static engine)",
             "new_tokens_per_sequence": rows[0]["new_tokens_per_sequence"] if rows else None,
-            "entries": entries}
+            "run": run, "entries": entries}
 
 
 def main(argv=None):
@@ -186,10 +186,13 @@ def main(argv=None):
     if args.summarize:
         with open(args.out) as f:
             rows = [json.loads(line) for line in f if line.strip()]
-        summary = {"runs": [summarize(rows, w) for w in dict.fromkeys(r["weights"] for r in rows)]}
-        first = summary["runs"][0]
-        # The headline fields the issue asks for: the first workload at its largest common size.
-        head = next((e for e in first["entries"] if e["baseline_tokens_per_s"]), first["entries"][0])
+        # Ratios only within one run (one command on one card): never across leases.
+        runs = dict.fromkeys((r["weights"], r.get("run")) for r in rows)
+        summary = {"runs": [summarize(rows, w, run) for w, run in runs]}
+        # The headline fields the issue asks for: the first run that measured all three engines.
+        complete = lambda e: e["baseline_tokens_per_s"] and e["vllm_tokens_per_s"] and e["ours_tokens_per_s"]  # noqa: E731
+        first = next((r for r in summary["runs"] if any(complete(e) for e in r["entries"])), summary["runs"][0])
+        head = next((e for e in first["entries"] if complete(e)), first["entries"][0])
         summary = {"model": first["model"], "device": first["device"], "backend": first["backend"],
                    **head, **summary}
         with open(args.summarize, "w") as f:
@@ -199,7 +202,16 @@ def main(argv=None):
 
     device = "cpu" if args.rehearse else "cuda"
     shape = REHEARSAL_SHAPE if args.rehearse else SMOLLM2_SHAPE
-    if args.weights:
+    saved = bool(args.model_dir) and os.path.exists(os.path.join(args.model_dir, "config.json"))
+    if args.weights and args.engines == ["vllm"] and saved:
+        # vLLM reads the folder an earlier run saved; only the tokenizer is needed here, from the
+        # same folder (loading the GGUF again in vLLM's environment pulls in its optional tokenizers).
+        from transformers import AutoTokenizer
+
+        model, tokenizer = None, AutoTokenizer.from_pretrained(args.model_dir)
+        weights = os.path.basename(args.weights)
+        prompts_for = lambda n: gsm8k_prompts(args.gsm8k, tokenizer, n)  # noqa: E731
+    elif args.weights:
         from rft.models import load_model_and_tokenizer
 
         model, tokenizer = load_model_and_tokenizer(args.weights, device=device, dtype=torch.bfloat16)
@@ -210,8 +222,10 @@ def main(argv=None):
             os.path.join(args.model_dir, "config.json")) else random_model(device, shape)
         weights = "random (SmolLM2-135M shape)"
         prompts_for = lambda n: random_prompts(n, args.prompt_len, shape["vocab_size"])  # noqa: E731
-    if args.model_dir and model is not None and not os.path.exists(os.path.join(args.model_dir, "config.json")):
+    if args.model_dir and model is not None and not saved:
         model.save_pretrained(args.model_dir)
+        if args.weights:
+            tokenizer.save_pretrained(args.model_dir)
 
     gpu = torch.cuda.get_device_name() if device == "cuda" else "cpu"
     rows = []
@@ -238,7 +252,7 @@ def main(argv=None):
                 record("static", f"max_batch={mb}" + (", CUDA graph" if device == "cuda" else ""), n,
                        run_static(model, prompts, args.new_tokens, args.temperature, mb))
     if "vllm" in args.engines:
-        del model
+        model = None
         torch.cuda.empty_cache()
         for name in args.vllm_configs:
             engine_args = VLLM_CONFIGS[name]

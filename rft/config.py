@@ -47,6 +47,9 @@ class SamplingConfig(_Strict):
     backend: Literal["auto", "vllm", "transformers"] = "auto"
     vllm_options: dict[str, Any] = {}  # more vllm.LLM arguments: dtype, max_num_seqs, ...
     seed: int = 0
+    # Finished rows are saved in chunks of this many, so a killed sampling job resumes from the
+    # last chunk; it does not change the texts.
+    resume_chunk_rows: int = Field(1024, gt=0)
 
 
 class EvalConfig(_Strict):

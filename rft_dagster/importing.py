@@ -100,14 +100,15 @@ def import_generations(
         per_model, used = stage_generations(read_generations(generation_files, questions, default_model), staged)
         models = sorted(per_model)
         lake = lake_resource.lakehouse()
-        new_questions = questions_to_write(questions, used, lake_imports.questions_held(lake, source), source)
+        held_version, held = lake_imports.questions_held(lake, source)
+        new_questions = questions_to_write(questions, used, held, source)
         check_free_models(lake, models)
     except BaseException:
         shutil.rmtree(staged.parent, ignore_errors=True)  # nothing was written: leave no trace either
         raise
 
     # Checked; from here on, writes. Each is one commit and idempotent, so a crash is fixed by importing again.
-    lake_imports.write_imported_questions(lake, new_questions, source)
+    lake_imports.write_imported_questions(lake, new_questions, source, held_version)
     instance.add_dynamic_partitions(models_partitions.name, models)
     files = [str(Path(f).resolve()) for f in generation_files]
     for model in models:

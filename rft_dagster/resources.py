@@ -39,13 +39,25 @@ class SparkResource(dg.ConfigurableResource):
 
     def lakehouse(self) -> Lakehouse:
         if self._lakehouse is None:
-            from pyspark.sql import SparkSession
-
             url = self.remote or ensure_server(self.server_config())
-            spark = SparkSession.builder.remote(url).getOrCreate()
-            self._lakehouse = Lakehouse(spark)
+            self._lakehouse = Lakehouse(client_session(url))
             self._lakehouse.ensure_tables()
         return self._lakehouse
+
+
+# This process's client session on each server. `builder.remote(url).getOrCreate()` would hand
+# back whatever session the process made first, even one on another warehouse's server.
+_SESSIONS: dict = {}
+
+
+def client_session(url: str):
+    """A Spark Connect session on `url`, made once per process (again once stopped)."""
+    from pyspark.sql import SparkSession
+
+    session = _SESSIONS.get(url)
+    if session is None or session.is_stopped:
+        session = _SESSIONS[url] = SparkSession.builder.remote(url).create()
+    return session
 
 
 class RftSettings(dg.ConfigurableResource):

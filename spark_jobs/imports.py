@@ -43,17 +43,24 @@ def sampled_models(lake: Lakehouse, models: list[str]) -> dict[str, str]:
     return {row["model"]: row["backend"] for row in rows}
 
 
-def questions_held(lake: Lakehouse, source: str) -> list[dict]:
-    """Rows of rft.questions other than those this import source wrote before."""
-    mine = (F.col("split") == IMPORT_SPLIT) & (F.col("source") == source)
-    rows = lake.table("questions").filter(~mine).select("question_id", "split", "question", "gold_answer", "source")
-    return to_pandas(rows).to_dict("records")
+def _held(source: str) -> str:
+    """Rows of rft.questions other than those this import source wrote."""
+    return f"NOT ({where_equals(split=IMPORT_SPLIT, source=source)})"
 
 
-def write_imported_questions(lake: Lakehouse, rows: list[dict], source: str) -> int:
-    """Replace this source's imported questions with `rows` (one commit)."""
+def questions_held(lake: Lakehouse, source: str) -> tuple[int, list[dict]]:
+    """The version of rft.questions read, and its rows other than those this import source wrote before."""
+    version = lake.version("questions")
+    rows = lake.table("questions", version).filter(_held(source))
+    return version, to_pandas(rows.select("question_id", "split", "question", "gold_answer", "source")).to_dict("records")
+
+
+def write_imported_questions(lake: Lakehouse, rows: list[dict], source: str, read_version: int) -> int:
+    """Replace this source's imported questions with `rows` (one commit), computed from the
+    questions held at `read_version`: refused if another writer changed those since."""
     df = lake.spark.createDataFrame(pd.DataFrame(rows, columns=QUESTIONS.column_names), schema=QUESTIONS.schema)
-    return lake.replace("questions", df, where_equals(split=IMPORT_SPLIT, source=source))
+    return lake.replace("questions", df, where_equals(split=IMPORT_SPLIT, source=source),
+                        read_version=read_version, read_where=_held(source))
 
 
 def write_imported_paths(lake: Lakehouse, staged_path: str, model: str, run_id: str) -> int:

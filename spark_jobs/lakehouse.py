@@ -2,17 +2,28 @@
 
 Every write is one Delta commit that replaces the rows of one key range (`replaceWhere`),
 so re-running a materialisation replaces what it wrote before instead of appending it
-again, and a crash mid-write leaves the previous version in place.
+again, and a crash mid-write leaves the previous version in place. A write that loses a
+race to another writer is retried when that is correct (`spark_jobs.write_conflicts`).
 """
 
 from __future__ import annotations
 
+import logging
+import random
+import time
+
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from spark_jobs import fault_injection
 from spark_jobs.schemas import ALL_TABLES, DATABASE, TABLE_PROPERTIES, TABLES, Table
+from spark_jobs.write_conflicts import (ConcurrentWriteError, conflict_class, fingerprint, is_retryable,
+                                       read_rows_changed, schema_changed)
+
+log = logging.getLogger(__name__)
 
 PROPERTIES_MARKER = "rft.table_properties"  # database property: TABLE_PROPERTIES are set on every table
+CONFLICT_ATTEMPTS = 6  # a write and up to 5 retries, 1 + 2 + 4 + 8 + 16 s apart (with jitter)
 
 
 def sql_literal(value: str) -> str:
@@ -83,24 +94,66 @@ class Lakehouse:
             raise ValueError(f"{table.qualified}: rows lack columns {missing}")
         return df.select(*[F.col(name).cast(sql_type).alias(name) for name, sql_type, _ in table.columns])
 
-    def replace(self, name: str, df: DataFrame, where: str | None = None, *, materialise: bool = False) -> int:
+    def replace(
+        self, name: str, df: DataFrame, where: str | None = None, *, materialise: bool = False,
+        read_version: int | None = None, read_where: str = "true",
+    ) -> int:
         """Atomically replace the rows matching `where` (all rows when None) with `df`.
 
         Delta checks that every new row matches `where`, so a bug cannot write into another
         model's partition. Returns the number of rows written. `materialise=True` computes
         `df` once (a local checkpoint) before the key check and the write, for plans whose
         keys come out of an expensive step such as a UDF; otherwise both would compute it.
+
+        A write that loses a race to another writer is evaluated and written again
+        (`spark_jobs.write_conflicts`). A read-modify-write, whose rows were computed from the
+        rows of this table matching `read_where` as of `read_version`, is refused instead
+        (ConcurrentWriteError) once another writer has changed those rows.
         """
         table = TABLES[name]
-        rows = self.conform(table, df)
-        if materialise:
-            rows = rows.localCheckpoint(eager=True)
-        self._check_unique(table, rows)
+        for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+            if read_version is not None:
+                self._check_unchanged(name, read_where, read_version)
+            rows = self.conform(table, df)
+            if materialise:
+                rows = rows.localCheckpoint(eager=True)
+            self._check_unique(table, rows)
+            try:
+                self._overwrite(table, fault_injection.before_commit(name, rows), where)
+                break
+            except Exception as error:
+                conflict = conflict_class(error)
+                if conflict is None:
+                    raise
+                self._before_retry(table, conflict, attempt, error)
+        fault_injection.after_commit(name)
+        return self.count(name, where)
+
+    def _overwrite(self, table: Table, rows: DataFrame, where: str | None) -> None:
         writer = rows.write.format("delta").mode("overwrite")
         if where is not None:
             writer = writer.option("replaceWhere", where)
         writer.saveAsTable(table.qualified)
-        return self.count(name, where)
+
+    def _check_unchanged(self, name: str, read_where: str, read_version: int) -> None:
+        latest = self.version(name)
+        if latest == read_version:
+            return
+        then, now = (fingerprint(self.table(name, v).filter(read_where)) for v in (read_version, latest))
+        if then != now:
+            raise ConcurrentWriteError(read_rows_changed(TABLES[name].qualified, read_where, (read_version, latest)))
+
+    def _before_retry(self, table: Table, conflict: str, attempt: int, error: Exception) -> None:
+        if not is_retryable(conflict):
+            raise ConcurrentWriteError(schema_changed(table.qualified, conflict)) from error
+        if attempt == CONFLICT_ATTEMPTS:
+            raise ConcurrentWriteError(
+                f"{table.qualified}: still losing to concurrent writers after {attempt} attempts ({conflict})"
+            ) from error
+        delay = 2 ** (attempt - 1) * random.uniform(0.5, 1.5)
+        log.warning("%s: Delta refused the commit (%s: another writer committed meanwhile); writing again "
+                    "in %.1f s (attempt %d of %d)", table.qualified, conflict, delay, attempt + 1, CONFLICT_ATTEMPTS)
+        time.sleep(delay)
 
     def _check_unique(self, table: Table, rows: DataFrame) -> None:
         duplicated = rows.groupBy(*table.key).count().filter("count > 1").limit(3).collect()

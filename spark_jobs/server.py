@@ -26,6 +26,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psutil
+
 DELTA_PACKAGE = "io.delta:delta-spark_4.2_2.13:4.4.0"
 CONNECT_SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
 DEFAULT_PORT = 15002
@@ -138,6 +140,16 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _is_server(pid: int, cfg: ServerConfig) -> bool:
+    """Whether `pid` is this warehouse's server. A server killed -9 leaves its state file behind,
+    and process ids are reused (within minutes on a busy machine): never signal a stranger."""
+    try:
+        cmdline = psutil.Process(pid).cmdline()
+    except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
+        return False
+    return CONNECT_SERVER_CLASS in cmdline and any(str(cfg.warehouse) in arg for arg in cmdline)
+
+
 def read_state(cfg: ServerConfig) -> dict | None:
     path = cfg.state_dir / "server.json"
     try:
@@ -148,7 +160,7 @@ def read_state(cfg: ServerConfig) -> dict | None:
 
 def is_running(cfg: ServerConfig) -> bool:
     state = read_state(cfg)
-    return bool(state and _pid_alive(state["pid"]) and _port_open(state["port"]))
+    return bool(state and _is_server(state["pid"], cfg) and _port_open(state["port"]))
 
 
 @contextmanager
@@ -214,7 +226,7 @@ def stop_server(cfg: ServerConfig, timeout_s: float = 30.0) -> bool:
     with _locked(cfg):
         state = read_state(cfg)
         (cfg.state_dir / "server.json").unlink(missing_ok=True)
-        if not state or not _pid_alive(state["pid"]):
+        if not state or not _is_server(state["pid"], cfg):
             return False
         os.killpg(state["pid"], signal.SIGTERM)
         deadline = time.monotonic() + timeout_s
