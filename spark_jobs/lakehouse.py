@@ -116,7 +116,7 @@ class Lakehouse:
                 self._check_unchanged(name, read_where, read_version)
             rows = self.conform(table, df)
             if materialise:
-                rows = rows.localCheckpoint(eager=True)
+                rows = self._local_checkpoint(rows)
             self._check_unique(table, rows)
             try:
                 self._overwrite(table, fault_injection.before_commit(name, rows), where)
@@ -128,6 +128,25 @@ class Lakehouse:
                 self._before_retry(table, conflict, attempt, error)
         fault_injection.after_commit(name)
         return self.count(name, where)
+
+    def _local_checkpoint(self, rows: DataFrame) -> DataFrame:
+        """`rows.localCheckpoint()`, kept in this lakehouse's session.
+
+        pyspark's Connect client binds a checkpoint to `SparkSession.active()`. In a process
+        with several sessions (one per server, and tests' own) that may be another one, and
+        the checkpoint is then looked up where it is not (DATAFRAME_NOT_FOUND).
+        """
+        from pyspark.sql.connect.session import SparkSession as ConnectSession
+
+        if not isinstance(self.spark, ConnectSession):
+            return rows.localCheckpoint(eager=True)
+        active = ConnectSession._active_session
+        previous = getattr(active, "session", None)
+        active.session = self.spark
+        try:
+            return rows.localCheckpoint(eager=True)
+        finally:
+            active.session = previous
 
     def _overwrite(self, table: Table, rows: DataFrame, where: str | None) -> None:
         writer = rows.write.format("delta").mode("overwrite")

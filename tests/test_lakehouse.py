@@ -49,6 +49,21 @@ def test_a_materialised_write_computes_the_rows_once_and_writes_the_same_rows(la
     assert lake.count("sampled_paths", where_equals(model="lake-test-m")) == 4
 
 
+def test_a_materialised_write_works_while_another_session_is_the_active_one(lake, spark, spark_resource):
+    from pyspark.sql.connect.session import SparkSession as ConnectSession
+
+    other = ConnectSession.builder.remote(spark_resource.server_config().url).create()
+    previous = getattr(ConnectSession._active_session, "session", None)
+    ConnectSession._active_session.session = other  # as after another client or test made one
+    try:
+        n = lake.replace("sampled_paths", sampled_rows(spark, "lake-test-o", 3), where_equals(model="lake-test-o"),
+                         materialise=True)
+    finally:
+        ConnectSession._active_session.session = previous
+        other.stop()
+    assert n == 3
+
+
 def test_duplicate_keys_are_refused_in_a_materialised_write_too(lake, spark):
     rows = sampled_rows(spark, "lake-test-n", 2).unionByName(sampled_rows(spark, "lake-test-n", 1))
     with pytest.raises(ValueError, match="duplicate keys"):
