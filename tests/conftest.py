@@ -1,17 +1,10 @@
 """Shared fixtures: one Spark Connect server (real Spark, real Delta) for the whole test session."""
 
-import socket
-
 import pytest
 
+from free_ports import free_port
 from rft_dagster.resources import SparkResource
 from spark_jobs.server import stop_server
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

@@ -26,7 +26,7 @@ import dagster as dg
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from conftest import free_port
+from free_ports import free_port
 from dagit_server import DagitServer, start_dagit, write_instance_config
 from rft.config import load_config
 from rft.home import PROJECT_ROOT
@@ -261,6 +261,18 @@ def test_add_a_model_in_dagit_and_backfill_it(page, dagit, artifacts, spark_serv
     expect(page.get_by_text(NEW_MODEL).first).to_be_visible()
     expect(page.get_by_text("Materialized (2)")).to_be_visible()  # both models' partitions
     shot(page, artifacts, "07-sft-model-partitions")
+
+
+def test_the_pass_at_k_plot_shows_on_the_asset_page(page, dagit, artifacts):
+    """distinct_paths' materialisation carries a plot as a markdown image; Dagit renders it."""
+    page.goto(f"{dagit.url}/assets/distinct_paths")
+    row = page.locator("tr").filter(has_text="pass_at_k_plot").first
+    expect(row).to_be_visible(timeout=60_000)
+    row.get_by_text(re.compile("Show Markdown")).click()
+    plot = page.get_by_role("dialog").get_by_role("img", name="pass@k per model")
+    expect(plot).to_be_visible()
+    assert plot.evaluate("img => img.complete && img.naturalWidth") > 100  # a decoded PNG, not a broken image
+    shot(page, artifacts, "08-pass-at-k-plot-on-the-asset-page")
 
 
 def delta_counts(cfg: ServerConfig, model: str) -> dict[str, int]:

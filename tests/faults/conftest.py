@@ -1,9 +1,8 @@
 """Fixtures of the fault tests: one lab with the rows of a clean run, and the reliability report."""
 
-import socket
-
 import pytest
 
+from free_ports import free_port
 from rft.home import PROJECT_ROOT
 from tests.faults.lab import clean_lab
 from tests.faults.reliability import Recorder
@@ -11,16 +10,10 @@ from tests.faults.reliability import Recorder
 RECORDER = Recorder()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory):
     """The lab after a clean run of the loop (see `tests.faults.lab.clean_lab`)."""
-    lab = clean_lab(tmp_path_factory.mktemp("fault_lab"), _free_port(), RECORDER)
+    lab = clean_lab(tmp_path_factory.mktemp("fault_lab"), free_port(), RECORDER)
     yield lab
     lab.stop()
 
