@@ -77,3 +77,10 @@ def _check_pairs(x: Sequence[float], y: Sequence[float], minimum: int) -> None:
         raise ValueError(f"x and y differ in length: {len(x)} and {len(y)}")
     if len(x) < minimum:
         raise ValueError(f"need at least {minimum} points, got {len(x)}")
+
+
+def fit_if_possible(fitter, x: Sequence[float], y: Sequence[float]) -> Fit | None:
+    """`fitter(x, y)`, or None while there are fewer than two distinct x (a study's first cell)."""
+    if len(set(x)) < 2:
+        return None
+    return fitter(x, y)
