@@ -7,6 +7,7 @@ keeps every finished cell. Nothing is sampled again: RFT vs k reads `rft.verifie
 """
 
 from dataclasses import asdict
+from datetime import datetime, timezone
 
 import dagster as dg
 import pandas as pd
@@ -59,6 +60,7 @@ def run_cell(
         "n_test": summary["n"], "n_correct": summary["correct"], "accuracy": summary["accuracy"],
         "ci_low": summary["ci_low"], "ci_high": summary["ci_high"], "config": cell.settings_json,
         "table_versions": table_versions, "checkpoint": str(output_dir), "run_id": context.run.run_id,
+        "computed_at": datetime.now(timezone.utc),
     }
     table = pd.DataFrame([row], columns=STUDY_RESULTS.column_names)
     lake.replace(

@@ -228,6 +228,7 @@ STUDY_RESULTS = Table(
         ("table_versions", "MAP<STRING, BIGINT>", "Delta version of each table the training set was read from"),
         ("checkpoint", "STRING", "folder of the trained model"),
         ("run_id", "STRING", "Dagster run that computed the cell"),
+        ("computed_at", "TIMESTAMP", "when the cell's row was written (the latest settings are the newest cell's)"),
     ),
     key=("study", "model", "cell_id"),
     partitioned_by=("study",),

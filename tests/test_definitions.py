@@ -20,7 +20,7 @@ STAGING = {f"stg_{table}" for table in (
     "models", "eval_results", "study_results",
 )}
 MARTS = {"pass_at_k", "question_path_counts", "distinct_paths_per_question", "difficulty_buckets",
-         "accuracy_leaderboard"}
+         "accuracy_leaderboard", "scaling_rft_vs_k", "scaling_sft_vs_data"}
 
 
 def test_workspace_loads_with_dagster_cli(tmp_path):

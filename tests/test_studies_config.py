@@ -1,9 +1,13 @@
 """Study configs and cells: the values that vary, the seeds, and ids that change with any setting."""
 
+import json
+
+import pandas as pd
 import pytest
 
 from rft.config import ConfigError, RftConfig, load_config
 from rft.studies import missing_cells, rft_vs_k_cells, sft_vs_data_cells
+from rft.study_summary import latest_settings
 
 
 def config(**studies) -> RftConfig:
@@ -71,3 +75,19 @@ def test_impossible_study_settings_fail_before_any_work(tmp_path, text, fragment
     path.write_text(text)
     with pytest.raises(ConfigError, match=fragment):
         load_config(path)
+
+
+def test_plots_and_records_take_only_the_newest_settings_of_each_study():
+    def row(model, x, epochs, at):
+        config = {"study": "sft_vs_data", "model": model, "x": x, "seed": 0, "fixed": {"epochs": epochs}}
+        return {"study": "sft_vs_data", "model": model, "x": x, "config": json.dumps(config),
+                "computed_at": pd.Timestamp(at)}
+
+    rows = pd.DataFrame([
+        row("a", 0.5, 3, "2026-01-01"), row("a", 1.0, 3, "2026-01-02"),   # the old settings
+        row("a", 0.5, 1, "2026-02-01"), row("a", 1.0, 1, "2026-02-02"),   # a changed config
+        row("b", 1.0, 3, "2026-01-03"),                                   # another model keeps its own
+    ])
+    kept = latest_settings(rows)
+    assert sorted(zip(kept["model"], kept["x"], kept["computed_at"].dt.month)) == [
+        ("a", 0.5, 2), ("a", 1.0, 2), ("b", 1.0, 1)]

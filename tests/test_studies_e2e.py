@@ -3,7 +3,8 @@
 RFT vs k at k = 1, 2 and SFT vs data at fractions 1/2 and 1, for one tiny model: real SFT,
 sampling and verification first (the studies sample nothing), then four cells, each a real
 training step and a real evaluation step. The second run of `studies_job` must find every
-cell finished and recompute none.
+cell finished and recompute none; it runs as `rft studies run`, then `rft studies show
+--record` writes the figures and `rft report` shows them.
 """
 
 import json
@@ -14,6 +15,8 @@ import yaml
 from dagster import AssetKey, DagsterInstance
 
 from rft.home import PROJECT_ROOT
+from rft.result_tables import with_interval
+from rft_dagster.cli import main
 from rft_dagster.definitions import build_definitions
 from rft_dagster.pipeline import _execute
 from rft_dagster.resources import RftSettings, StepRunner
@@ -50,7 +53,17 @@ def studies(spark_resource, spark, tmp_path_factory):
     _execute(defs, "studies_job", instance, MODEL)
     state["first"] = cells(spark)
     state["first_meta"] = latest_metadata(instance)
-    _execute(defs, "studies_job", instance, MODEL)
+    # Again, as a user would: `rft studies run` on the same home and warehouse.
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("RFT_SPARK_REMOTE", spark_resource.server_config().url)
+        env.setenv("DAGSTER_HOME", str(home / "dagster"))
+        for name in ("RFT_HOME", "RFT_CONFIG"):  # set by the CLI for the code location it loads
+            env.delenv(name, raising=False)
+        args = ["--home", str(home), "studies", "run", MODEL, "--config", str(home / "studies.yaml")]
+        assert main(args) == 0
+        state["record"] = home / "scaling.json"
+        assert main(["--home", str(home), "studies", "show", "--record", str(state["record"])]) == 0
+        assert main(["--home", str(home), "report", "--out", str(home / "report.html")]) == 0
     state["second"] = cells(spark)
     state["second_meta"] = latest_metadata(instance)
     yield state
@@ -103,8 +116,32 @@ def test_each_cell_stores_its_settings_and_each_study_its_plot(studies, spark):
     meta = studies["first_meta"]
     assert meta["rft_vs_k_study"]["rft_vs_k_plot"].value.startswith("![rft vs k](data:image/png;base64,iVBORw0KGgo")
     assert meta["sft_vs_data_study"]["sft_vs_data_plot"].value.startswith("![sft vs data](data:image/png;base64,")
-    points = meta["sft_vs_data_study"]["sft_vs_data_points"].value
-    assert [(p["x"], p["n_sft_rows"], p["n"]) for p in points] == [(0.5, N_TRAIN // 2, N_TEST), (1.0, N_TRAIN, N_TEST)]
-    law = points[0]["fits"]["n_sft_rows"]
+    [entry] = meta["sft_vs_data_study"]["sft_vs_data_points"].value
+    assert (entry["model"], entry["x"], entry["n_sft_rows"], entry["n"]) == (
+        MODEL, [0.5, 1.0], [N_TRAIN // 2, N_TRAIN], [N_TEST, N_TEST])
+    law = entry["fits"]["n_sft_rows"]
     assert law["log_x"] and law["n"] == 2  # two points: the law passes through both
-    assert law["a"] + law["b"] * math.log(N_TRAIN) == pytest.approx(points[1]["y"], abs=1e-3)
+    assert law["a"] + law["b"] * math.log(N_TRAIN) == pytest.approx(entry["y"][1], abs=1e-3)
+
+
+def test_the_record_has_one_entry_per_study_and_model_with_its_fits(studies):
+    record = json.loads(studies["record"].read_text())
+    mine = [e for e in record["entries"] if e["model"] == MODEL]
+    assert [(e["study"], e["varies"], e["x"]) for e in mine] == [
+        ("rft_vs_k", "k", [1.0, 2.0]), ("sft_vs_data", "fraction", [0.5, 1.0])]
+    rows = {(r[0], r[1]): r for r in studies["second"]}
+    for entry in mine:
+        for x, y, n, cell_id in zip(entry["x"], entry["y"], entry["n"], entry["cell_id"]):
+            study, _, stored_id, _, _, n_test, n_correct, _, _ = rows[(entry["study"], x)]
+            assert (cell_id, n, y) == (stored_id, n_test, round(n_correct / n_test, 4))
+        assert set(entry["fits"]) == ({"k", "distinct_paths"} if entry["study"] == "rft_vs_k" else {"n_sft_rows"})
+    assert isinstance(record["table_version"], int)
+
+
+def test_the_report_shows_each_study_with_its_plot_and_intervals(studies, spark):
+    page = (studies["home"] / "report.html").read_text()
+    for study in ("rft_vs_k", "sft_vs_data"):
+        assert f"<h3>{study}</h3>" in page
+        assert f"<img alt='Scaling study {study}' src='data:image/png;base64," in page
+    for r in spark.sql(f"SELECT * FROM rft.study_results WHERE model = '{MODEL}'").collect():
+        assert with_interval(r.accuracy, r.ci_low, r.ci_high) in page

@@ -21,7 +21,8 @@ final as (
         ci_high,
         config,
         checkpoint,
-        run_id
+        run_id,
+        computed_at
     from cells
 )
 
