@@ -22,7 +22,7 @@ from rft_dagster.resources import RftSettings, SparkResource, StepRunner
 from rft_dagster.study_metadata import study_metadata
 from spark_jobs.lakehouse import Lakehouse, to_pandas, where_equals, where_in
 from spark_jobs.schemas import STUDY_RESULTS
-from spark_jobs.studies import filter_fraction, first_k_distinct_paths, with_subset_order
+from spark_jobs.studies import filter_fraction, first_k_distinct_paths, sampling_mismatch, with_subset_order
 
 
 def finished_cell_ids(lake: Lakehouse, study: str, model: str) -> set[str]:
@@ -94,12 +94,9 @@ def rft_vs_k_study(
     if todo:
         versions = {name: lake.version(name) for name in ("questions", "verified_paths")}
         verified = lake.table("verified_paths", versions["verified_paths"])
-        drawn = verified.filter(F.col("model") == model).agg(F.max("sample_idx")).first()[0]
-        if drawn is None or drawn + 1 != config.sampling.k:
-            raise dg.Failure(
-                f"rft.verified_paths holds {0 if drawn is None else drawn + 1} samples per question of {model!r}, "
-                f"the config's sampling.k is {config.sampling.k}: materialise sampled_paths and verified_paths first"
-            )
+        problem = sampling_mismatch(verified, lake.table("sampled_paths"), model, config.sampling)
+        if problem:
+            raise dg.Failure(f"{problem}: materialise sampled_paths and verified_paths of {model!r} with this config first")
         sft = sft_examples(lake, versions["questions"])
         questions = _train_questions(lake, versions["questions"])
         for cell in todo:

@@ -24,6 +24,22 @@ def filter_first_k(verified: DataFrame, model: str, k: int) -> DataFrame:
     return verified.filter((F.col("model") == model) & (F.col("sample_idx") < k))
 
 
+def sampling_mismatch(verified: DataFrame, sampled: DataFrame, model: str, sampling) -> str | None:
+    """Why the model's paths are not the sampling run a study cell names (k and temperature), or None.
+
+    A cell's id hashes the config's sampling settings; paths drawn with other settings would
+    be reused under the wrong id, so they are refused.
+    """
+    drawn = verified.filter(F.col("model") == model).agg(F.max("sample_idx")).first()[0]
+    if drawn is None or drawn + 1 != sampling.k:
+        have = 0 if drawn is None else drawn + 1
+        return f"rft.verified_paths holds {have} samples per question of {model!r}, sampling.k is {sampling.k}"
+    temperatures = sorted(r[0] for r in sampled.filter(F.col("model") == model).select("temperature").distinct().collect())
+    if temperatures != [sampling.temperature]:
+        return f"{model!r} was sampled at temperature {temperatures}, sampling.temperature is {sampling.temperature}"
+    return None
+
+
 def first_k_distinct_paths(verified: DataFrame, model: str, k: int) -> DataFrame:
     """The model's distinct correct paths among the first k samples: one per (question, equation list)."""
     own = distinct_paths(filter_first_k(verified, model, k)).filter(F.col("pool") == own_pool(model))

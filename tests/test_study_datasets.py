@@ -3,8 +3,11 @@
 import pandas as pd
 import pytest
 
-from spark_jobs.schemas import QUESTIONS, VERIFIED_PATHS
-from spark_jobs.studies import filter_fraction, first_k_distinct_paths, subset_size, with_subset_order
+from rft.config import SamplingConfig
+from spark_jobs.schemas import QUESTIONS, SAMPLED_PATHS, VERIFIED_PATHS
+from spark_jobs.studies import (
+    filter_fraction, first_k_distinct_paths, sampling_mismatch, subset_size, with_subset_order,
+)
 
 
 def verdict(model, question, sample, equations, correct=True):
@@ -35,6 +38,19 @@ def test_distinct_paths_grow_with_k_and_count_each_equation_list_once(verified):
     assert counts == {1: 1, 2: 2, 3: 3, 4: 3}
     rows = {(r.question_id, r.equation_list): r.n_producers for r in first_k_distinct_paths(verified, "m", 4).collect()}
     assert rows == {("q1", "2+3=5"): 2, ("q1", "3+2=5"): 1, ("q2", "10/2=5"): 1}
+
+
+def test_paths_of_another_sampling_run_are_refused(verified, spark):
+    sampled = spark.createDataFrame(pd.DataFrame(
+        [{"path_id": "p", "model": "m", "question_id": "q1", "sample_idx": 0, "seed": 1, "temperature": 0.7,
+          "text": "", "backend": "transformers", "run_id": "r"}], columns=SAMPLED_PATHS.column_names,
+    ), SAMPLED_PATHS.schema)
+    assert sampling_mismatch(verified, sampled, "m", SamplingConfig(k=4, temperature=0.7)) is None
+    assert "holds 4 samples per question of 'm', sampling.k is 8" in sampling_mismatch(
+        verified, sampled, "m", SamplingConfig(k=8, temperature=0.7))
+    assert "temperature [0.7], sampling.temperature is 1.0" in sampling_mismatch(
+        verified, sampled, "m", SamplingConfig(k=4, temperature=1.0))
+    assert "holds 0 samples" in sampling_mismatch(verified, sampled, "nobody", SamplingConfig(k=4))
 
 
 @pytest.fixture(scope="module")
