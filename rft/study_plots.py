@@ -29,9 +29,9 @@ def rft_vs_k_plot(points: pd.DataFrame, fits: dict[str, dict[str, Fit | None]]) 
     for model, group in points.groupby("model", sort=True):
         fit = fits.get(model, {})
         line = _errorbars(by_k, group.sort_values("x"), "x", model)
-        _draw_fit(by_k, fit.get("k"), group["x"], line.get_color())
+        _draw_fit(by_k, fit.get("k"), group["x"], line.get_color(), "k")
         line = _errorbars(by_paths, group.sort_values("distinct_paths"), "distinct_paths", model)
-        _draw_fit(by_paths, fit.get("distinct_paths"), group["distinct_paths"], line.get_color())
+        _draw_fit(by_paths, fit.get("distinct_paths"), group["distinct_paths"], line.get_color(), "paths")
     ks = sorted(set(points["x"]))
     if len(ks) > 1:
         by_k.set_xscale("log")
@@ -53,7 +53,7 @@ def sft_vs_data_plot(points: pd.DataFrame, fits: dict[str, Fit | None]) -> bytes
     ax = fig.add_subplot()
     for model, group in points.groupby("model", sort=True):
         line = _errorbars(ax, group.sort_values("n_sft_rows"), "n_sft_rows", model)
-        _draw_fit(ax, fits.get(model), group["n_sft_rows"], line.get_color())
+        _draw_fit(ax, fits.get(model), group["n_sft_rows"], line.get_color(), "examples")
     if len(set(points["n_sft_rows"])) > 1:
         ax.set_xscale("log")
     ax.set_xlabel("SFT examples (nested fractions of the train split)")
@@ -71,13 +71,14 @@ def _errorbars(ax, group: pd.DataFrame, x: str, label: str):
     return bars.lines[0]
 
 
-def _draw_fit(ax, fit: Fit | None, xs: pd.Series, color) -> None:
+def _draw_fit(ax, fit: Fit | None, xs: pd.Series, color, x_name: str) -> None:
+    """The fitted law, dashed, labelled in accuracy as a fraction (the axis shows percent)."""
     if fit is None:
         return
     low, high = float(xs.min()), float(xs.max())
     grid = np.geomspace(low, high, 50) if fit.log_x else np.linspace(low, high, 50)
     r2 = "n/a" if fit.to_dict()["r2"] is None else f"{fit.r2:.2f}"
-    law = f"{fit.a:.3f} + {fit.b:.3f} {'ln x' if fit.log_x else 'x'}, R² {r2}"
+    law = f"acc = {fit.a:.3f} + {fit.b:.3f} {'ln ' if fit.log_x else ''}{x_name}, R² {r2}"
     ax.plot(grid, [100 * fit.predict(v) for v in grid], color=color, linestyle="--", linewidth=1, label=law)
 
 
