@@ -30,6 +30,11 @@ def finished_cell_ids(lake: Lakehouse, study: str, model: str) -> set[str]:
     return {r["cell_id"] for r in rows}
 
 
+def model_spec(settings: RftSettings, model: str) -> dict:
+    """What the partition's name resolves to (tiny config, hub id, folder, GGUF file): part of a cell's settings."""
+    return asdict(settings.catalog.spec(model))
+
+
 def as_examples(rows: pd.DataFrame) -> pd.DataFrame:
     """(question, text) rows as the train step's (prompt, response)."""
     return pd.DataFrame({"prompt": rows["question"].map(format_prompt), "response": rows["text"].map(format_response)})
@@ -88,7 +93,7 @@ def rft_vs_k_study(
 ) -> dg.MaterializeResult:
     """One row per k in rft.study_results: RFT on SFT data + own distinct paths among the first k samples."""
     model, config = context.partition_key, settings.config
-    cells = rft_vs_k_cells(config, model) if config.studies.rft_vs_k.enabled else []
+    cells = rft_vs_k_cells(config, model, model_spec(settings, model)) if config.studies.rft_vs_k.enabled else []
     lake = spark.lakehouse()
     todo = missing_cells(cells, finished_cell_ids(lake, RFT_VS_K, model))
     if todo:
@@ -120,7 +125,7 @@ def sft_vs_data_study(
     """One row per data fraction in rft.study_results: SFT on nested, seeded subsets of the train split."""
     model, config = context.partition_key, settings.config
     study = config.studies.sft_vs_data
-    cells = sft_vs_data_cells(config, model) if study.enabled else []
+    cells = sft_vs_data_cells(config, model, model_spec(settings, model)) if study.enabled else []
     lake = spark.lakehouse()
     todo = missing_cells(cells, finished_cell_ids(lake, SFT_VS_DATA, model))
     if todo:

@@ -1,11 +1,12 @@
 """The cells of each scaling study and their ids: what a cell trains on is fixed by its settings.
 
-    cells = rft_vs_k_cells(config, "tiny-llama-a")   # one per (k capped at sampling.k, seed)
+    spec = asdict(catalog.spec("tiny-llama-a"))            # what the name resolves to (rft.model_catalog)
+    cells = rft_vs_k_cells(config, "tiny-llama-a", spec)   # one per (k capped at sampling.k, seed)
     cells[0].cell_id, cells[0].x, cells[0].settings
 
-A cell's id is the sha1 of its settings as canonical JSON: the study, the model, the value
-that varies, the training seed, and everything held fixed (task, the sampling run it reads,
-training and evaluation settings, filter version). A finished cell with the same id is
+A cell's id is the sha1 of its settings as canonical JSON: the study, the model and its spec,
+the value that varies, the training seed, and everything held fixed (task, the sampling run it
+reads, training and evaluation settings, filter version). A finished cell with the same id is
 reused; change any setting and the cell is new, while the old row stays as the record of
 what the old settings gave.
 """
@@ -55,11 +56,11 @@ class StudyCell:
         return f"{self.varies}={x} seed={self.seed}"
 
 
-def _fixed(config: RftConfig, stage: str, model: str) -> dict:
+def _fixed(config: RftConfig, stage: str, model_spec: dict | None) -> dict:
     train = asdict(config.train_config(stage))
     train.pop("seed")  # the cell's own setting
     return {
-        "model_spec": config.models.get(model),  # None: a built-in tiny model or a name added by hand
+        "model_spec": model_spec,  # what the partition's name resolves to: a name re-pointed is a new cell
         "task": config.task.model_dump(),
         "training": train,
         "evaluation": {"metric": EVAL_METRIC, "max_new_tokens": config.evaluation.max_new_tokens},
@@ -75,12 +76,12 @@ def capped_ks(ks: list[int], k_sampled: int) -> list[int]:
     return sorted({min(k, k_sampled) for k in ks})
 
 
-def rft_vs_k_cells(config: RftConfig, model: str) -> list[StudyCell]:
+def rft_vs_k_cells(config: RftConfig, model: str, model_spec: dict | None = None) -> list[StudyCell]:
     """RFT on SFT data + the distinct paths among each question's first k samples (own paths)."""
     study = config.studies.rft_vs_k
     sampling = config.sampling
     fixed = {
-        **_fixed(config, "rft", model),
+        **_fixed(config, "rft", model_spec),
         "sampling": {"k": sampling.k, "temperature": sampling.temperature,
                      "max_new_tokens": sampling.max_new_tokens, "seed": sampling.seed},
         "filter_version": FILTER_VERSION,
@@ -92,10 +93,10 @@ def rft_vs_k_cells(config: RftConfig, model: str) -> list[StudyCell]:
     ]
 
 
-def sft_vs_data_cells(config: RftConfig, model: str) -> list[StudyCell]:
+def sft_vs_data_cells(config: RftConfig, model: str, model_spec: dict | None = None) -> list[StudyCell]:
     """SFT on nested fractions of the train split's gold solutions."""
     study = config.studies.sft_vs_data
-    fixed = {**_fixed(config, "sft", model), "subset_seed": study.subset_seed,
+    fixed = {**_fixed(config, "sft", model_spec), "subset_seed": study.subset_seed,
              "selection": "gold solutions of the first fraction of train questions in subset_seed's order"}
     return [
         StudyCell(SFT_VS_DATA, model, "fraction", fraction, seed, fixed)

@@ -42,6 +42,7 @@ def test_cell_ids_are_stable_and_change_with_every_setting():
         rft_vs_k_cells(RftConfig(sampling={"k": 8, "temperature": 1.0}, studies={"rft_vs_k": {"ks": [2]}}), "m")[0],
         rft_vs_k_cells(RftConfig(sampling={"k": 8}, rft_training={"epochs": 1}, studies={"rft_vs_k": {"ks": [2]}}), "m")[0],
         rft_vs_k_cells(RftConfig(sampling={"k": 8}, task={"n_test": 9}, studies={"rft_vs_k": {"ks": [2]}}), "m")[0],
+        rft_vs_k_cells(config(rft_vs_k={"ks": [2]}), "m", {"source": "hub", "path": "org/other"})[0],
     ]
     assert len({base.cell_id, *(c.cell_id for c in changed)}) == 1 + len(changed)
     # Settings of the other stage or another study do not touch a cell.
