@@ -1,5 +1,7 @@
 """Accuracy on the test split of every SFT and RFT checkpoint of a model."""
 
+from pathlib import Path
+
 import dagster as dg
 import pandas as pd
 from pyspark.sql import functions as F
@@ -8,8 +10,33 @@ from rft.evaluation import accuracy_summary
 from rft_dagster.partitions import models_partitions
 from rft_dagster.result_metadata import accuracy_metadata
 from rft_dagster.resources import RftSettings, SparkResource, StepRunner
-from spark_jobs.lakehouse import export_parquet, where_equals
+from spark_jobs.lakehouse import Lakehouse, export_parquet, where_equals
 from spark_jobs.schemas import EVAL_RESULTS
+
+
+def evaluate_checkpoints(
+    context: dg.AssetExecutionContext, settings: RftSettings, lake: Lakehouse, steps: StepRunner,
+    checkpoints: list[str], run_dir: Path, *, names: list[str], maj_k: int | None,
+) -> list[dict[str, dict]]:
+    """Each checkpoint's {metric: accuracy_summary} on the test split, from one evaluate step."""
+    cfg = settings.config.evaluation
+    test = lake.table("questions").filter(F.col("split") == "test").select("question_id", "question", "gold_answer")
+    export_parquet(test, run_dir / "questions.parquet")
+    targets = [{"checkpoint": c, "output": str(run_dir / f"{name}.parquet")} for c, name in zip(checkpoints, names)]
+    step_spec = {
+        "checkpoints": targets, "questions": str(run_dir / "questions.parquet"),
+        "max_new_tokens": cfg.max_new_tokens, "batch_size": cfg.batch_size, "maj_k": maj_k,
+        "temperature": cfg.temperature, "seed": cfg.seed,
+        "backend": steps.backend_for(cfg.backend), "vllm_options": cfg.vllm_options,
+    }
+    steps.run(context, "evaluate", step_spec, run_dir / "spec.json")
+    results = []
+    for target in targets:
+        predictions = pd.read_parquet(target["output"])
+        results.append({
+            metric: accuracy_summary(group.to_dict("records")) for metric, group in predictions.groupby("metric")
+        })
+    return results
 
 
 @dg.asset(
@@ -24,24 +51,13 @@ def eval_results(
     lake = spark.lakehouse()
     checkpoints = lake.table("models").filter(F.col("model") == model).orderBy("stage", "training_set").collect()
     run_dir = settings.paths.run_dir("evaluate", model, context.run.run_id[:8])
-    test = lake.table("questions").filter(F.col("split") == "test").select("question_id", "question", "gold_answer")
-    export_parquet(test, run_dir / "questions.parquet")
-    targets = [
-        {"checkpoint": c["checkpoint"], "output": str(run_dir / f"{c['stage']}-{c['training_set'].replace(':', '_')}.parquet")}
-        for c in checkpoints
-    ]
-    step_spec = {
-        "checkpoints": targets, "questions": str(run_dir / "questions.parquet"),
-        "max_new_tokens": cfg.max_new_tokens, "batch_size": cfg.batch_size, "maj_k": cfg.maj_k,
-        "temperature": cfg.temperature, "seed": cfg.seed,
-        "backend": steps.backend_for(cfg.backend), "vllm_options": cfg.vllm_options,
-    }
-    steps.run(context, "evaluate", step_spec, run_dir / "spec.json")
+    results = evaluate_checkpoints(
+        context, settings, lake, steps, [c["checkpoint"] for c in checkpoints], run_dir,
+        names=[f"{c['stage']}-{c['training_set'].replace(':', '_')}" for c in checkpoints], maj_k=cfg.maj_k,
+    )
     rows = []
-    for ckpt, target in zip(checkpoints, targets):
-        predictions = pd.read_parquet(target["output"])
-        for metric, group in predictions.groupby("metric"):
-            summary = accuracy_summary(group.to_dict("records"))
+    for ckpt, metrics in zip(checkpoints, results):
+        for metric, summary in metrics.items():
             rows.append({
                 "model": model, "stage": ckpt["stage"], "training_set": ckpt["training_set"], "metric": metric,
                 "n_test": summary["n"], "n_correct": summary["correct"], "accuracy": summary["accuracy"],

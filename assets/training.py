@@ -2,6 +2,7 @@
 
 import json
 from dataclasses import asdict
+from pathlib import Path
 
 import dagster as dg
 import pandas as pd
@@ -26,6 +27,30 @@ def sft_examples(lake: Lakehouse, questions_version: int | None = None) -> pd.Da
     )
 
 
+def train_step(
+    context: dg.AssetExecutionContext, settings: RftSettings, lake: Lakehouse, steps: StepRunner,
+    *, examples: pd.DataFrame, train_config: dict, run_dir: Path, output_dir: Path,
+) -> dict:
+    """Fine-tune the partition's base model on `examples` in the external train step; its train_stats."""
+    spec = settings.catalog.spec(context.partition_key)
+    examples.to_parquet(run_dir / "train.parquet", index=False)
+    # Only read to build a tiny base the first time; every later run loads the saved base.
+    corpus = lake.table("questions").filter(F.col("split") == "train").select(
+        "question", F.col("answer_text").alias("answer")
+    )
+    export_parquet(corpus, run_dir / "corpus.parquet")
+    step_spec = {
+        "base": {"spec": asdict(spec), "dir": str(settings.paths.checkpoints / context.partition_key / "base")},
+        "corpus_path": str(run_dir / "corpus.parquet"),
+        "train_data": str(run_dir / "train.parquet"),
+        "train_config": train_config,
+        "output_dir": str(output_dir),
+        "seed": settings.config.task.seed,
+    }
+    steps.run(context, "train", step_spec, run_dir / "spec.json")
+    return json.loads((output_dir / "train_stats.json").read_text())
+
+
 def train_checkpoint(
     context: dg.AssetExecutionContext, settings: RftSettings, lake: Lakehouse, steps: StepRunner,
     *, stage: str, training_set: str, examples: pd.DataFrame, data_manifest: dict,
@@ -35,23 +60,12 @@ def train_checkpoint(
     spec = settings.catalog.spec(model)
     home = settings.paths
     run_dir = home.run_dir("train", model, training_set.replace(":", "_"), context.run.run_id[:8])
-    examples.to_parquet(run_dir / "train.parquet", index=False)
-    corpus = lake.table("questions").filter(F.col("split") == "train").select(
-        "question", F.col("answer_text").alias("answer")
-    )
-    export_parquet(corpus, run_dir / "corpus.parquet")
     train_config = asdict(settings.config.train_config("sft" if stage == SFT else "rft"))
     output_dir = home.checkpoints / model / training_set.replace(":", "_") / context.run.run_id[:8]
-    step_spec = {
-        "base": {"spec": asdict(spec), "dir": str(home.checkpoints / model / "base")},
-        "corpus_path": str(run_dir / "corpus.parquet"),
-        "train_data": str(run_dir / "train.parquet"),
-        "train_config": train_config,
-        "output_dir": str(output_dir),
-        "seed": settings.config.task.seed,
-    }
-    steps.run(context, "train", step_spec, run_dir / "spec.json")
-    stats = json.loads((output_dir / "train_stats.json").read_text())
+    stats = train_step(
+        context, settings, lake, steps, examples=examples, train_config=train_config, run_dir=run_dir,
+        output_dir=output_dir,
+    )
     row = {
         "model": model, "stage": stage, "training_set": training_set, "checkpoint": str(output_dir),
         "base": spec.path or spec.tiny or spec.name, "method": train_config["method"],

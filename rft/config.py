@@ -15,6 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from rft.study_config import StudiesConfig
 from rft.train_config import TrainConfig
 
 
@@ -73,6 +74,7 @@ class RftConfig(_Strict):
     rft_training_sets: list[Literal["own", "union"]] = ["own", "union"]
     models: dict[str, dict[str, Any]] = {}  # name -> ModelSpec fields, for hub/local/GGUF models
     default_models: list[str] = ["tiny-llama-a", "tiny-llama-b"]  # what `rft demo` adds
+    studies: StudiesConfig = StudiesConfig()  # scaling studies (rft/study_config.py)
 
     @field_validator("sft_training", "rft_training")
     @classmethod

@@ -10,6 +10,7 @@
     rft tables                       # every table: rows, Delta version, last update
     rft datasets rebuild union       # a training set rebuilt exactly from its manifest
     rft report --out report.html     # tables and plots in one self-contained HTML file
+    rft studies run tiny-llama-a     # scaling studies (RFT vs k, SFT vs data): missing cells only
     rft ui                           # Dagit on 127.0.0.1:3000 with this home's runs and models
     rft spark stop
 """
@@ -27,7 +28,7 @@ from spark_jobs.server import SparkServerError, require_java_unless_remote
 DEMO_CONFIG = PROJECT_ROOT / "configs" / "demo.yaml"
 MARTS_SCHEMA = "rft_marts"  # dbt/profiles.yml
 MARTS = ("pass_at_k", "distinct_paths_per_question", "question_path_counts", "difficulty_buckets",
-         "accuracy_leaderboard")
+         "accuracy_leaderboard", "scaling_rft_vs_k", "scaling_sft_vs_data")
 
 
 def _setup_env(args, needs_spark: bool = True) -> Home:
@@ -281,11 +282,47 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_studies(args) -> int:
+    _setup_env(args)
+    from dagster import DagsterInstance
+
+    from rft_dagster.definitions import build_definitions
+    from rft_dagster.resources import default_resources
+    from rft_dagster.study_commands import records_table, run_studies, study_records, write_records
+
+    resources = default_resources()
+    resources["settings"].config  # validate the config before any work starts
+    if args.action == "run":
+        try:
+            run_studies(args.models, DagsterInstance.get(), build_definitions(resources))
+        except RuntimeError as error:
+            print(f"rft studies: {error}; the run's log is in Dagit (rft ui)", file=sys.stderr)
+            return 1
+    records = study_records(resources["spark"].lakehouse())
+    print(records_table(records))
+    if getattr(args, "record", None):
+        print(f"wrote {write_records(records, Path(args.record)).resolve()}")
+    return 0
+
+
 def _non_negative(text: str) -> int:
     value = int(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
     return value
+
+
+STUDIES_HELP = """\
+Scaling studies from data the lakehouse holds; nothing is sampled again.
+
+  rft_vs_k     RFT on SFT data + a model's distinct paths among each train question's first k
+               samples (k capped at sampling.k): accuracy vs k and vs distinct paths
+  sft_vs_data  SFT on nested fractions of the train split (subset_seed): accuracy vs ln(examples)
+
+Each value (x each training seed) is one cell: one training run and one greedy evaluation,
+stored in rft.study_results under a hash of every setting. A cell with the same settings is
+reused; change a setting and only the changed cells are computed.
+"""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -374,6 +411,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--out", help="HTML file to write (default: $RFT_HOME/report.html)")
     report.set_defaults(func=cmd_report)
+
+    studies = sub.add_parser(
+        "studies", help="scaling studies: RFT vs k, SFT vs data amount (rft.study_results)",
+        description=STUDIES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    studies_sub = studies.add_subparsers(dest="action", required=True)
+    st_run = studies_sub.add_parser("run", help="compute the missing cells of each model's studies, then show them")
+    st_run.add_argument("models", nargs="+", help="model partitions (their sampled and verified paths must exist)")
+    st_run.add_argument("--config", help="YAML config; its studies: section says what varies (rft/study_config.py)")
+    st_show = studies_sub.add_parser("show", help="the cells of each study's newest settings, with the fitted laws")
+    st_show.add_argument("--record", help="also write them as JSON, e.g. benches/results/scaling.json")
+    studies.set_defaults(func=cmd_studies)
 
     tables = sub.add_parser("tables", help="every table with its row count, Delta version and last update")
     tables.set_defaults(func=cmd_tables)

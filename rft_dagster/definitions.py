@@ -2,11 +2,13 @@
 
 import dagster as dg
 
-from assets import datasets, evaluation, filtering, marts, questions, sampling, training
+from assets import datasets, evaluation, filtering, marts, questions, sampling, studies, training
 from rft_dagster.dbt_project import dbt_resource
 from rft_dagster.resources import default_resources
 
-all_assets = dg.load_assets_from_modules([questions, training, sampling, filtering, datasets, evaluation, marts])
+all_assets = dg.load_assets_from_modules(
+    [questions, training, sampling, filtering, datasets, evaluation, studies, marts]
+)
 
 questions_job = dg.define_asset_job(
     "questions_job", selection=dg.AssetSelection.assets("questions"),
@@ -28,6 +30,10 @@ rft_job = dg.define_asset_job(
     "rft_job", selection=dg.AssetSelection.assets("rft_model", "eval_results"),
     description="RFT training and evaluation of one model.",
 )
+studies_job = dg.define_asset_job(
+    "studies_job", selection=dg.AssetSelection.groups("studies"),
+    description="The scaling studies of one model: only cells missing from rft.study_results are trained.",
+)
 # The dbt staging views and marts over every table: the last step of `rft run` and `rft backfill`.
 marts_job = dg.define_asset_job(
     "marts_job", selection=dg.AssetSelection.assets(marts.marts),
@@ -38,7 +44,7 @@ marts_job = dg.define_asset_job(
 def build_definitions(resources: dict | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=all_assets,
-        jobs=[questions_job, per_model_job, verify_job, cross_model_job, rft_job, marts_job],
+        jobs=[questions_job, per_model_job, verify_job, cross_model_job, rft_job, studies_job, marts_job],
         # spark: the lakehouse; settings: YAML config and RFT_HOME; steps: external (GPU) processes;
         # dbt: the dbt CLI on dbt/ (marts)
         resources={"dbt": dbt_resource(), **(resources or default_resources())},

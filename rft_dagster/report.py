@@ -17,11 +17,14 @@ import pandas as pd
 from rft.pass_at_k import pass_at_k_curve
 from rft.plots import accuracy_vs_paths_plot, pass_at_k_plot, png_data_uri
 from rft.result_tables import funnel_table, sft_vs_rft, with_interval
+from rft.studies import STUDIES
+from rft.study_summary import latest_settings
 from rft_dagster.dataset_commands import manifests
+from rft_dagster.study_metadata import study_plot
 from spark_jobs.lakehouse import Lakehouse, to_pandas
 from spark_jobs.results import accuracy_by_training_paths, first_correct_samples, path_counts, pool_sizes
 
-READ = ("verified_paths", "distinct_paths", "rft_datasets", "models", "eval_results")
+READ = ("verified_paths", "distinct_paths", "rft_datasets", "models", "eval_results", "study_results")
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 60em; color: #222; }
@@ -52,7 +55,26 @@ def report_data(lake: Lakehouse) -> dict:
         "datasets": manifests(lake, versions["rft_datasets"]),
         "pass_at_k_png": pass_at_k_plot(curve),
         "accuracy_png": accuracy_vs_paths_plot(accuracy),
+        "studies": study_sections(table["study_results"]),
     }
+
+
+def study_sections(study_results) -> dict[str, dict]:
+    """Per study with cells: its table and figure, from the newest settings of each (study, model)."""
+    rows = latest_settings(to_pandas(study_results.drop("table_versions")))
+    sections = {}
+    for study in STUDIES:
+        points = rows[rows["study"] == study] if not rows.empty else rows
+        if points.empty:
+            continue
+        points = points.sort_values(["model", "x", "seed"])
+        sections[study] = {"png": study_plot(study, points), "table": pd.DataFrame({
+            "model": points["model"], points["varies"].iloc[0]: points["x"], "seed": points["seed"],
+            "distinct paths": points["distinct_paths"], "SFT rows": points["n_sft_rows"],
+            "steps": points["n_steps"], "n_test": points["n_test"],
+            "accuracy % [95% CI]": [with_interval(r.accuracy, r.ci_low, r.ci_high) for r in points.itertuples()],
+        })}
+    return sections
 
 
 def _accuracy_rows(evals: pd.DataFrame, accuracy: pd.DataFrame) -> pd.DataFrame:
@@ -89,12 +111,31 @@ def render_html(data: dict, title: str = "RFT results") -> str:
         _table(curve, "Share of train questions with a correct path among the first k samples."),
         "<h2>Training sets</h2>",
         _table(data["datasets"], "Manifests of rft.rft_datasets; `rft datasets rebuild NAME` rebuilds one exactly."),
+        "<h2>Scaling studies</h2>",
+        *_study_parts(data["studies"]),
     ]
     body = "\n".join(parts)
     return (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
         f"<title>{html.escape(title)}</title><style>{STYLE}</style></head>\n<body>\n{body}\n</body></html>\n"
     )
+
+
+STUDY_CAPTIONS = {
+    "rft_vs_k": "RFT on SFT data + own distinct paths among the first k samples per question; dashed: "
+                "fitted a + b ln k and a + b * paths.",
+    "sft_vs_data": "SFT on nested fractions of the train split; dashed: the fitted law a + b ln(examples).",
+}
+
+
+def _study_parts(studies: dict[str, dict]) -> list[str]:
+    if not studies:
+        return ["<p class='note'>No study cells yet: materialise studies_job (rft.study_results).</p>"]
+    parts = []
+    for study, section in studies.items():
+        parts += [f"<h3>{html.escape(study)}</h3>", _figure(section["png"], f"Scaling study {study}"),
+                  _table(section["table"], STUDY_CAPTIONS[study] + " Greedy test accuracy, [95% Wilson interval].")]
+    return parts
 
 
 def _table(frame: pd.DataFrame, caption: str) -> str:

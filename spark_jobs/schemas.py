@@ -205,8 +205,37 @@ EVAL_RESULTS = Table(
     key=("model", "stage", "training_set", "metric"),
 )
 
+STUDY_RESULTS = Table(
+    name="study_results",
+    row="One record per cell of a scaling study: one training run at one setting, and its test accuracy",
+    columns=(
+        ("study", "STRING", "rft_vs_k or sft_vs_data (rft/studies.py)"),
+        ("model", "STRING", "model partition key"),
+        ("cell_id", "STRING", "sha1 of the cell's settings (config): a finished cell with this id is reused"),
+        ("varies", "STRING", "what x is: k (first k samples per question) or fraction (of the train split)"),
+        ("x", "DOUBLE", "the value that varies"),
+        ("seed", "INT", "training seed"),
+        ("distinct_paths", "INT", "distinct RFT paths trained on (0 for SFT cells)"),
+        ("n_sft_rows", "INT", "gold SFT examples trained on"),
+        ("n_examples", "INT", "training examples in all"),
+        ("n_steps", "INT", "optimizer steps"),
+        ("n_test", "INT", "test questions"),
+        ("n_correct", "INT", "correct greedy answers"),
+        ("accuracy", "DOUBLE", "n_correct / n_test (maj1@1)"),
+        ("ci_low", "DOUBLE", "95% Wilson interval, low"),
+        ("ci_high", "DOUBLE", "95% Wilson interval, high"),
+        ("config", "STRING", "JSON: the cell's settings (what varies, its value, seed and everything fixed)"),
+        ("table_versions", "MAP<STRING, BIGINT>", "Delta version of each table the training set was read from"),
+        ("checkpoint", "STRING", "folder of the trained model"),
+        ("run_id", "STRING", "Dagster run that computed the cell"),
+        ("computed_at", "TIMESTAMP", "when the cell's row was written (the latest settings are the newest cell's)"),
+    ),
+    key=("study", "model", "cell_id"),
+    partitioned_by=("study",),
+)
+
 ALL_TABLES = (
     QUESTIONS, SAMPLED_PATHS, VERIFIED_PATHS, DISTINCT_PATHS,
-    RFT_DATASETS, RFT_DATASET_ROWS, MODELS, EVAL_RESULTS,
+    RFT_DATASETS, RFT_DATASET_ROWS, MODELS, EVAL_RESULTS, STUDY_RESULTS,
 )
 TABLES = {table.name: table for table in ALL_TABLES}

@@ -54,7 +54,7 @@ EVALS = {
 }
 IN_MODELS, IN_QUESTIONS = where_in("model", [A, B]), where_in("question_id", list(FACTORS))
 MARTS = ["pass_at_k", "question_path_counts", "distinct_paths_per_question", "difficulty_buckets",
-         "accuracy_leaderboard"]
+         "accuracy_leaderboard", "scaling_rft_vs_k", "scaling_sft_vs_data"]
 
 
 def path_text(kind: str, x: int, y: int) -> str:
@@ -230,14 +230,15 @@ def test_one_materialisation_builds_every_model_and_passes_every_test(built):
     assert built["rc"] == 0 and built["run"].status == DagsterRunStatus.SUCCESS
     assert built["materialised"] == {AssetKey(name) for name in MARTS} | {
         AssetKey(f"stg_{name}") for name in ("questions", "sampled_paths", "verified_paths", "distinct_paths",
-                                             "rft_datasets", "rft_dataset_rows", "models", "eval_results")
+                                             "rft_datasets", "rft_dataset_rows", "models", "eval_results",
+                                             "study_results")
     }
     checks = built["checks"]
     assert checks and all(check.passed for check in checks), [c.check_name for c in checks if not c.passed]
 
     results = built["run_results"]["results"]
     statuses = Counter((r["unique_id"].split(".")[0], r["status"]) for r in results)
-    assert statuses[("unit_test", "pass")] == 4  # pass@k (2), difficulty buckets, leaderboard
+    assert statuses[("unit_test", "pass")] == 6  # pass@k (2), difficulty buckets, leaderboard, studies (2)
     assert statuses[("test", "pass")] >= 40  # keys, ranges and rules, on sources and marts
     assert statuses[("model", "success")] == len(built["materialised"])
     # A warning is allowed only where one is configured: sampled paths without a verdict yet.

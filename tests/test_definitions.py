@@ -13,14 +13,14 @@ from spark_jobs.schemas import TABLES
 ROOT = Path(__file__).resolve().parent.parent
 ASSETS = {
     "questions", "sft_model", "sampled_paths", "verified_paths", "distinct_paths",
-    "rft_datasets", "rft_model", "eval_results",
+    "rft_datasets", "rft_model", "eval_results", "rft_vs_k_study", "sft_vs_data_study",
 }
 STAGING = {f"stg_{table}" for table in (
     "questions", "sampled_paths", "verified_paths", "distinct_paths", "rft_datasets", "rft_dataset_rows",
-    "models", "eval_results",
+    "models", "eval_results", "study_results",
 )}
 MARTS = {"pass_at_k", "question_path_counts", "distinct_paths_per_question", "difficulty_buckets",
-         "accuracy_leaderboard"}
+         "accuracy_leaderboard", "scaling_rft_vs_k", "scaling_sft_vs_data"}
 
 
 def test_workspace_loads_with_dagster_cli(tmp_path):
@@ -45,7 +45,8 @@ def test_graph_has_every_asset_with_a_group_and_a_description():
 def test_models_are_dynamic_partitions_and_cross_model_assets_are_not():
     graph = defs.resolve_asset_graph()
     partitioned = {k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).partitions_def}
-    assert partitioned == {"sft_model", "sampled_paths", "verified_paths", "rft_model", "eval_results"}
+    assert partitioned == {"sft_model", "sampled_paths", "verified_paths", "rft_model", "eval_results",
+                           "rft_vs_k_study", "sft_vs_data_study"}
 
 
 def test_lineage_follows_the_rft_loop():
@@ -60,6 +61,8 @@ def test_lineage_follows_the_rft_loop():
     assert parents("distinct_paths") == {"verified_paths"}
     assert parents("rft_model") == {"rft_datasets", "sft_model"}
     assert parents("eval_results") == {"sft_model", "rft_model"}
+    assert parents("rft_vs_k_study") == {"verified_paths"}  # no sampling of its own
+    assert parents("sft_vs_data_study") == {"questions"}
 
 
 def test_every_dbt_source_reads_the_table_of_the_asset_that_writes_it():
@@ -71,7 +74,8 @@ def test_every_dbt_source_reads_the_table_of_the_asset_that_writes_it():
 
     writers = {"questions": "questions", "sampled_paths": "sampled_paths", "verified_paths": "verified_paths",
                "distinct_paths": "distinct_paths", "rft_datasets": "rft_datasets",
-               "rft_dataset_rows": "rft_datasets", "models": "rft_model", "eval_results": "eval_results"}
+               "rft_dataset_rows": "rft_datasets", "models": "rft_model", "eval_results": "eval_results",
+               "study_results": "rft_vs_k_study"}
     assert set(writers) == set(TABLES)  # every Delta table of spark_jobs/schemas.py is a dbt source
     for table, asset in writers.items():
         assert parents(f"stg_{table}") == {asset}, table

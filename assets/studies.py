@@ -1,0 +1,142 @@
+"""Scaling studies, one partition per model: each cell one training run, one evaluation, one row.
+
+A study's cells come from the config (rft/studies.py); a cell whose id already has a row in
+`rft.study_results` is reused, so re-materialising computes only missing cells, and adding a
+model is a backfill of its partition. Cells are written one at a time: a run stopped midway
+keeps every finished cell. Nothing is sampled again: RFT vs k reads `rft.verified_paths`.
+"""
+
+from dataclasses import asdict
+from datetime import datetime, timezone
+
+import dagster as dg
+import pandas as pd
+from pyspark.sql import functions as F
+
+from assets.evaluation import evaluate_checkpoints
+from assets.training import sft_examples, train_step
+from rft.prompts import format_prompt, format_response
+from rft.studies import EVAL_METRIC, RFT_VS_K, SFT_VS_DATA, StudyCell, missing_cells, rft_vs_k_cells, sft_vs_data_cells
+from rft_dagster.partitions import models_partitions
+from rft_dagster.resources import RftSettings, SparkResource, StepRunner
+from rft_dagster.study_metadata import study_metadata
+from spark_jobs.lakehouse import Lakehouse, to_pandas, where_equals, where_in
+from spark_jobs.schemas import STUDY_RESULTS
+from spark_jobs.studies import filter_fraction, first_k_distinct_paths, sampling_mismatch, with_subset_order
+
+
+def finished_cell_ids(lake: Lakehouse, study: str, model: str) -> set[str]:
+    rows = lake.table("study_results").filter(where_equals(study=study, model=model)).select("cell_id").collect()
+    return {r["cell_id"] for r in rows}
+
+
+def model_spec(settings: RftSettings, model: str) -> dict:
+    """What the partition's name resolves to (tiny config, hub id, folder, GGUF file): part of a cell's settings."""
+    return asdict(settings.catalog.spec(model))
+
+
+def as_examples(rows: pd.DataFrame) -> pd.DataFrame:
+    """(question, text) rows as the train step's (prompt, response)."""
+    return pd.DataFrame({"prompt": rows["question"].map(format_prompt), "response": rows["text"].map(format_response)})
+
+
+def run_cell(
+    context: dg.AssetExecutionContext, settings: RftSettings, lake: Lakehouse, steps: StepRunner,
+    cell: StudyCell, *, stage: str, examples: pd.DataFrame, counts: dict, table_versions: dict,
+) -> None:
+    """Train and evaluate one cell, then write its row (replacing only that cell's key)."""
+    model = context.partition_key
+    home = settings.paths
+    run_dir = home.run_dir("study", cell.study, model, cell.cell_id, context.run.run_id[:8])
+    output_dir = home.checkpoints / model / "studies" / cell.study / cell.cell_id
+    train_config = {**asdict(settings.config.train_config(stage)), "seed": cell.seed}
+    context.log.info(f"{cell.study} {model} {cell.label}: training on {len(examples)} examples")
+    stats = train_step(
+        context, settings, lake, steps, examples=examples, train_config=train_config, run_dir=run_dir,
+        output_dir=output_dir,
+    )
+    [metrics] = evaluate_checkpoints(
+        context, settings, lake, steps, [str(output_dir)], run_dir, names=[cell.cell_id], maj_k=None
+    )
+    summary = metrics[EVAL_METRIC]
+    row = {
+        "study": cell.study, "model": model, "cell_id": cell.cell_id, "varies": cell.varies, "x": float(cell.x),
+        "seed": cell.seed, **counts, "n_examples": stats["n_examples"], "n_steps": stats["n_steps"],
+        "n_test": summary["n"], "n_correct": summary["correct"], "accuracy": summary["accuracy"],
+        "ci_low": summary["ci_low"], "ci_high": summary["ci_high"], "config": cell.settings_json,
+        "table_versions": table_versions, "checkpoint": str(output_dir), "run_id": context.run.run_id,
+        "computed_at": datetime.now(timezone.utc),
+    }
+    table = pd.DataFrame([row], columns=STUDY_RESULTS.column_names)
+    lake.replace(
+        "study_results", lake.spark.createDataFrame(table, schema=STUDY_RESULTS.schema),
+        where_equals(study=cell.study, model=model, cell_id=cell.cell_id),
+    )
+    context.log.info(f"{cell.study} {model} {cell.label}: accuracy {summary['accuracy']:.3f} on {summary['n']}")
+
+
+def current_points(lake: Lakehouse, study: str, cells: list[StudyCell], model: str) -> pd.DataFrame:
+    """The rows of this config's cells (rows of other settings stay in the table as their record)."""
+    rows = lake.table("study_results").filter(where_equals(study=study, model=model))
+    return to_pandas(rows.filter(where_in("cell_id", [c.cell_id for c in cells])).drop("table_versions"))
+
+
+def _train_questions(lake: Lakehouse, version: int) -> pd.DataFrame:
+    return to_pandas(lake.table("questions", version).filter(F.col("split") == "train").select("question_id", "question"))
+
+
+@dg.asset(
+    partitions_def=models_partitions, deps=["verified_paths"], group_name="studies", kinds={"pytorch", "delta"},
+)
+def rft_vs_k_study(
+    context: dg.AssetExecutionContext, settings: RftSettings, spark: SparkResource, steps: StepRunner
+) -> dg.MaterializeResult:
+    """One row per k in rft.study_results: RFT on SFT data + own distinct paths among the first k samples."""
+    model, config = context.partition_key, settings.config
+    cells = rft_vs_k_cells(config, model, model_spec(settings, model)) if config.studies.rft_vs_k.enabled else []
+    lake = spark.lakehouse()
+    todo = missing_cells(cells, finished_cell_ids(lake, RFT_VS_K, model))
+    if todo:
+        versions = {name: lake.version(name) for name in ("questions", "verified_paths")}
+        verified = lake.table("verified_paths", versions["verified_paths"])
+        problem = sampling_mismatch(verified, lake.table("sampled_paths"), model, config.sampling)
+        if problem:
+            raise dg.Failure(f"{problem}: materialise sampled_paths and verified_paths of {model!r} with this config first")
+        sft = sft_examples(lake, versions["questions"])
+        questions = _train_questions(lake, versions["questions"])
+        for cell in todo:
+            paths = to_pandas(first_k_distinct_paths(verified, model, int(cell.x)).select("question_id", "text"))
+            paths = paths.merge(questions, on="question_id", how="inner", validate="many_to_one")
+            examples = pd.concat([sft, as_examples(paths)], ignore_index=True)
+            run_cell(context, settings, lake, steps, cell, stage="rft", examples=examples,
+                     counts={"distinct_paths": len(paths), "n_sft_rows": len(sft)}, table_versions=versions)
+    return dg.MaterializeResult(metadata=study_metadata(
+        RFT_VS_K, current_points(lake, RFT_VS_K, cells, model), computed=len(todo), reused=len(cells) - len(todo),
+        declared=config.studies.rft_vs_k.model_dump(),
+    ))
+
+
+@dg.asset(
+    partitions_def=models_partitions, deps=["questions"], group_name="studies", kinds={"pytorch", "delta"},
+)
+def sft_vs_data_study(
+    context: dg.AssetExecutionContext, settings: RftSettings, spark: SparkResource, steps: StepRunner
+) -> dg.MaterializeResult:
+    """One row per data fraction in rft.study_results: SFT on nested, seeded subsets of the train split."""
+    model, config = context.partition_key, settings.config
+    study = config.studies.sft_vs_data
+    cells = sft_vs_data_cells(config, model, model_spec(settings, model)) if study.enabled else []
+    lake = spark.lakehouse()
+    todo = missing_cells(cells, finished_cell_ids(lake, SFT_VS_DATA, model))
+    if todo:
+        versions = {"questions": lake.version("questions")}
+        ordered = with_subset_order(lake.table("questions", versions["questions"]), study.subset_seed)
+        n_train = ordered.count()
+        for cell in todo:
+            subset = to_pandas(filter_fraction(ordered, cell.x, n_train).select("question", F.col("answer_text").alias("text")))
+            run_cell(context, settings, lake, steps, cell, stage="sft", examples=as_examples(subset),
+                     counts={"distinct_paths": 0, "n_sft_rows": len(subset)}, table_versions=versions)
+    return dg.MaterializeResult(metadata=study_metadata(
+        SFT_VS_DATA, current_points(lake, SFT_VS_DATA, cells, model), computed=len(todo), reused=len(cells) - len(todo),
+        declared=study.model_dump(),
+    ))

@@ -1,0 +1,64 @@
+-- One row per cell of the RFT-vs-k study (newest settings of each model), with the model's
+-- fitted law accuracy = a + b ln(k) and the correlation of accuracy with distinct paths.
+with cells as (
+    select * from {{ ref('stg_study_results') }}
+    where study = 'rft_vs_k'
+),
+
+-- rft.study_results keeps the cells of every setting tried; a law fits one setting's cells:
+-- the settings (everything but k and the seed) of each model's most recently computed cell.
+keyed as (
+    select *, get_json_object(config, '$.fixed') as fixed_settings
+    from cells
+),
+
+newest as (
+    select model, max_by(fixed_settings, computed_at) as fixed_settings
+    from keyed
+    group by model
+),
+
+current_cells as (
+    select keyed.*
+    from keyed
+    inner join newest
+        on keyed.model = newest.model and keyed.fixed_settings = newest.fixed_settings
+),
+
+fits as (
+    select
+        model,
+        count(*) as n_cells,
+        -- null below two distinct k, like rft.scaling_fits
+        regr_intercept(accuracy, ln(x)) as law_intercept,
+        regr_slope(accuracy, ln(x)) as law_slope,
+        case when var_pop(accuracy) > 0 then regr_r2(accuracy, ln(x)) end as law_r2,
+        corr(accuracy, distinct_paths) as corr_accuracy_distinct_paths
+    from current_cells
+    group by model
+),
+
+final as (
+    select
+        c.model,
+        cast(c.x as int) as k,
+        c.seed,
+        c.distinct_paths,
+        c.n_sft_rows,
+        c.n_steps,
+        c.n_test,
+        c.n_correct,
+        c.accuracy,
+        c.ci_low,
+        c.ci_high,
+        f.n_cells,
+        f.law_intercept,
+        f.law_slope,
+        f.law_r2,
+        f.corr_accuracy_distinct_paths,
+        c.cell_id
+    from current_cells as c
+    inner join fits as f on c.model = f.model
+)
+
+select * from final

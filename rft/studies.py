@@ -1,0 +1,109 @@
+"""The cells of each scaling study and their ids: what a cell trains on is fixed by its settings.
+
+    spec = asdict(catalog.spec("tiny-llama-a"))            # what the name resolves to (rft.model_catalog)
+    cells = rft_vs_k_cells(config, "tiny-llama-a", spec)   # one per (k capped at sampling.k, seed)
+    cells[0].cell_id, cells[0].x, cells[0].settings
+
+A cell's id is the sha1 of its settings as canonical JSON: the study, the model and its spec,
+the value that varies, the training seed, and everything held fixed (task, the sampling run it
+reads, training and evaluation settings, filter version). A finished cell with the same id is
+reused; change any setting and the cell is new, while the old row stays as the record of
+what the old settings gave.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+
+from rft.config import RftConfig
+from rft.verify import FILTER_VERSION
+
+RFT_VS_K = "rft_vs_k"
+SFT_VS_DATA = "sft_vs_data"
+STUDIES = (RFT_VS_K, SFT_VS_DATA)
+EVAL_METRIC = "maj1@1"  # greedy, the paper's headline metric
+
+
+@dataclass(frozen=True)
+class StudyCell:
+    """One training run and its evaluation: `x` is the value that varies (k, or a data fraction)."""
+
+    study: str
+    model: str
+    varies: str  # the name of x: "k" or "fraction"
+    x: float
+    seed: int  # training seed
+    fixed: dict  # every other setting the result depends on
+
+    @property
+    def settings(self) -> dict:
+        return {"study": self.study, "model": self.model, "varies": self.varies, "x": self.x,
+                "seed": self.seed, "fixed": self.fixed}
+
+    @property
+    def settings_json(self) -> str:
+        return json.dumps(self.settings, sort_keys=True, separators=(",", ":"), default=str)
+
+    @property
+    def cell_id(self) -> str:
+        return hashlib.sha1(self.settings_json.encode()).hexdigest()[:16]
+
+    @property
+    def label(self) -> str:
+        x = int(self.x) if self.varies == "k" else f"{self.x:g}"
+        return f"{self.varies}={x} seed={self.seed}"
+
+
+def _fixed(config: RftConfig, stage: str, model_spec: dict | None) -> dict:
+    train = asdict(config.train_config(stage))
+    train.pop("seed")  # the cell's own setting
+    return {
+        "model_spec": model_spec,  # what the partition's name resolves to: a name re-pointed is a new cell
+        "task": config.task.model_dump(),
+        "training": train,
+        "evaluation": {"metric": EVAL_METRIC, "max_new_tokens": config.evaluation.max_new_tokens},
+    }
+
+
+def _seeds(seeds: list[int] | None, config: RftConfig, stage: str) -> list[int]:
+    return sorted(set(seeds)) if seeds else [config.train_config(stage).seed]
+
+
+def capped_ks(ks: list[int], k_sampled: int) -> list[int]:
+    """The study's k values, those above the samples drawn taken as all of them."""
+    return sorted({min(k, k_sampled) for k in ks})
+
+
+def rft_vs_k_cells(config: RftConfig, model: str, model_spec: dict | None = None) -> list[StudyCell]:
+    """RFT on SFT data + the distinct paths among each question's first k samples (own paths)."""
+    study = config.studies.rft_vs_k
+    sampling = config.sampling
+    fixed = {
+        **_fixed(config, "rft", model_spec),
+        "sampling": {"k": sampling.k, "temperature": sampling.temperature,
+                     "max_new_tokens": sampling.max_new_tokens, "seed": sampling.seed},
+        "filter_version": FILTER_VERSION,
+        "selection": "SFT data + own distinct paths among the first k samples per train question",
+    }
+    return [
+        StudyCell(RFT_VS_K, model, "k", k, seed, fixed)
+        for k in capped_ks(study.ks, sampling.k) for seed in _seeds(study.seeds, config, "rft")
+    ]
+
+
+def sft_vs_data_cells(config: RftConfig, model: str, model_spec: dict | None = None) -> list[StudyCell]:
+    """SFT on nested fractions of the train split's gold solutions."""
+    study = config.studies.sft_vs_data
+    fixed = {**_fixed(config, "sft", model_spec), "subset_seed": study.subset_seed,
+             "selection": "gold solutions of the first fraction of train questions in subset_seed's order"}
+    return [
+        StudyCell(SFT_VS_DATA, model, "fraction", fraction, seed, fixed)
+        for fraction in sorted(set(study.fractions)) for seed in _seeds(study.seeds, config, "sft")
+    ]
+
+
+def missing_cells(cells: list[StudyCell], finished_ids: set[str]) -> list[StudyCell]:
+    """The cells whose id has no row yet: the only ones a re-materialisation computes."""
+    return [cell for cell in cells if cell.cell_id not in finished_ids]
