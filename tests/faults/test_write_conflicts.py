@@ -59,6 +59,15 @@ class PausedReplace:
 
 
 @pytest.fixture
+def lake(lake):
+    """The session's lakehouse. The race-* rows and the scratch table these tests write are
+    removed afterwards: the other tests on this warehouse (the e2e loop) count every model."""
+    yield lake
+    lake.spark.sql("DELETE FROM rft.eval_results WHERE model LIKE 'race-%'")
+    lake.spark.sql("DROP TABLE IF EXISTS rft.race_scratch")
+
+
+@pytest.fixture
 def url(spark_resource):
     return spark_resource.server_config().url
 
