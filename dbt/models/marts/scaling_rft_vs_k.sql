@@ -1,28 +1,7 @@
 -- One row per cell of the RFT-vs-k study (newest settings of each model), with the model's
 -- fitted law accuracy = a + b ln(k) and the correlation of accuracy with distinct paths.
-with cells as (
-    select * from {{ ref('stg_study_results') }}
-    where study = 'rft_vs_k'
-),
-
--- rft.study_results keeps the cells of every setting tried; a law fits one setting's cells:
--- the settings (everything but k and the seed) of each model's most recently computed cell.
-keyed as (
-    select *, get_json_object(config, '$.fixed') as fixed_settings
-    from cells
-),
-
-newest as (
-    select model, max_by(fixed_settings, computed_at) as fixed_settings
-    from keyed
-    group by model
-),
-
-current_cells as (
-    select keyed.*
-    from keyed
-    inner join newest
-        on keyed.model = newest.model and keyed.fixed_settings = newest.fixed_settings
+with current_cells as (
+    {{ current_study_cells('rft_vs_k') }}
 ),
 
 fits as (

@@ -1,27 +1,7 @@
 -- One row per cell of the SFT-vs-data study (newest settings of each model), with the model's
 -- fitted log-linear law accuracy = a + b ln(SFT examples) and its R^2.
-with cells as (
-    select * from {{ ref('stg_study_results') }}
-    where study = 'sft_vs_data'
-),
-
--- As in scaling_rft_vs_k: only the cells of each model's newest settings.
-keyed as (
-    select *, get_json_object(config, '$.fixed') as fixed_settings
-    from cells
-),
-
-newest as (
-    select model, max_by(fixed_settings, computed_at) as fixed_settings
-    from keyed
-    group by model
-),
-
-current_cells as (
-    select keyed.*
-    from keyed
-    inner join newest
-        on keyed.model = newest.model and keyed.fixed_settings = newest.fixed_settings
+with current_cells as (
+    {{ current_study_cells('sft_vs_data') }}
 ),
 
 fits as (
