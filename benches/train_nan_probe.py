@@ -4,7 +4,8 @@
 
 Runs the first optimizer steps of rft.training's loop (same batches, same loss) and prints,
 per micro-batch, the loss, whether the logits or any gradient or weight are non-finite, with
-bf16 autocast on and off and with each attention implementation given.
+bf16 autocast on and off, with each attention implementation given, and with cuDNN's SDPA
+backend on or off.
 """
 
 import argparse
@@ -18,7 +19,8 @@ from rft.train_config import TrainConfig
 from rft.training import _batches, _collate, _encode
 
 
-def probe(base: str, data: str, steps: int, bf16: bool, attn: str, micro: int) -> None:
+def probe(base: str, data: str, steps: int, bf16: bool, attn: str, micro: int, cudnn: bool) -> None:
+    torch.backends.cuda.enable_cudnn_sdp(cudnn)
     model, tok = load_model_and_tokenizer(base, dtype=torch.float32)
     model.set_attn_implementation(attn)
     device = model.device.type
@@ -45,7 +47,7 @@ def probe(base: str, data: str, steps: int, bf16: bool, attn: str, micro: int) -
         opt.step()
         opt.zero_grad(set_to_none=True)
         bad_weights = [n for n, p in model.named_parameters() if not torch.isfinite(p).all()]
-        print(f"bf16={bf16} attn={attn} step {step}: loss {sum(losses):.4f} grad_norm {norm:.3g} "
+        print(f"bf16={bf16} attn={attn} cudnn={cudnn} step {step}: loss {sum(losses):.4f} grad_norm {norm:.3g} "
               f"bad_logit_batches {bad_logits} bad_grads {len(bad_grads)} {bad_grads[:2]} "
               f"bad_weights {len(bad_weights)}", flush=True)
         if bad_weights or math.isnan(sum(losses)):
@@ -60,10 +62,12 @@ def main() -> None:
     p.add_argument("--micro", type=int, default=32)
     p.add_argument("--attn", nargs="+", default=["sdpa"])
     p.add_argument("--bf16", nargs="+", default=["on", "off"])
+    p.add_argument("--cudnn", nargs="+", default=["off"], help="cuDNN SDPA backend on/off")
     args = p.parse_args()
     for attn in args.attn:
         for bf16 in args.bf16:
-            probe(args.base, args.data, args.steps, bf16 == "on", attn, args.micro)
+            for cudnn in args.cudnn:
+                probe(args.base, args.data, args.steps, bf16 == "on", attn, args.micro, cudnn == "on")
 
 
 if __name__ == "__main__":

@@ -30,3 +30,6 @@ class TrainConfig:
     # Steps with a non-finite loss or gradient are skipped; more than this share of them fails the run.
     max_skipped_fraction: float = 0.02
     attn_implementation: str | None = None  # "sdpa", "eager", ...; None keeps the model's own
+    # cuDNN's fused attention backward gives NaN gradients (finite loss) for Qwen2.5 in bf16 on
+    # H100/H200 (torch 2.11-2.13); SDPA's flash and memory-efficient kernels are as fast there.
+    cudnn_attention: bool = False

@@ -52,6 +52,8 @@ def train_model(model, tokenizer, examples: list[tuple[str, str]], cfg: TrainCon
         raise ValueError(f"unknown training method {cfg.method!r}: use 'full' or 'lora'")
     if cfg.attn_implementation:
         model.set_attn_implementation(cfg.attn_implementation)
+    if device.type == "cuda":
+        torch.backends.cuda.enable_cudnn_sdp(cfg.cudnn_attention)
     if cfg.gradient_checkpointing:
         model.gradient_checkpointing_enable()
         if cfg.method == "lora":
