@@ -23,6 +23,7 @@ import argparse
 import glob
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -31,7 +32,7 @@ import time
 import pandas as pd
 
 from rft.answers import extract_answer
-from rft.evaluation import wilson_interval
+from rft.evaluation import mcnemar_p_value, wilson_interval
 from rft.prompts import format_prompt, format_response
 from rft.task.gsm8k import load_jsonl_questions
 
@@ -174,13 +175,63 @@ def cmd_rft_eval(args) -> None:
         json.dump(summaries, f, indent=2)
 
 
+EVAL_FILE = re.compile(r"^(?P<model>.+?)\.(?P<stage>sft|rft-.+)\.eval\.parquet$")
+
+
+def _model_and_stage(path: str) -> tuple[str, str]:
+    """'qwen2.5-coder-0.5b.rft-union.eval.parquet' -> ('qwen2.5-coder-0.5b', 'rft-union'):
+    model names hold dots, so the stage is found by what it starts with."""
+    match = EVAL_FILE.match(os.path.basename(path))
+    if not match:
+        raise ValueError(f"{path}: expected MODEL.sft.eval.parquet or MODEL.rft-SET.eval.parquet")
+    return match["model"], match["stage"]
+
+
+def _table_order(path: str) -> tuple:
+    model, stage = _model_and_stage(path)
+    return model, stage != "sft", "union" in stage, stage  # SFT, then own sets, then the union
+
+
+def _greedy_verdicts(path: str) -> pd.Series:
+    rows = pd.read_parquet(path, columns=["question_id", "metric", "is_correct"])
+    return rows[rows["metric"] == "maj1@1"].set_index("question_id")["is_correct"].astype(bool)
+
+
+def paired_comparisons(results: str) -> list[dict]:
+    """Each RFT model against its own SFT model, question by question (exact McNemar test)."""
+    by_model: dict[str, dict[str, str]] = {}
+    for path in glob.glob(os.path.join(results, "*.eval.parquet")):
+        model, stage = _model_and_stage(path)
+        by_model.setdefault(model, {})[stage] = path
+    comparisons = []
+    for model, stages in sorted(by_model.items()):
+        if "sft" not in stages:
+            continue
+        sft = _greedy_verdicts(stages["sft"])
+        for stage, path in sorted(stages.items(), key=lambda item: _table_order(item[1])):
+            if stage == "sft":
+                continue
+            rft = _greedy_verdicts(path).reindex(sft.index)
+            if rft.isna().any():
+                raise ValueError(f"{path} does not grade every question {stages['sft']} grades")
+            rft = rft.astype(bool)
+            only_rft, only_sft = int((rft & ~sft).sum()), int((sft & ~rft).sum())
+            comparisons.append({
+                "model": model, "stage": stage, "versus": "sft", "n_test": len(sft),
+                "gain": round((int(rft.sum()) - int(sft.sum())) / len(sft), 4),
+                "only_rft_correct": only_rft, "only_sft_correct": only_sft,
+                "mcnemar_p": round(mcnemar_p_value(only_rft, only_sft), 4),
+            })
+    return comparisons
+
+
 def cmd_report(args) -> None:
     with open(args.filter) as f:
         filtered = json.load(f)
     distinct = {d["pool"]: d["distinct"] for d in filtered["distinct"]}
     entries = []
-    for path in sorted(glob.glob(os.path.join(args.results, "*.eval.parquet"))):
-        model, stage_set = os.path.basename(path)[:-len(".eval.parquet")].split(".", 1)
+    for path in sorted(glob.glob(os.path.join(args.results, "*.eval.parquet")), key=_table_order):
+        model, stage_set = _model_and_stage(path)
         rows = pd.read_parquet(path)
         rows = rows[rows["metric"] == "maj1@1"]
         stage, _, training_set = stage_set.partition("-")
@@ -191,14 +242,26 @@ def cmd_report(args) -> None:
                         "n_test": n, "correct": correct, "accuracy": round(correct / n, 4),
                         "ci_low": round(low, 4), "ci_high": round(high, 4),
                         "distinct_paths": distinct.get(training_set)})
+    paired = paired_comparisons(args.results)
+    record = {}
+    if os.path.exists(args.json):  # keep what people wrote there: commands, devices, notes
+        with open(args.json) as f:
+            record = json.load(f)
+    record.update(entries=entries, paired=paired, filter=filtered)
     with open(args.json, "w") as f:
-        json.dump({"entries": entries, "filter": filtered}, f, indent=2, default=str)
+        json.dump(record, f, indent=2, default=str)
     print("| model | stage | training set | distinct paths | correct / 1319 | accuracy % [95% CI] |")
     print("|---|---|---|---:|---:|---|")
     for e in entries:
         print(f"| {e['model']} | {e['stage']} | {e['training_set']} | {e['distinct_paths'] or ''} "
               f"| {e['correct']} | {100 * e['accuracy']:.1f} [{100 * e['ci_low']:.1f}, "
               f"{100 * e['ci_high']:.1f}] |")
+    print()
+    print("| model | RFT set | gain over SFT (points) | only RFT right | only SFT right | McNemar p |")
+    print("|---|---|---:|---:|---:|---:|")
+    for c in paired:
+        print(f"| {c['model']} | {c['stage'][len('rft-'):].replace('_', ':', 1)} | {100 * c['gain']:+.1f} "
+              f"| {c['only_rft_correct']} | {c['only_sft_correct']} | {c['mcnemar_p']:.3f} |")
 
 
 def main(argv=None):
