@@ -61,7 +61,7 @@ def cmd_run(args) -> int:
     settings, spark = _settings()
     settings.config  # validate the config before any work starts
     models = args.models or settings.config.default_models
-    run_pipeline(models)
+    run_pipeline(models, marts=not args.no_marts)
     print(summary_table(spark.lakehouse(), models))
     return 0
 
@@ -75,7 +75,7 @@ def cmd_backfill(args) -> int:
     _setup_env(args)  # first: its errors should not wait for the imports below
     from rft_dagster.pipeline import backfill_model, summary_table
     settings, spark = _settings()
-    models = backfill_model(args.model)
+    models = backfill_model(args.model, marts=not args.no_marts)
     print(summary_table(spark.lakehouse(), models))
     return 0
 
@@ -333,16 +333,19 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="the whole loop on the embedded task with two tiny models (CPU)")
     demo.add_argument("--config", help=f"YAML config (default: {DEMO_CONFIG.relative_to(PROJECT_ROOT)})")
     demo.add_argument("--models", nargs="+", help="model names (default: the config's default_models)")
+    demo.add_argument("--no-marts", action="store_true", help="skip the dbt marts at the end (build them later with `rft marts`)")
     demo.set_defaults(func=cmd_demo)
 
     run = sub.add_parser("run", help="the whole loop with a config: questions -> SFT -> sample -> filter -> RFT -> eval")
     run.add_argument("--config", required=True, help="YAML config (see rft/config.py for every field)")
     run.add_argument("--models", nargs="+", help="model names (default: the config's default_models)")
+    run.add_argument("--no-marts", action="store_true", help="skip the dbt marts at the end (build them later with `rft marts`)")
     run.set_defaults(func=cmd_run)
 
     backfill = sub.add_parser("backfill", help="add a model and materialise it; cross-model assets recompute")
     backfill.add_argument("model")
     backfill.add_argument("--config", help="YAML config")
+    backfill.add_argument("--no-marts", action="store_true", help="skip the dbt marts at the end (build them later with `rft marts`)")
     backfill.set_defaults(func=cmd_backfill)
 
     models = sub.add_parser("models", help="list or add model partitions")

@@ -59,7 +59,8 @@ def _refuse_imported(models: list[str]) -> None:
     )
 
 
-def run_pipeline(models: list[str], instance: DagsterInstance | None = None, defs: Definitions | None = None) -> list[str]:
+def run_pipeline(models: list[str], instance: DagsterInstance | None = None, defs: Definitions | None = None,
+                 marts: bool = True) -> list[str]:
     """Questions, then each model's SFT/sampling/verification, the cross-model sets, RFT and eval, the marts."""
     instance, defs = instance or DagsterInstance.get(), _defs(defs)
     check_models(defs, models, instance)
@@ -67,10 +68,11 @@ def run_pipeline(models: list[str], instance: DagsterInstance | None = None, def
     _execute(defs, "questions_job", instance)
     for model in models:
         _execute(defs, "per_model_job", instance, model)
-    return _cross_model_and_rft(defs, instance)
+    return _cross_model_and_rft(defs, instance, marts)
 
 
-def backfill_model(model: str, instance: DagsterInstance | None = None, defs: Definitions | None = None) -> list[str]:
+def backfill_model(model: str, instance: DagsterInstance | None = None, defs: Definitions | None = None,
+                   marts: bool = True) -> list[str]:
     """Sample only the new model; then recompute what depends on every model, marts included."""
     instance, defs = instance or DagsterInstance.get(), _defs(defs)
     check_models(defs, [model], instance)
@@ -78,10 +80,10 @@ def backfill_model(model: str, instance: DagsterInstance | None = None, defs: De
     if not instance.get_latest_materialization_event(AssetKey("questions")):
         _execute(defs, "questions_job", instance)
     _execute(defs, "per_model_job", instance, model)
-    return _cross_model_and_rft(defs, instance)
+    return _cross_model_and_rft(defs, instance, marts)
 
 
-def _cross_model_and_rft(defs: Definitions, instance: DagsterInstance) -> list[str]:
+def _cross_model_and_rft(defs: Definitions, instance: DagsterInstance, marts: bool) -> list[str]:
     # The union set changed, so every model's union RFT model is stale: retrain them all.
     models = sorted(instance.get_dynamic_partitions(models_partitions.name))
     _execute(defs, "cross_model_job", instance)
@@ -93,7 +95,9 @@ def _cross_model_and_rft(defs: Definitions, instance: DagsterInstance) -> list[s
             continue
         _execute(defs, "rft_job", instance, model)
     # Last, the dbt marts over every table (pass@k, distinct paths, difficulty, leaderboard).
-    _execute(defs, "marts_job", instance)
+    # Left out (`--no-marts`) when more models follow at once: one `rft marts` at the end then.
+    if marts:
+        _execute(defs, "marts_job", instance)
     return models
 
 
