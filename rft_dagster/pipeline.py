@@ -83,7 +83,7 @@ def backfill_model(model: str, instance: DagsterInstance | None = None, defs: De
     return _cross_model_and_rft(defs, instance, marts)
 
 
-def _cross_model_and_rft(defs: Definitions, instance: DagsterInstance, marts: bool) -> list[str]:
+def _cross_model_and_rft(defs: Definitions, instance: DagsterInstance, marts: bool = True) -> list[str]:
     # The union set changed, so every model's union RFT model is stale: retrain them all.
     models = sorted(instance.get_dynamic_partitions(models_partitions.name))
     _execute(defs, "cross_model_job", instance)
