@@ -197,31 +197,35 @@ def _greedy_verdicts(path: str) -> pd.Series:
     return rows[rows["metric"] == "maj1@1"].set_index("question_id")["is_correct"].astype(bool)
 
 
-def paired_comparisons(results: str) -> list[dict]:
+def _training_set(stage: str) -> str:
+    """'rft-own_qwen2.5' -> 'own:qwen2.5' (the pool name), 'sft' -> 'sft'."""
+    return stage[len("rft-"):].replace("_", ":", 1) if stage != "sft" else "sft"
+
+
+def load_verdicts(results: str) -> dict[tuple[str, str], pd.Series]:
+    """(model, stage) -> greedy verdict per test question, in table order; each file read once."""
+    paths = sorted(glob.glob(os.path.join(results, "*.eval.parquet")), key=_table_order)
+    return {_model_and_stage(path): _greedy_verdicts(path) for path in paths}
+
+
+def paired_comparisons(verdicts: dict[tuple[str, str], pd.Series]) -> list[dict]:
     """Each RFT model against its own SFT model, question by question (exact McNemar test)."""
-    by_model: dict[str, dict[str, str]] = {}
-    for path in glob.glob(os.path.join(results, "*.eval.parquet")):
-        model, stage = _model_and_stage(path)
-        by_model.setdefault(model, {})[stage] = path
     comparisons = []
-    for model, stages in sorted(by_model.items()):
-        if "sft" not in stages:
+    for (model, stage), rft in verdicts.items():
+        sft = verdicts.get((model, "sft"))
+        if stage == "sft" or sft is None:
             continue
-        sft = _greedy_verdicts(stages["sft"])
-        for stage, path in sorted(stages.items(), key=lambda item: _table_order(item[1])):
-            if stage == "sft":
-                continue
-            rft = _greedy_verdicts(path).reindex(sft.index)
-            if rft.isna().any():
-                raise ValueError(f"{path} does not grade every question {stages['sft']} grades")
-            rft = rft.astype(bool)
-            only_rft, only_sft = int((rft & ~sft).sum()), int((sft & ~rft).sum())
-            comparisons.append({
-                "model": model, "stage": stage, "versus": "sft", "n_test": len(sft),
-                "gain": round((int(rft.sum()) - int(sft.sum())) / len(sft), 4),
-                "only_rft_correct": only_rft, "only_sft_correct": only_sft,
-                "mcnemar_p": round(mcnemar_p_value(only_rft, only_sft), 4),
-            })
+        rft = rft.reindex(sft.index)
+        if rft.isna().any():
+            raise ValueError(f"{model}: the {stage} evaluation does not grade every question its SFT one grades")
+        rft = rft.astype(bool)
+        only_rft, only_sft = int((rft & ~sft).sum()), int((sft & ~rft).sum())
+        comparisons.append({
+            "model": model, "stage": stage, "training_set": _training_set(stage), "versus": "sft",
+            "n_test": len(sft), "gain": round((int(rft.sum()) - int(sft.sum())) / len(sft), 4),
+            "only_rft_correct": only_rft, "only_sft_correct": only_sft,
+            "mcnemar_p": round(mcnemar_p_value(only_rft, only_sft), 4),
+        })
     return comparisons
 
 
@@ -229,20 +233,17 @@ def cmd_report(args) -> None:
     with open(args.filter) as f:
         filtered = json.load(f)
     distinct = {d["pool"]: d["distinct"] for d in filtered["distinct"]}
+    verdicts = load_verdicts(args.results)
     entries = []
-    for path in sorted(glob.glob(os.path.join(args.results, "*.eval.parquet")), key=_table_order):
-        model, stage_set = _model_and_stage(path)
-        rows = pd.read_parquet(path)
-        rows = rows[rows["metric"] == "maj1@1"]
-        stage, _, training_set = stage_set.partition("-")
-        training_set = training_set.replace("_", ":", 1) if training_set else "sft"
-        correct, n = int(rows["is_correct"].sum()), len(rows)
+    for (model, stage), verdict in verdicts.items():
+        training_set = _training_set(stage)
+        correct, n = int(verdict.sum()), len(verdict)
         low, high = wilson_interval(correct, n)
-        entries.append({"model": model, "stage": stage, "training_set": training_set,
+        entries.append({"model": model, "stage": stage.partition("-")[0], "training_set": training_set,
                         "n_test": n, "correct": correct, "accuracy": round(correct / n, 4),
                         "ci_low": round(low, 4), "ci_high": round(high, 4),
                         "distinct_paths": distinct.get(training_set)})
-    paired = paired_comparisons(args.results)
+    paired = paired_comparisons(verdicts)
     record = {}
     if os.path.exists(args.json):  # keep what people wrote there: commands, devices, notes
         with open(args.json) as f:
@@ -260,7 +261,7 @@ def cmd_report(args) -> None:
     print("| model | RFT set | gain over SFT (points) | only RFT right | only SFT right | McNemar p |")
     print("|---|---|---:|---:|---:|---:|")
     for c in paired:
-        print(f"| {c['model']} | {c['stage'][len('rft-'):].replace('_', ':', 1)} | {100 * c['gain']:+.1f} "
+        print(f"| {c['model']} | {c['training_set']} | {100 * c['gain']:+.1f} "
               f"| {c['only_rft_correct']} | {c['only_sft_correct']} | {c['mcnemar_p']:.3f} |")
 
 

@@ -325,6 +325,9 @@ reused; change a setting and only the changed cells are computed.
 """
 
 
+NO_MARTS_HELP = "skip the dbt marts at the end (build them later with `rft marts`)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rft", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--home", help="RFT_HOME: warehouse, checkpoints, Dagster history (default: .rft_home)")
@@ -333,19 +336,19 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="the whole loop on the embedded task with two tiny models (CPU)")
     demo.add_argument("--config", help=f"YAML config (default: {DEMO_CONFIG.relative_to(PROJECT_ROOT)})")
     demo.add_argument("--models", nargs="+", help="model names (default: the config's default_models)")
-    demo.add_argument("--no-marts", action="store_true", help="skip the dbt marts at the end (build them later with `rft marts`)")
+    demo.add_argument("--no-marts", action="store_true", help=NO_MARTS_HELP)
     demo.set_defaults(func=cmd_demo)
 
     run = sub.add_parser("run", help="the whole loop with a config: questions -> SFT -> sample -> filter -> RFT -> eval")
     run.add_argument("--config", required=True, help="YAML config (see rft/config.py for every field)")
     run.add_argument("--models", nargs="+", help="model names (default: the config's default_models)")
-    run.add_argument("--no-marts", action="store_true", help="skip the dbt marts at the end (build them later with `rft marts`)")
+    run.add_argument("--no-marts", action="store_true", help=NO_MARTS_HELP)
     run.set_defaults(func=cmd_run)
 
     backfill = sub.add_parser("backfill", help="add a model and materialise it; cross-model assets recompute")
     backfill.add_argument("model")
     backfill.add_argument("--config", help="YAML config")
-    backfill.add_argument("--no-marts", action="store_true", help="skip the dbt marts at the end (build them later with `rft marts`)")
+    backfill.add_argument("--no-marts", action="store_true", help=NO_MARTS_HELP)
     backfill.set_defaults(func=cmd_backfill)
 
     models = sub.add_parser("models", help="list or add model partitions")
