@@ -115,7 +115,10 @@ def set_evaluations(lake: Lakehouse, model: str, versions: dict[str, int]) -> tu
                          "checkpoint (rft.models): materialise eval_results of it first")
     evaluations = {}
     for r in rows.itertuples():
-        manifest = json.loads(r.data_manifest)
+        manifest = json.loads(r.data_manifest or "{}")
+        if manifest.get("rft_rows") is None or manifest.get("sft_rows") is None:
+            raise dg.Failure(f"rft.models records no training-set sizes for {model!r} on {r.training_set} "
+                             "(data_manifest rft_rows, sft_rows): materialise rft_model of it again")
         evaluations[r.arm] = {
             "training_set": r.training_set, "checkpoint": r.checkpoint, "eval_run_id": r.eval_run_id,
             "train_config": json.loads(r.train_config),

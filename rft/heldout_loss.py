@@ -5,9 +5,10 @@
     # {"loss": 2.31, "n_tokens": 61234, "n_texts": 1319, "n_bytes": 250112, "nats_per_byte": 0.565}
 
 The loss is the cross-entropy, in nats, of every token given the ones before it (a text's
-first token, the BOS where the tokenizer adds one, has no context and is not scored), averaged over all scored tokens of all texts, so long texts weigh more, as in
-pre-training. Per-token losses of models with different tokenizers are not on one scale;
-`nats_per_byte` is (total nats / UTF-8 bytes of the texts) for comparing those.
+first token, the BOS where the tokenizer adds one, has no context and is not scored), averaged
+over all scored tokens of all texts, so long texts weigh more, as in pre-training. Per-token
+losses of models with different tokenizers are not on one scale; `nats_per_byte` (total nats
+over the texts' UTF-8 bytes) compares those.
 """
 
 from __future__ import annotations

@@ -427,7 +427,7 @@ def build_parser() -> argparse.ArgumentParser:
     studies_sub = studies.add_subparsers(dest="action", required=True)
     st_run = studies_sub.add_parser("run", help="compute the missing cells of each model's studies, then show them")
     st_run.add_argument("models", nargs="+",
-                        help="model partitions (their verified paths, and for union_gain their RFT evaluations, must exist)")
+                        help="model partitions (their verified paths and, for union_gain, RFT evaluations must exist)")
     st_run.add_argument("--config", help="YAML config; its studies: section says what varies (rft/study_config.py)")
     st_show = studies_sub.add_parser("show", help="the cells of each study's newest settings, with the fitted laws")
     st_show.add_argument("--record", help="also write them as JSON, e.g. benches/results/scaling.json")
