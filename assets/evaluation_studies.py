@@ -17,7 +17,7 @@ import dagster as dg
 import pandas as pd
 from pyspark.sql import functions as F
 
-from assets.studies import current_points, finished_cell_ids, model_spec, write_cell
+from assets.studies import current_points, finished_cell_ids, model_spec, write_cell, write_cells
 from rft.heldout_loss import heldout_text
 from rft.studies import PRETRAIN_LOSS, UNION_GAIN, missing_cells, pretrain_loss_cell, union_gain_cells
 from rft_dagster.partitions import models_partitions
@@ -50,13 +50,15 @@ def heldout_loss(
         versions = {"questions": lake.version("questions")}
         run_dir = settings.paths.run_dir("study", PRETRAIN_LOSS, model, cell.cell_id, context.run.run_id[:8])
         heldout_corpus(lake, versions["questions"]).to_parquet(run_dir / "heldout.parquet", index=False)
-        # Only read to build a tiny base the first time (as SFT would build it): see rft.steps.train.
-        export_parquet(lake.table("questions", versions["questions"]).filter(F.col("split") == "train")
-                       .select("question", F.col("answer_text").alias("answer")), run_dir / "corpus.parquet")
         base_dir = settings.paths.checkpoints / model / "base"
+        corpus = None
+        if not (base_dir / "config.json").exists():  # a tiny base is built from it, as SFT would: rft.steps.train
+            corpus = run_dir / "corpus.parquet"
+            export_parquet(lake.table("questions", versions["questions"]).filter(F.col("split") == "train")
+                           .select("question", F.col("answer_text").alias("answer")), corpus)
         spec = {
             "base": {"spec": model_spec(settings, model), "dir": str(base_dir)},
-            "corpus_path": str(run_dir / "corpus.parquet"), "texts": str(run_dir / "heldout.parquet"),
+            "corpus_path": corpus and str(corpus), "texts": str(run_dir / "heldout.parquet"),
             "max_length": study.max_length, "batch_size": study.batch_size,
             "output": str(run_dir / "heldout_loss.json"), "seed": config.task.seed,
         }
@@ -139,16 +141,19 @@ def union_gain_study(context: dg.AssetExecutionContext, settings: RftSettings, s
         cells = union_gain_cells(model, model_spec(settings, model), evaluations)
         todo = missing_cells(cells, finished_cell_ids(lake, UNION_GAIN, model))
         by_arm = {r.arm: r for r in rows.itertuples()}
+        written = []
         for cell in todo:
             r = by_arm[cell.arm]
             manifest = json.loads(r.data_manifest)
-            write_cell(lake, cell, {
+            written.append((cell, {
                 "x": float(manifest["rft_rows"]), "distinct_paths": int(manifest["rft_rows"]),
                 "n_sft_rows": int(manifest["sft_rows"]), "n_examples": int(r.n_examples), "n_steps": int(r.n_steps),
                 "n_test": int(r.n_test), "n_correct": int(r.n_correct), "accuracy": float(r.accuracy),
                 "ci_low": float(r.ci_low), "ci_high": float(r.ci_high), "table_versions": versions,
                 "checkpoint": r.checkpoint, "run_id": context.run.run_id,
-            })
+            }))
+        if written:  # both arms in one commit: a gain is never read from half a pair
+            write_cells(lake, written)
     return dg.MaterializeResult(metadata=study_metadata(
         UNION_GAIN, study_view(UNION_GAIN, current_points(lake, UNION_GAIN, cells, model)),
         computed=len(todo), reused=len(cells) - len(todo), declared=study.model_dump(),

@@ -45,16 +45,22 @@ def as_examples(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"prompt": rows["question"].map(format_prompt), "response": rows["text"].map(format_response)})
 
 
-def write_cell(lake: Lakehouse, cell: StudyCell, row: dict) -> None:
-    """One cell's row of rft.study_results, replacing only that cell's key; columns not given are null."""
-    row = {"study": cell.study, "model": cell.model, "cell_id": cell.cell_id, "varies": cell.varies,
-           "seed": cell.seed, "arm": cell.arm, "config": cell.settings_json,
-           "computed_at": datetime.now(timezone.utc), **row}
-    table = pd.DataFrame([row], columns=STUDY_RESULTS.column_names)
+def write_cells(lake: Lakehouse, rows: list[tuple[StudyCell, dict]]) -> None:
+    """Cells' rows of rft.study_results in one commit, replacing only their keys; columns not given are null."""
+    table = pd.DataFrame([
+        {"study": cell.study, "model": cell.model, "cell_id": cell.cell_id, "varies": cell.varies, "seed": cell.seed,
+         "arm": cell.arm, "config": cell.settings_json, "computed_at": datetime.now(timezone.utc), **row}
+        for cell, row in rows
+    ], columns=STUDY_RESULTS.column_names)
+    (study,), (model,) = {c.study for c, _ in rows}, {c.model for c, _ in rows}
     lake.replace(
         "study_results", lake.spark.createDataFrame(table, schema=STUDY_RESULTS.schema),
-        where_equals(study=cell.study, model=cell.model, cell_id=cell.cell_id),
+        f"{where_equals(study=study, model=model)} AND {where_in('cell_id', [c.cell_id for c, _ in rows])}",
     )
+
+
+def write_cell(lake: Lakehouse, cell: StudyCell, row: dict) -> None:
+    write_cells(lake, [(cell, row)])
 
 
 def run_cell(
@@ -171,7 +177,7 @@ def rft_vs_diversity_study(
         problem = sampling_mismatch(verified, lake.table("sampled_paths"), model, config.sampling)
         if problem:
             raise dg.Failure(f"{problem}: materialise sampled_paths and verified_paths of {model!r} with this config first")
-        # Local checkpoints: the dedup UDF runs once, not once per selection and count.
+        # Computed once: the dedup UDF runs once, not once per selection and count.
         distinct = lake.computed_once(first_k_distinct_paths(verified, model, config.sampling.k))
         correct = own_correct_paths(verified, model)
         n_distinct_all = distinct.count()

@@ -3,8 +3,8 @@
 One tiny model: real SFT, sampling and verification, then the pipeline's own RFT on its own
 paths and on the union, and their evaluation (the studies sample nothing). Then `studies_job`:
 RFT vs k at k = 1, 2 and SFT vs data at fractions 1/2 and 1 (the 2x2 grid), RFT vs diversity
-(distinct paths and the duplicates control, of the same size; the third selection, all correct
-paths, differs only in the rows it picks: tests/test_study_selection.py), the base model's held-out loss and the loss study across
+(one cell, the duplicates control: the selections differ only in the rows they pick, which
+tests/test_study_selection.py checks; each cell costs a training and an evaluation), the base model's held-out loss and the loss study across
 models (here one: no fit, and it says why), and the union gain from the pipeline's evaluations:
 each training cell a real training step and a real evaluation step. The second run of
 `studies_job` must find every cell finished and recompute none; it runs as `rft studies run`,
@@ -30,7 +30,7 @@ from spark_jobs.study_selection import duplicate_sources
 MODEL = "study-tiny"  # its own partition: other tests' rows for tiny-llama-a stay untouched
 N_TRAIN, N_TEST, K = 40, 20, 2  # configs/smoke.yaml
 STUDY_ASSETS = {  # asset -> its cells per run
-    "rft_vs_k_study": 2, "sft_vs_data_study": 2, "rft_vs_diversity_study": 2, "heldout_loss": 1, "union_gain_study": 2,
+    "rft_vs_k_study": 2, "sft_vs_data_study": 2, "rft_vs_diversity_study": 1, "heldout_loss": 1, "union_gain_study": 2,
 }
 
 
@@ -46,7 +46,7 @@ def studies(spark_resource, spark, tmp_path_factory):
     config = yaml.safe_load((PROJECT_ROOT / "configs" / "smoke.yaml").read_text())
     config["models"] = {MODEL: {"source": "tiny", "tiny": "tiny-llama-a"}}
     config["studies"] = {"rft_vs_k": {"ks": [1, 2, 6]}, "sft_vs_data": {"fractions": [0.5, 1.0]},  # 6: capped at K
-                         "rft_vs_diversity": {"selections": ["distinct", "duplicates"]}}
+                         "rft_vs_diversity": {"selections": ["duplicates"]}}
     (home / "studies.yaml").write_text(yaml.safe_dump(config))
     resources = {
         "spark": spark_resource,
@@ -115,14 +115,11 @@ def test_distinct_paths_are_those_of_the_first_k_samples(studies, spark):
     assert by_k[2.0] == spark.sql(f"SELECT count(*) FROM rft.distinct_paths WHERE pool = 'own:{MODEL}'").first()[0]
 
 
-def test_each_diversity_cell_adds_as_many_paths_as_the_model_has_distinct_ones(studies, spark):
+def test_the_diversity_cell_adds_as_many_paths_as_the_model_has_distinct_ones(studies, spark):
     n = spark.sql(f"SELECT count(*) FROM rft.distinct_paths WHERE pool = 'own:{MODEL}'").first()[0]
-    rows = {arm: r for _, arm, *r in by_study(studies["first"], "rft_vs_diversity")}
-    assert set(rows) == {"distinct", "duplicates"}
-    assert {arm: (x, n_sft) for arm, (x, _, _, n_sft, *_) in rows.items()} == {
-        arm: (float(n), N_TRAIN) for arm in rows}
-    distinct = {arm: r[2] for arm, r in rows.items()}
-    assert distinct["distinct"] == n and distinct["duplicates"] == duplicate_sources(n, 0.25)
+    [(_, arm, x, _, distinct, n_sft, n_test, *_)] = by_study(studies["first"], "rft_vs_diversity")
+    assert (arm, x, n_sft, n_test) == ("duplicates", float(n), N_TRAIN, N_TEST)
+    assert distinct == duplicate_sources(n, 0.25)  # a quarter of them, repeated to n
 
 
 def test_the_base_models_loss_is_measured_on_the_held_out_test_solutions(studies, spark):

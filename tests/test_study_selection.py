@@ -31,60 +31,70 @@ ROWS = [
 ]
 
 
-def inputs(spark, rows=ROWS, partitions=1):
-    verified = spark.createDataFrame(pd.DataFrame(rows, columns=VERIFIED_PATHS.column_names), VERIFIED_PATHS.schema)
-    verified = verified.repartition(partitions)
-    return {"distinct": first_k_distinct_paths(verified, "m", 4), "correct": own_correct_paths(verified, "m")}
+def inputs(lake, rows=ROWS, partitions=1):
+    verified = lake.spark.createDataFrame(pd.DataFrame(rows, columns=VERIFIED_PATHS.column_names),
+                                          VERIFIED_PATHS.schema).repartition(partitions)
+    # Computed once: the dedup UDF need not run again for every selection a test makes.
+    return {"distinct": lake.computed_once(first_k_distinct_paths(verified, "m", 4)),
+            "correct": lake.computed_once(own_correct_paths(verified, "m"))}
 
 
-def chosen(spark, selection, n, seed=0, share=0.25, rows=ROWS, partitions=1):
-    frame = select_paths(selection, **inputs(spark, rows, partitions), n=n, seed=seed, duplicate_share=share)
-    return sorted((r.question_id, r.equation_list, r.path_id, r.copy) for r in frame.collect())
+@pytest.fixture(scope="module")
+def tables(lake):
+    return {"ordered": inputs(lake), "shuffled": inputs(lake, list(reversed(ROWS)), partitions=3),
+            "none correct": inputs(lake, [ROWS[-2]])}
+
+
+@pytest.fixture(scope="module")
+def chosen(tables):
+    def choose(selection, n, seed=0, share=0.25, rows="ordered"):
+        frame = select_paths(selection, **tables[rows], n=n, seed=seed, duplicate_share=share)
+        return sorted((r.question_id, r.equation_list, r.path_id, r.copy) for r in frame.collect())
+    return choose
 
 
 def reasonings(rows):
     return {(question, equations) for question, equations, _, _ in rows}
 
 
-def test_distinct_takes_each_reasoning_at_most_once(spark):
-    rows = chosen(spark, "distinct", 4)
+def test_distinct_takes_each_reasoning_at_most_once(chosen):
+    rows = chosen("distinct", 4)
     assert len(rows) == 4 and reasonings(rows) == {("q1", "2+3=5"), ("q1", "3+2=5"), ("q2", "10/2=5"), ("q2", "1*5=5")}
-    assert len(reasonings(chosen(spark, "distinct", 3))) == 3
+    assert len(reasonings(chosen("distinct", 3))) == 3
 
 
-def test_all_correct_samples_the_correct_paths_repeats_included(spark):
-    everything = chosen(spark, "all_correct", 7)
+def test_all_correct_samples_the_correct_paths_repeats_included(chosen):
+    everything = chosen("all_correct", 7)
     assert {path for _, _, path, _ in everything} == {r["path_id"] for r in ROWS if r["model"] == "m" and r["is_correct"]}
-    four = chosen(spark, "all_correct", 4)
+    four = chosen("all_correct", 4)
     assert len(four) == 4 and set(four) <= set(everything)
     assert not any(path.startswith("other") for _, _, path, _ in everything)
 
 
-def test_duplicates_repeat_a_few_distinct_paths_to_the_same_size(spark):
-    rows = chosen(spark, "duplicates", 4, share=0.25)  # one source, four copies
+def test_duplicates_repeat_a_few_distinct_paths_to_the_same_size(chosen):
+    rows = chosen("duplicates", 4, share=0.25)  # one source, four copies
     assert len(rows) == 4 and len({path for _, _, path, _ in rows}) == 1
     assert sorted(copy for *_, copy in rows) == [0, 1, 2, 3]
-    rows = chosen(spark, "duplicates", 4, share=0.5)  # two sources, two copies each
+    rows = chosen("duplicates", 4, share=0.5)  # two sources, two copies each
     assert sorted(Counter(path for _, _, path, _ in rows).values()) == [2, 2]
-    assert reasonings(rows) < reasonings(chosen(spark, "distinct", 4))  # sources are distinct paths
+    assert reasonings(rows) < reasonings(chosen("distinct", 4))  # sources are distinct paths
 
 
-def test_a_selection_does_not_depend_on_the_input_order(spark):
-    shuffled = list(reversed(ROWS))
+def test_a_selection_does_not_depend_on_the_input_order(chosen):
     for selection in ("distinct", "all_correct", "duplicates"):
-        assert chosen(spark, selection, 3, rows=shuffled, partitions=3) == chosen(spark, selection, 3), selection
+        assert chosen(selection, 3, rows="shuffled") == chosen(selection, 3), selection
 
 
-def test_the_seed_picks_other_paths(spark):
-    picks = {seed: chosen(spark, "all_correct", 3, seed=seed) for seed in range(6)}
+def test_the_seed_picks_other_paths(chosen):
+    picks = {seed: chosen("all_correct", 3, seed=seed) for seed in range(6)}
     assert len({tuple(p) for p in picks.values()}) > 1
-    assert chosen(spark, "all_correct", 3, seed=2) == picks[2]
+    assert chosen("all_correct", 3, seed=2) == picks[2]
 
 
-def test_no_paths_asked_or_none_there_gives_an_empty_set(spark):
+def test_no_paths_asked_or_none_there_gives_an_empty_set(chosen):
     for selection in ("distinct", "all_correct", "duplicates"):
-        assert chosen(spark, selection, 0) == []
-    assert chosen(spark, "distinct", 3, rows=[ROWS[-2]]) == []  # m has no correct path here
+        assert chosen(selection, 0) == []
+        assert chosen(selection, 3, rows="none correct") == []  # m has no correct path there
 
 
 def test_every_cell_gets_the_same_number_of_paths():
@@ -95,6 +105,6 @@ def test_every_cell_gets_the_same_number_of_paths():
     assert duplicate_sources(30, 0.1) == 3
 
 
-def test_an_unknown_selection_is_an_error(spark):
+def test_an_unknown_selection_is_an_error(tables):
     with pytest.raises(ValueError, match="unknown selection 'dedup'"):
-        select_paths("dedup", **inputs(spark), n=1, seed=0, duplicate_share=0.25)
+        select_paths("dedup", **tables["ordered"], n=1, seed=0, duplicate_share=0.25)
