@@ -77,7 +77,7 @@ class RftVsDiversityStudy(_Strict):
     # Paths added to the SFT data in every cell; None: as many as the model has distinct paths.
     # Capped at that number, so every selection can fill it.
     n_paths: int | None = Field(None, gt=0)
-    # The duplicates control repeats this share of the distinct paths (at least one).
+    # The duplicates control repeats ceil(share * n) distinct paths (at least one) until there are n.
     duplicate_share: float = Field(0.25, gt=0, le=1)
     selection_seed: int = 0  # which paths each selection picks (sha256 of seed and path id)
     seeds: list[int] | None = Field(None, min_length=1)  # training seeds; None: rft_training's seed
