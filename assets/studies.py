@@ -98,6 +98,17 @@ def current_points(lake: Lakehouse, study: str, cells: list[StudyCell], model: s
     return to_pandas(rows.filter(where_in("cell_id", [c.cell_id for c in cells])).drop("table_versions"))
 
 
+def selection_examples(paths: pd.DataFrame, questions: pd.DataFrame, sft: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """A diversity cell's training examples (SFT data, then the selected paths) and its row's counts.
+
+    x is the paths added, repeats included; distinct_paths counts their (question, equation list).
+    """
+    n_distinct = len(paths[["question_id", "equation_list"]].drop_duplicates())
+    paths = paths.merge(questions, on="question_id", how="inner", validate="many_to_one")
+    examples = pd.concat([sft, as_examples(paths)], ignore_index=True)
+    return examples, {"x": float(len(paths)), "distinct_paths": n_distinct, "n_sft_rows": len(sft)}
+
+
 def _train_questions(lake: Lakehouse, version: int) -> pd.DataFrame:
     return to_pandas(lake.table("questions", version).filter(F.col("split") == "train").select("question_id", "question"))
 
@@ -188,11 +199,8 @@ def rft_vs_diversity_study(
         for cell in todo:
             paths = to_pandas(select_paths(cell.arm, distinct=distinct, correct=correct, n=n,
                                            seed=study.selection_seed, duplicate_share=study.duplicate_share))
-            n_distinct = len(paths[["question_id", "equation_list"]].drop_duplicates())
-            paths = paths.merge(questions, on="question_id", how="inner", validate="many_to_one")
-            examples = pd.concat([sft, as_examples(paths)], ignore_index=True)
-            run_cell(context, settings, lake, steps, cell, stage="rft", examples=examples,
-                     counts={"x": float(len(paths)), "distinct_paths": n_distinct, "n_sft_rows": len(sft)},
+            examples, counts = selection_examples(paths, questions, sft)
+            run_cell(context, settings, lake, steps, cell, stage="rft", examples=examples, counts=counts,
                      table_versions=versions)
     return dg.MaterializeResult(metadata=study_metadata(
         RFT_VS_DIVERSITY, study_view(RFT_VS_DIVERSITY, current_points(lake, RFT_VS_DIVERSITY, cells, model)),

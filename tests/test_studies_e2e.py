@@ -1,14 +1,22 @@
 """Scaling studies through Dagster on the smoke config: every study end to end, then again.
 
-One tiny model: real SFT, sampling and verification, then the pipeline's own RFT on its own
-paths and on the union, and their evaluation (the studies sample nothing). Then `studies_job`:
-RFT vs k at k = 1, 2 and SFT vs data at fractions 1/2 and 1 (the 2x2 grid), RFT vs diversity
-(one cell, the duplicates control: the selections differ only in the rows they pick, which
-tests/test_study_selection.py checks; each cell costs a training and an evaluation), the base model's held-out loss and the loss study across
-models (here one: no fit, and it says why), and the union gain from the pipeline's evaluations:
-each training cell a real training step and a real evaluation step. The second run of
+One tiny model: real SFT, sampling and verification (the studies sample nothing). Then
+`studies_job`: RFT vs k at k = 1, 2 and SFT vs data at fractions 1/2 and 1 (the 2x2 grid), the
+base model's held-out loss (a real step) and the loss study across models (here one: no fit,
+and it says why), and the union gain. Each training cell is a real training step and a real
+evaluation step. RFT vs diversity is off here: its cells run the same training and evaluation
+as RFT vs k's (about 23 s each on 2 cores, over this module's time budget), and its own parts,
+the selections and a cell's examples, are tested on tiny tables in tests/test_study_selection.py.
+The second run of
 `studies_job` must find every cell finished and recompute none; it runs as `rft studies run`,
 then `rft studies show --record` writes the figures and `rft report` shows them.
+
+The union gain and the loss study read what the pipeline's RFT stage writes: `rft.models` rows
+of the RFT checkpoints on own paths and on the union, and `rft.eval_results`. Running that stage
+here (`cross_model_job` and `rft_job`: two trainings and an evaluation) would cost about 55 s of
+this suite's budget, and tests/test_pipeline_e2e.py runs it already, so this module writes
+those rows as the stage writes them (`pipeline_rft_rows`, as tests/test_dbt_marts.py does) and
+removes them afterwards.
 """
 
 import json
@@ -19,19 +27,42 @@ import pytest
 import yaml
 from dagster import AssetKey, DagsterInstance
 
+from rft.evaluation import wilson_interval
 from rft.home import PROJECT_ROOT
 from rft.result_tables import with_interval
 from rft_dagster.cli import main
 from rft_dagster.definitions import build_definitions
 from rft_dagster.pipeline import _execute
 from rft_dagster.resources import RftSettings, StepRunner
-from spark_jobs.study_selection import duplicate_sources
+from spark_jobs.lakehouse import where_equals
+from spark_jobs.schemas import EVAL_RESULTS, MODELS
 
 MODEL = "study-tiny"  # its own partition: other tests' rows for tiny-llama-a stay untouched
 N_TRAIN, N_TEST, K = 40, 20, 2  # configs/smoke.yaml
 STUDY_ASSETS = {  # asset -> its cells per run
-    "rft_vs_k_study": 2, "sft_vs_data_study": 2, "rft_vs_diversity_study": 1, "heldout_loss": 1, "union_gain_study": 2,
+    "rft_vs_k_study": 2, "sft_vs_data_study": 2, "rft_vs_diversity_study": 0, "heldout_loss": 1, "union_gain_study": 2,
 }
+# What the RFT stage would have written: (stage, training set) -> (distinct paths, correct of N_TEST).
+RFT_STAGE = {("sft", "sft"): (0, 4), ("rft", f"own:{MODEL}"): (3, 5), ("rft", "union"): (7, 8)}
+
+
+def pipeline_rft_rows(lake, home):
+    """The rft.models rows of the two RFT checkpoints and the greedy rft.eval_results rows, as rft_job writes them."""
+    checkpoints, evals = [], []
+    for (stage, training_set), (paths, correct) in RFT_STAGE.items():
+        checkpoint = str(home / "checkpoints" / MODEL / training_set.replace(":", "_") / "rft-stage")
+        low, high = wilson_interval(correct, N_TEST)
+        evals.append((MODEL, stage, training_set, "maj1@1", N_TEST, correct, correct / N_TEST, low, high,
+                      checkpoint, "rft-stage-run"))
+        if stage == "rft":
+            manifest = {"dataset": training_set, "pool": training_set, "source_models": [MODEL], "n_rft_rows": paths,
+                        "rows_version": 1, "table_versions": {"distinct_paths": 1}, "sft_rows": N_TRAIN, "rft_rows": paths}
+            checkpoints.append((MODEL, stage, training_set, checkpoint, "tiny-llama-a", "full", N_TRAIN + paths, 3, 1.0,
+                                1000.0, 1.0, json.dumps({"seed": 42, "epochs": 1}), json.dumps(manifest),
+                                "rft-stage-run"))
+    lake.replace("models", lake.spark.createDataFrame(checkpoints, MODELS.schema),
+                 where_equals(model=MODEL, stage='rft'))
+    lake.replace("eval_results", lake.spark.createDataFrame(evals, EVAL_RESULTS.schema), where_equals(model=MODEL))
 
 
 def cells(spark):
@@ -46,7 +77,7 @@ def studies(spark_resource, spark, tmp_path_factory):
     config = yaml.safe_load((PROJECT_ROOT / "configs" / "smoke.yaml").read_text())
     config["models"] = {MODEL: {"source": "tiny", "tiny": "tiny-llama-a"}}
     config["studies"] = {"rft_vs_k": {"ks": [1, 2, 6]}, "sft_vs_data": {"fractions": [0.5, 1.0]},  # 6: capped at K
-                         "rft_vs_diversity": {"selections": ["duplicates"]}}
+                         "rft_vs_diversity": {"enabled": False}}  # see the docstring
     (home / "studies.yaml").write_text(yaml.safe_dump(config))
     resources = {
         "spark": spark_resource,
@@ -59,8 +90,8 @@ def studies(spark_resource, spark, tmp_path_factory):
     instance.add_dynamic_partitions("models", [MODEL])
     _execute(defs, "questions_job", instance)
     _execute(defs, "per_model_job", instance, MODEL)
-    _execute(defs, "cross_model_job", instance)  # own and union training sets
-    _execute(defs, "rft_job", instance, MODEL)  # the RFT checkpoints and evaluations union_gain reuses
+    lake = spark_resource.lakehouse()
+    pipeline_rft_rows(lake, home)  # stands in for cross_model_job and rft_job: see the docstring
     state = {"instance": instance, "home": home}
     _execute(defs, "studies_job", instance, MODEL)
     state["first"] = cells(spark)
@@ -80,6 +111,8 @@ def studies(spark_resource, spark, tmp_path_factory):
     state["second_meta"] = latest_metadata(instance)
     yield state
     instance.dispose()
+    spark.sql(f"DELETE FROM rft.eval_results WHERE {where_equals(model=MODEL)}")
+    spark.sql(f"DELETE FROM rft.models WHERE {where_equals(model=MODEL, stage='rft')}")
 
 
 def latest_metadata(instance):
@@ -115,11 +148,11 @@ def test_distinct_paths_are_those_of_the_first_k_samples(studies, spark):
     assert by_k[2.0] == spark.sql(f"SELECT count(*) FROM rft.distinct_paths WHERE pool = 'own:{MODEL}'").first()[0]
 
 
-def test_the_diversity_cell_adds_as_many_paths_as_the_model_has_distinct_ones(studies, spark):
-    n = spark.sql(f"SELECT count(*) FROM rft.distinct_paths WHERE pool = 'own:{MODEL}'").first()[0]
-    [(_, arm, x, _, distinct, n_sft, n_test, *_)] = by_study(studies["first"], "rft_vs_diversity")
-    assert (arm, x, n_sft, n_test) == ("duplicates", float(n), N_TRAIN, N_TEST)
-    assert distinct == duplicate_sources(n, 0.25)  # a quarter of them, repeated to n
+def test_a_study_that_is_off_computes_nothing_and_says_so(studies):
+    assert not by_study(studies["first"], "rft_vs_diversity")
+    meta = studies["first_meta"]["rft_vs_diversity_study"]
+    assert (meta["cells_computed"].value, meta["cells_reused"].value, meta["cells"].value) == (0, 0, "no cells")
+    assert meta["declared"].value["enabled"] is False
 
 
 def test_the_base_models_loss_is_measured_on_the_held_out_test_solutions(studies, spark):
@@ -137,6 +170,7 @@ def test_one_model_gets_its_point_but_no_fit_and_the_reason(studies):
     meta = studies["first_meta"]["pretrain_loss_study"]
     sft, rft = meta["pretrain_loss_points"].value
     assert (sft["stage"], sft["models"], rft["stage"], rft["models"]) == ("sft", [MODEL], "rft", [MODEL])
+    assert (sft["y"], rft["y"]) == ([4 / N_TEST], [5 / N_TEST])  # SFT, and RFT on own paths: not the union
     assert sft["fits"] == {"loss": None, "log_params": None}
     assert sft["no_fit"]["loss"] == f"one model ({MODEL}): a line needs two or more"
     assert meta["pretrain_loss_plot"].value.startswith("![pretrain loss](data:image/png;base64,")
@@ -146,16 +180,15 @@ def test_union_gain_reuses_the_pipelines_evaluations_and_set_sizes(studies, spar
     rows = {arm: r for _, arm, *r in by_study(studies["first"], "union_gain")}
     evals = {r.training_set: r for r in spark.sql(
         f"SELECT * FROM rft.eval_results WHERE model = '{MODEL}' AND stage = 'rft' AND metric = 'maj1@1'").collect()}
-    sizes = dict(spark.sql("SELECT dataset, n_rft_rows FROM rft.rft_datasets").collect())
     for arm, training_set in (("own", f"own:{MODEL}"), ("union", "union")):
-        x, _, distinct, _, n_test, n_correct, _, checkpoint = rows[arm]
+        x, _, distinct, n_sft, n_test, n_correct, _, checkpoint = rows[arm]
         assert (n_test, n_correct, checkpoint) == (evals[training_set].n_test, evals[training_set].n_correct,
                                                   evals[training_set].checkpoint)
-        assert x == distinct == sizes[training_set]
+        assert (x, distinct, n_sft) == (RFT_STAGE[("rft", training_set)][0],) * 2 + (N_TRAIN,)
     [entry] = studies["first_meta"]["union_gain_study"]["union_gain_points"].value
     gain = entry["fits"]["gain"]
-    expected = (evals["union"].n_correct - evals[f"own:{MODEL}"].n_correct) / N_TEST
-    assert gain["difference"] == pytest.approx(expected) and gain["ci_low"] <= gain["difference"] <= gain["ci_high"]
+    assert gain["difference"] == pytest.approx((8 - 5) / N_TEST) and gain["ci_low"] < 0 < gain["ci_high"]
+    assert entry["paths"] == [3, 7]
 
 
 def test_rematerialising_recomputes_no_cell_and_duplicates_no_row(studies):
@@ -173,7 +206,7 @@ def test_each_cell_stores_its_settings_and_each_study_its_plot(studies, spark):
         assert r.study == "pretrain_loss" or r.ci_low <= r.accuracy <= r.ci_high
         assert set(r.table_versions) >= ({"eval_results", "models"} if r.study == "union_gain" else {"questions"})
     meta = studies["first_meta"]
-    for asset in ("rft_vs_k_study", "sft_vs_data_study", "rft_vs_diversity_study", "union_gain_study"):
+    for asset in ("rft_vs_k_study", "sft_vs_data_study", "union_gain_study"):
         study = asset.removesuffix("_study")
         assert meta[asset][f"{study}_plot"].value.startswith(f"![{study.replace('_', ' ')}](data:image/png;base64,")
     [entry] = meta["sft_vs_data_study"]["sft_vs_data_points"].value
@@ -188,8 +221,8 @@ def test_the_record_has_one_entry_per_study_and_model_with_its_fits(studies):
     record = json.loads(studies["record"].read_text())
     mine = [e for e in record["entries"] if e["model"] == MODEL or MODEL in e.get("models", [])]
     assert [(e["study"], e["varies"]) for e in mine] == [
-        ("rft_vs_k", "k"), ("sft_vs_data", "fraction"), ("rft_vs_diversity", "selection"),
-        ("pretrain_loss", "loss"), ("pretrain_loss", "loss"), ("union_gain", "training_set")]
+        ("rft_vs_k", "k"), ("sft_vs_data", "fraction"), ("pretrain_loss", "loss"), ("pretrain_loss", "loss"),
+        ("union_gain", "training_set")]
     for entry in mine:
         assert {"study", "model", "x", "y", "ci_low", "ci_high", "n", "fits"} <= set(entry), entry["study"]
         assert len(entry["x"]) == len(entry["y"]) == len(entry["ci_low"]) == len(entry["n"])
@@ -204,14 +237,13 @@ def test_the_record_has_one_entry_per_study_and_model_with_its_fits(studies):
             assert (cell_id, n, y) == (stored_id, n_test, round(n_correct / n_test, 4))
     fits = {e["study"]: set(e["fits"]) for e in mine}
     assert fits["rft_vs_k"] == {"k", "distinct_paths"} and fits["sft_vs_data"] == {"n_sft_rows"}
-    assert fits["rft_vs_diversity"] == {"distinct_minus_all_correct", "distinct_minus_duplicates", "distinct_paths"}
     assert fits["union_gain"] == {"gain"} and fits["pretrain_loss"] == {"loss", "log_params"}
     assert isinstance(record["table_version"], int)
 
 
 def test_the_report_shows_each_study_with_its_plot_and_intervals(studies, spark):
     page = (studies["home"] / "report.html").read_text()
-    for study in ("rft_vs_k", "sft_vs_data", "rft_vs_diversity", "pretrain_loss", "union_gain"):
+    for study in ("rft_vs_k", "sft_vs_data", "pretrain_loss", "union_gain"):
         assert f"<h3>{study}</h3>" in page
         assert f"<img alt='Scaling study {study}' src='data:image/png;base64," in page
     for r in spark.sql(f"SELECT * FROM rft.study_results WHERE model = '{MODEL}' AND accuracy IS NOT NULL").collect():

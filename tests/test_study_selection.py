@@ -1,14 +1,20 @@
-"""The RFT-vs-diversity selections on one tiny model: same size, different numbers of distinct paths."""
+"""The RFT-vs-diversity selections on one tiny model: same size, different numbers of distinct paths.
+
+Then a cell's training examples from the chosen paths (assets/studies.py). The cell's training
+and evaluation are the same steps as every study's (tests/test_studies_e2e.py).
+"""
 
 from collections import Counter
 
 import pandas as pd
 import pytest
 
+from assets.studies import selection_examples
+from rft.prompts import format_prompt
 from spark_jobs.schemas import VERIFIED_PATHS
 from spark_jobs.studies import first_k_distinct_paths
 from spark_jobs.study_selection import (
-    duplicate_sources, own_correct_paths, paths_per_selection, select_paths,
+    COLUMNS, duplicate_sources, own_correct_paths, paths_per_selection, select_paths,
 )
 
 
@@ -108,3 +114,16 @@ def test_every_cell_gets_the_same_number_of_paths():
 def test_an_unknown_selection_is_an_error(tables):
     with pytest.raises(ValueError, match="unknown selection 'dedup'"):
         select_paths("dedup", **tables["ordered"], n=1, seed=0, duplicate_share=0.25)
+
+
+def test_a_cells_examples_are_the_sft_data_then_every_chosen_path_repeats_included():
+    sft = pd.DataFrame({"prompt": ["p0"], "response": [" gold"]})
+    questions = pd.DataFrame({"question_id": ["q1", "q2"], "question": ["What is 2+3?", "What is 10/2?"]})
+    paths = pd.DataFrame([("q1", "m-q1-0", "2+3=5", "2+3=5 #### 5", 0), ("q1", "m-q1-0", "2+3=5", "2+3=5 #### 5", 1),
+                          ("q2", "m-q2-0", "10/2=5", "10/2=5 #### 5", 0)], columns=COLUMNS)
+    examples, counts = selection_examples(paths, questions, sft)
+    assert counts == {"x": 3.0, "distinct_paths": 2, "n_sft_rows": 1}
+    assert list(examples["response"]) == [" gold", " 2+3=5 #### 5", " 2+3=5 #### 5", " 10/2=5 #### 5"]
+    assert examples["prompt"].iloc[1] == format_prompt("What is 2+3?")
+    empty, counts = selection_examples(paths.iloc[:0], questions, sft)  # no correct path: SFT data alone
+    assert counts == {"x": 0.0, "distinct_paths": 0, "n_sft_rows": 1} and list(empty["prompt"]) == ["p0"]
