@@ -3,7 +3,8 @@
 A study's cells come from the config (rft/studies.py); a cell whose id already has a row in
 `rft.study_results` is reused, so re-materialising computes only missing cells, and adding a
 model is a backfill of its partition. Cells are written one at a time: a run stopped midway
-keeps every finished cell. Nothing is sampled again: RFT vs k reads `rft.verified_paths`.
+keeps every finished cell. Nothing is sampled again: RFT vs k and RFT vs diversity read
+`rft.verified_paths`. The studies that train nothing are in assets/evaluation_studies.py.
 """
 
 from dataclasses import asdict
@@ -16,13 +17,17 @@ from pyspark.sql import functions as F
 from assets.evaluation import evaluate_checkpoints
 from assets.training import sft_examples, train_step
 from rft.prompts import format_prompt, format_response
-from rft.studies import EVAL_METRIC, RFT_VS_K, SFT_VS_DATA, StudyCell, missing_cells, rft_vs_k_cells, sft_vs_data_cells
+from rft.studies import (
+    EVAL_METRIC, RFT_VS_DIVERSITY, RFT_VS_K, SFT_VS_DATA, StudyCell, missing_cells, rft_vs_diversity_cells,
+    rft_vs_k_cells, sft_vs_data_cells,
+)
 from rft_dagster.partitions import models_partitions
 from rft_dagster.resources import RftSettings, SparkResource, StepRunner
-from rft_dagster.study_metadata import study_metadata
+from rft_dagster.study_metadata import study_metadata, study_view
 from spark_jobs.lakehouse import Lakehouse, to_pandas, where_equals, where_in
 from spark_jobs.schemas import STUDY_RESULTS
 from spark_jobs.studies import filter_fraction, first_k_distinct_paths, sampling_mismatch, with_subset_order
+from spark_jobs.study_selection import own_correct_paths, paths_per_selection, select_paths
 
 
 def finished_cell_ids(lake: Lakehouse, study: str, model: str) -> set[str]:
@@ -40,11 +45,29 @@ def as_examples(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"prompt": rows["question"].map(format_prompt), "response": rows["text"].map(format_response)})
 
 
+def write_cells(lake: Lakehouse, rows: list[tuple[StudyCell, dict]]) -> None:
+    """Cells' rows of rft.study_results in one commit, replacing only their keys; columns not given are null."""
+    table = pd.DataFrame([
+        {"study": cell.study, "model": cell.model, "cell_id": cell.cell_id, "varies": cell.varies, "seed": cell.seed,
+         "arm": cell.arm, "config": cell.settings_json, "computed_at": datetime.now(timezone.utc), **row}
+        for cell, row in rows
+    ], columns=STUDY_RESULTS.column_names)
+    (study,), (model,) = {c.study for c, _ in rows}, {c.model for c, _ in rows}
+    lake.replace(
+        "study_results", lake.spark.createDataFrame(table, schema=STUDY_RESULTS.schema),
+        f"{where_equals(study=study, model=model)} AND {where_in('cell_id', [c.cell_id for c, _ in rows])}",
+    )
+
+
+def write_cell(lake: Lakehouse, cell: StudyCell, row: dict) -> None:
+    write_cells(lake, [(cell, row)])
+
+
 def run_cell(
     context: dg.AssetExecutionContext, settings: RftSettings, lake: Lakehouse, steps: StepRunner,
     cell: StudyCell, *, stage: str, examples: pd.DataFrame, counts: dict, table_versions: dict,
 ) -> None:
-    """Train and evaluate one cell, then write its row (replacing only that cell's key)."""
+    """Train and evaluate one cell, then write its row. `counts` may set x (a categorical cell's paths)."""
     model = context.partition_key
     home = settings.paths
     run_dir = home.run_dir("study", cell.study, model, cell.cell_id, context.run.run_id[:8])
@@ -59,19 +82,13 @@ def run_cell(
         context, settings, lake, steps, [str(output_dir)], run_dir, names=[cell.cell_id], maj_k=None
     )
     summary = metrics[EVAL_METRIC]
-    row = {
-        "study": cell.study, "model": model, "cell_id": cell.cell_id, "varies": cell.varies, "x": float(cell.x),
-        "seed": cell.seed, **counts, "n_examples": stats["n_examples"], "n_steps": stats["n_steps"],
+    write_cell(lake, cell, {
+        "x": None if cell.x is None else float(cell.x), **counts,
+        "n_examples": stats["n_examples"], "n_steps": stats["n_steps"],
         "n_test": summary["n"], "n_correct": summary["correct"], "accuracy": summary["accuracy"],
-        "ci_low": summary["ci_low"], "ci_high": summary["ci_high"], "config": cell.settings_json,
+        "ci_low": summary["ci_low"], "ci_high": summary["ci_high"],
         "table_versions": table_versions, "checkpoint": str(output_dir), "run_id": context.run.run_id,
-        "computed_at": datetime.now(timezone.utc),
-    }
-    table = pd.DataFrame([row], columns=STUDY_RESULTS.column_names)
-    lake.replace(
-        "study_results", lake.spark.createDataFrame(table, schema=STUDY_RESULTS.schema),
-        where_equals(study=cell.study, model=model, cell_id=cell.cell_id),
-    )
+    })
     context.log.info(f"{cell.study} {model} {cell.label}: accuracy {summary['accuracy']:.3f} on {summary['n']}")
 
 
@@ -79,6 +96,17 @@ def current_points(lake: Lakehouse, study: str, cells: list[StudyCell], model: s
     """The rows of this config's cells (rows of other settings stay in the table as their record)."""
     rows = lake.table("study_results").filter(where_equals(study=study, model=model))
     return to_pandas(rows.filter(where_in("cell_id", [c.cell_id for c in cells])).drop("table_versions"))
+
+
+def selection_examples(paths: pd.DataFrame, questions: pd.DataFrame, sft: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """A diversity cell's training examples (SFT data, then the selected paths) and its row's counts.
+
+    x is the paths added, repeats included; distinct_paths counts their (question, equation list).
+    """
+    n_distinct = len(paths[["question_id", "equation_list"]].drop_duplicates())
+    paths = paths.merge(questions, on="question_id", how="inner", validate="many_to_one")
+    examples = pd.concat([sft, as_examples(paths)], ignore_index=True)
+    return examples, {"x": float(len(paths)), "distinct_paths": n_distinct, "n_sft_rows": len(sft)}
 
 
 def _train_questions(lake: Lakehouse, version: int) -> pd.DataFrame:
@@ -111,8 +139,8 @@ def rft_vs_k_study(
             run_cell(context, settings, lake, steps, cell, stage="rft", examples=examples,
                      counts={"distinct_paths": len(paths), "n_sft_rows": len(sft)}, table_versions=versions)
     return dg.MaterializeResult(metadata=study_metadata(
-        RFT_VS_K, current_points(lake, RFT_VS_K, cells, model), computed=len(todo), reused=len(cells) - len(todo),
-        declared=config.studies.rft_vs_k.model_dump(),
+        RFT_VS_K, study_view(RFT_VS_K, current_points(lake, RFT_VS_K, cells, model)), computed=len(todo),
+        reused=len(cells) - len(todo), declared=config.studies.rft_vs_k.model_dump(),
     ))
 
 
@@ -137,6 +165,44 @@ def sft_vs_data_study(
             run_cell(context, settings, lake, steps, cell, stage="sft", examples=as_examples(subset),
                      counts={"distinct_paths": 0, "n_sft_rows": len(subset)}, table_versions=versions)
     return dg.MaterializeResult(metadata=study_metadata(
-        SFT_VS_DATA, current_points(lake, SFT_VS_DATA, cells, model), computed=len(todo), reused=len(cells) - len(todo),
-        declared=study.model_dump(),
+        SFT_VS_DATA, study_view(SFT_VS_DATA, current_points(lake, SFT_VS_DATA, cells, model)), computed=len(todo),
+        reused=len(cells) - len(todo), declared=study.model_dump(),
+    ))
+
+
+@dg.asset(
+    partitions_def=models_partitions, deps=["verified_paths"], group_name="studies", kinds={"pytorch", "delta"},
+)
+def rft_vs_diversity_study(
+    context: dg.AssetExecutionContext, settings: RftSettings, spark: SparkResource, steps: StepRunner
+) -> dg.MaterializeResult:
+    """One row per (selection, seed) in rft.study_results: RFT on n own paths, distinct, any correct or duplicated."""
+    model, config = context.partition_key, settings.config
+    study = config.studies.rft_vs_diversity
+    cells = rft_vs_diversity_cells(config, model, model_spec(settings, model)) if study.enabled else []
+    lake = spark.lakehouse()
+    todo = missing_cells(cells, finished_cell_ids(lake, RFT_VS_DIVERSITY, model))
+    if todo:
+        versions = {name: lake.version(name) for name in ("questions", "verified_paths")}
+        verified = lake.table("verified_paths", versions["verified_paths"])
+        problem = sampling_mismatch(verified, lake.table("sampled_paths"), model, config.sampling)
+        if problem:
+            raise dg.Failure(f"{problem}: materialise sampled_paths and verified_paths of {model!r} with this config first")
+        # Computed once: the dedup UDF runs once, not once per selection and count.
+        distinct = lake.computed_once(first_k_distinct_paths(verified, model, config.sampling.k))
+        correct = own_correct_paths(verified, model)
+        n_distinct_all = distinct.count()
+        n = paths_per_selection(study.n_paths, n_distinct_all)
+        context.log.info(f"{RFT_VS_DIVERSITY} {model}: {n} paths per cell ({n_distinct_all} distinct paths)")
+        sft = sft_examples(lake, versions["questions"])
+        questions = _train_questions(lake, versions["questions"])
+        for cell in todo:
+            paths = to_pandas(select_paths(cell.arm, distinct=distinct, correct=correct, n=n,
+                                           seed=study.selection_seed, duplicate_share=study.duplicate_share))
+            examples, counts = selection_examples(paths, questions, sft)
+            run_cell(context, settings, lake, steps, cell, stage="rft", examples=examples, counts=counts,
+                     table_versions=versions)
+    return dg.MaterializeResult(metadata=study_metadata(
+        RFT_VS_DIVERSITY, study_view(RFT_VS_DIVERSITY, current_points(lake, RFT_VS_DIVERSITY, cells, model)),
+        computed=len(todo), reused=len(cells) - len(todo), declared=study.model_dump(),
     ))

@@ -34,14 +34,19 @@ def train_step(
     """Fine-tune the partition's base model on `examples` in the external train step; its train_stats."""
     spec = settings.catalog.spec(context.partition_key)
     examples.to_parquet(run_dir / "train.parquet", index=False)
-    # Only read to build a tiny base the first time; every later run loads the saved base.
-    corpus = lake.table("questions").filter(F.col("split") == "train").select(
-        "question", F.col("answer_text").alias("answer")
-    )
-    export_parquet(corpus, run_dir / "corpus.parquet")
+    base_dir = settings.paths.checkpoints / context.partition_key / "base"
+    corpus_path = None
+    # Only read to build a tiny base the first time; every later run loads the saved base, so the
+    # corpus is exported only while there is none (a query and a file less per training).
+    if not (base_dir / "config.json").exists():
+        corpus = lake.table("questions").filter(F.col("split") == "train").select(
+            "question", F.col("answer_text").alias("answer")
+        )
+        corpus_path = str(run_dir / "corpus.parquet")
+        export_parquet(corpus, corpus_path)
     step_spec = {
-        "base": {"spec": asdict(spec), "dir": str(settings.paths.checkpoints / context.partition_key / "base")},
-        "corpus_path": str(run_dir / "corpus.parquet"),
+        "base": {"spec": asdict(spec), "dir": str(base_dir)},
+        "corpus_path": corpus_path,
         "train_data": str(run_dir / "train.parquet"),
         "train_config": train_config,
         "output_dir": str(output_dir),

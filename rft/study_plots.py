@@ -28,10 +28,10 @@ def rft_vs_k_plot(points: pd.DataFrame, fits: dict[str, dict[str, Fit | None]]) 
     by_k, by_paths = fig.subplots(1, 2)
     for model, group in points.groupby("model", sort=True):
         fit = fits.get(model, {})
-        line = _errorbars(by_k, group.sort_values("x"), "x", model)
-        _draw_fit(by_k, fit.get("k"), group["x"], line.get_color(), "k")
-        line = _errorbars(by_paths, group.sort_values("distinct_paths"), "distinct_paths", model)
-        _draw_fit(by_paths, fit.get("distinct_paths"), group["distinct_paths"], line.get_color(), "paths")
+        line = errorbars(by_k, group.sort_values("x"), "x", model)
+        draw_fit(by_k, fit.get("k"), group["x"], line.get_color(), "k")
+        line = errorbars(by_paths, group.sort_values("distinct_paths"), "distinct_paths", model)
+        draw_fit(by_paths, fit.get("distinct_paths"), group["distinct_paths"], line.get_color(), "paths")
     ks = sorted(set(points["x"]))
     if len(ks) > 1:
         by_k.set_xscale("log")
@@ -42,8 +42,8 @@ def rft_vs_k_plot(points: pd.DataFrame, fits: dict[str, dict[str, Fit | None]]) 
         ax.set_ylabel("test accuracy, greedy (%)")
         ax.set_title(title)
         ax.grid(True, alpha=0.3)
-        _legend(ax, points.empty)
-    return _png(fig)
+        legend(ax, points.empty)
+    return png_bytes(fig)
 
 
 def sft_vs_data_plot(points: pd.DataFrame, fits: dict[str, Fit | None]) -> bytes:
@@ -52,26 +52,28 @@ def sft_vs_data_plot(points: pd.DataFrame, fits: dict[str, Fit | None]) -> bytes
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     for model, group in points.groupby("model", sort=True):
-        line = _errorbars(ax, group.sort_values("n_sft_rows"), "n_sft_rows", model)
-        _draw_fit(ax, fits.get(model), group["n_sft_rows"], line.get_color(), "examples")
+        line = errorbars(ax, group.sort_values("n_sft_rows"), "n_sft_rows", model)
+        draw_fit(ax, fits.get(model), group["n_sft_rows"], line.get_color(), "examples")
     if len(set(points["n_sft_rows"])) > 1:
         ax.set_xscale("log")
     ax.set_xlabel("SFT examples (nested fractions of the train split)")
     ax.set_ylabel("test accuracy, greedy (%)")
     ax.set_title("SFT accuracy vs amount of data")
     ax.grid(True, alpha=0.3)
-    _legend(ax, points.empty)
-    return _png(fig)
+    legend(ax, points.empty)
+    return png_bytes(fig)
 
 
-def _errorbars(ax, group: pd.DataFrame, x: str, label: str):
-    y = 100 * group["accuracy"]
-    err = [y - 100 * group["ci_low"], 100 * group["ci_high"] - y]
-    bars = ax.errorbar(group[x], y, yerr=err, marker="o", linestyle="none", capsize=3, label=label)
+def errorbars(ax, group: pd.DataFrame, x: str, label: str):
+    # Arrays, not Series: matplotlib calls float() on one-row Series, which pandas deprecates.
+    y = 100 * group["accuracy"].to_numpy(dtype=float)
+    err = [y - 100 * group["ci_low"].to_numpy(dtype=float), 100 * group["ci_high"].to_numpy(dtype=float) - y]
+    bars = ax.errorbar(group[x].to_numpy(dtype=float), y, yerr=err, marker="o", linestyle="none", capsize=3,
+                       label=label)
     return bars.lines[0]
 
 
-def _draw_fit(ax, fit: Fit | None, xs: pd.Series, color, x_name: str) -> None:
+def draw_fit(ax, fit: Fit | None, xs: pd.Series, color, x_name: str) -> None:
     """The fitted law, dashed, labelled in accuracy as a fraction (the axis shows percent)."""
     if fit is None:
         return
@@ -82,14 +84,14 @@ def _draw_fit(ax, fit: Fit | None, xs: pd.Series, color, x_name: str) -> None:
     ax.plot(grid, [100 * fit.predict(v) for v in grid], color=color, linestyle="--", linewidth=1, label=law)
 
 
-def _legend(ax, empty: bool) -> None:
+def legend(ax, empty: bool) -> None:
     if empty:
         ax.text(0.5, 0.5, "no cells yet", ha="center", va="center", transform=ax.transAxes)
     else:
         ax.legend(fontsize=7)
 
 
-def _png(fig: Figure) -> bytes:
+def png_bytes(fig: Figure) -> bytes:
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")

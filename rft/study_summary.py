@@ -6,7 +6,9 @@
     latest_settings(rows)             # per (study, model): only the cells of the newest cell's settings
 
 `points` is a pandas frame of `rft.study_results` rows (model, x, distinct_paths, n_sft_rows,
-n_test, n_correct, accuracy, ci_low, ci_high).
+n_test, n_correct, accuracy, ci_low, ci_high). The categorical studies' figures are in
+rft/study_contrasts.py; pre-training loss, which joins every model's evaluations, in
+rft/pretrain_study.py.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import json
 import pandas as pd
 
 from rft.scaling_fits import Fit, fit_if_possible, fit_line, fit_log_linear
-from rft.studies import RFT_VS_K
+from rft.studies import RFT_VS_DIVERSITY, RFT_VS_K, UNION_GAIN
+from rft.study_contrasts import diversity_figures, union_gain_figures
 
 Fits = dict[str, dict[str, Fit | None]]
 
@@ -44,6 +47,10 @@ def study_fits(study: str, points: pd.DataFrame) -> Fits:
 
 def figures(study: str, points: pd.DataFrame) -> list[dict]:
     """One entry per model: its cells' x, y (accuracy), intervals and n in x order, and its fits."""
+    if study == RFT_VS_DIVERSITY:
+        return diversity_figures(points)
+    if study == UNION_GAIN:
+        return union_gain_figures(points)
     fits = study_fits(study, points)
     entries = []
     for model, group in points.sort_values(["model", "x", "seed"]).groupby("model", sort=True):
@@ -63,9 +70,9 @@ def figures(study: str, points: pd.DataFrame) -> list[dict]:
 
 
 def settings_key(config_json: str) -> str:
-    """A cell's settings without its own value and seed: equal for every cell of one study run."""
+    """A cell's settings without its own value, arm and seed: equal for every cell of one study run."""
     settings = json.loads(config_json)
-    return json.dumps({k: v for k, v in settings.items() if k not in ("x", "seed")}, sort_keys=True)
+    return json.dumps({k: v for k, v in settings.items() if k not in ("x", "seed", "arm")}, sort_keys=True)
 
 
 def latest_settings(rows: pd.DataFrame) -> pd.DataFrame:

@@ -10,7 +10,7 @@
     rft tables                       # every table: rows, Delta version, last update
     rft datasets rebuild union       # a training set rebuilt exactly from its manifest
     rft report --out report.html     # tables and plots in one self-contained HTML file
-    rft studies run tiny-llama-a     # scaling studies (RFT vs k, SFT vs data): missing cells only
+    rft studies run tiny-llama-a     # scaling studies (k, data, diversity, loss, union): missing cells only
     rft ui                           # Dagit on 127.0.0.1:3000 with this home's runs and models
     rft spark stop
 """
@@ -315,13 +315,21 @@ def _non_negative(text: str) -> int:
 STUDIES_HELP = """\
 Scaling studies from data the lakehouse holds; nothing is sampled again.
 
-  rft_vs_k     RFT on SFT data + a model's distinct paths among each train question's first k
-               samples (k capped at sampling.k): accuracy vs k and vs distinct paths
-  sft_vs_data  SFT on nested fractions of the train split (subset_seed): accuracy vs ln(examples)
+  rft_vs_k          RFT on SFT data + a model's distinct paths among each train question's first
+                    k samples (k capped at sampling.k): accuracy vs k and vs distinct paths
+  sft_vs_data       SFT on nested fractions of the train split (subset_seed): accuracy vs ln(examples)
+  rft_vs_diversity  RFT on SFT data + the same number n of own correct paths, chosen distinct
+                    (dedup), from all correct paths, or a few distinct ones repeated (control)
+  pretrain_loss     each base model's loss on the test split's gold solutions (heldout_loss),
+                    against its SFT and RFT accuracy across models: fits vs loss and vs
+                    ln(parameters), Pearson's r (needs eval_results; one model: no fit)
+  union_gain        the pipeline's RFT on own paths vs on the union (eval_results): the gain
+                    with a 95% interval (needs rft_model and eval_results of the model)
 
-Each value (x each training seed) is one cell: one training run and one greedy evaluation,
-stored in rft.study_results under a hash of every setting. A cell with the same settings is
-reused; change a setting and only the changed cells are computed.
+Each value (x each training seed) is one cell: one training run and one greedy evaluation (a
+loss measurement; an evaluation already made), stored in rft.study_results under a hash of
+every setting. A cell with the same settings is reused; change a setting and only the changed
+cells are computed. The studies: section of the config says what varies (rft/study_config.py).
 """
 
 
@@ -419,12 +427,13 @@ def build_parser() -> argparse.ArgumentParser:
     report.set_defaults(func=cmd_report)
 
     studies = sub.add_parser(
-        "studies", help="scaling studies: RFT vs k, SFT vs data amount (rft.study_results)",
+        "studies", help="scaling studies: RFT vs k, SFT vs data, diversity, pre-training loss, union gain",
         description=STUDIES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     studies_sub = studies.add_subparsers(dest="action", required=True)
     st_run = studies_sub.add_parser("run", help="compute the missing cells of each model's studies, then show them")
-    st_run.add_argument("models", nargs="+", help="model partitions (their sampled and verified paths must exist)")
+    st_run.add_argument("models", nargs="+",
+                        help="model partitions (their verified paths and, for union_gain, RFT evaluations must exist)")
     st_run.add_argument("--config", help="YAML config; its studies: section says what varies (rft/study_config.py)")
     st_show = studies_sub.add_parser("show", help="the cells of each study's newest settings, with the fitted laws")
     st_show.add_argument("--record", help="also write them as JSON, e.g. benches/results/scaling.json")

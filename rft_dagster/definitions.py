@@ -2,12 +2,14 @@
 
 import dagster as dg
 
-from assets import datasets, evaluation, filtering, marts, questions, sampling, studies, training
+from assets import (
+    datasets, evaluation, evaluation_studies, filtering, marts, questions, sampling, studies, training,
+)
 from rft_dagster.dbt_project import dbt_resource
 from rft_dagster.resources import default_resources
 
 all_assets = dg.load_assets_from_modules(
-    [questions, training, sampling, filtering, datasets, evaluation, studies, marts]
+    [questions, training, sampling, filtering, datasets, evaluation, studies, evaluation_studies, marts]
 )
 
 questions_job = dg.define_asset_job(
@@ -32,7 +34,8 @@ rft_job = dg.define_asset_job(
 )
 studies_job = dg.define_asset_job(
     "studies_job", selection=dg.AssetSelection.groups("studies"),
-    description="The scaling studies of one model: only cells missing from rft.study_results are trained.",
+    description="The scaling studies of one model (and the cross-model loss study): only cells missing from "
+                "rft.study_results are computed.",
 )
 # The dbt staging views and marts over every table: the last step of `rft run` and `rft backfill`.
 marts_job = dg.define_asset_job(

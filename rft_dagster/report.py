@@ -17,12 +17,13 @@ import pandas as pd
 from rft.pass_at_k import pass_at_k_curve
 from rft.plots import accuracy_vs_paths_plot, pass_at_k_plot, png_data_uri
 from rft.result_tables import funnel_table, sft_vs_rft, with_interval
-from rft.studies import STUDIES
+from rft.studies import PRETRAIN_LOSS, STUDIES
 from rft.study_summary import latest_settings
 from rft_dagster.dataset_commands import manifests
-from rft_dagster.study_metadata import study_plot
+from rft_dagster.study_metadata import pretrain_view, study_view
 from spark_jobs.lakehouse import Lakehouse, to_pandas
 from spark_jobs.results import accuracy_by_training_paths, first_correct_samples, path_counts, pool_sizes
+from spark_jobs.study_accuracy import stage_accuracies
 
 READ = ("verified_paths", "distinct_paths", "rft_datasets", "models", "eval_results", "study_results")
 
@@ -55,25 +56,27 @@ def report_data(lake: Lakehouse) -> dict:
         "datasets": manifests(lake, versions["rft_datasets"]),
         "pass_at_k_png": pass_at_k_plot(curve),
         "accuracy_png": accuracy_vs_paths_plot(accuracy),
-        "studies": study_sections(table["study_results"]),
+        "studies": study_sections(table["study_results"], table["eval_results"]),
     }
 
 
-def study_sections(study_results) -> dict[str, dict]:
+def study_sections(study_results, eval_results) -> dict[str, dict]:
     """Per study with cells: its table and figure, from the newest settings of each (study, model)."""
-    rows = latest_settings(to_pandas(study_results.drop("table_versions")))
+    everything = to_pandas(study_results.drop("table_versions"))
+    rows = latest_settings(everything)
     sections = {}
     for study in STUDIES:
         points = rows[rows["study"] == study] if not rows.empty else rows
         if points.empty:
             continue
-        points = points.sort_values(["model", "x", "seed"])
-        sections[study] = {"png": study_plot(study, points), "table": pd.DataFrame({
-            "model": points["model"], points["varies"].iloc[0]: points["x"], "seed": points["seed"],
-            "distinct paths": points["distinct_paths"], "SFT rows": points["n_sft_rows"],
-            "steps": points["n_steps"], "n_test": points["n_test"],
-            "accuracy % [95% CI]": [with_interval(r.accuracy, r.ci_low, r.ci_high) for r in points.itertuples()],
-        })}
+        if study == PRETRAIN_LOSS:
+            view = pretrain_view(everything[everything["study"] == PRETRAIN_LOSS],
+                                 to_pandas(stage_accuracies(eval_results)))
+        else:
+            view = study_view(study, points)
+        notes = [f"{e.get('stage', e['model'])} vs {name}: no fit, {why}"
+                 for e in view.entries for name, why in e.get("no_fit", {}).items()]
+        sections[study] = {"png": view.png, "table": view.table, "notes": notes}
     return sections
 
 
@@ -125,6 +128,14 @@ STUDY_CAPTIONS = {
     "rft_vs_k": "RFT on SFT data + own distinct paths among the first k samples per question; dashed: "
                 "fitted a + b ln k and a + b * paths.",
     "sft_vs_data": "SFT on nested fractions of the train split; dashed: the fitted law a + b ln(examples).",
+    "rft_vs_diversity": "RFT on SFT data + the same number of own correct paths, chosen distinct (one per "
+                        "equation list), from all correct paths, or as a few distinct paths repeated; numbers on "
+                        "the bars: distinct paths among them.",
+    "pretrain_loss": "Each base model's mean per-token loss on the test split's gold solutions (held out from "
+                     "all training) against its SFT and RFT (own paths) accuracy; dashed: least-squares lines "
+                     "with Pearson's r.",
+    "union_gain": "The pipeline's RFT checkpoints on the model's own distinct paths and on the union of every "
+                  "model's; gain with a 95% interval (Newcombe).",
 }
 
 
@@ -135,6 +146,7 @@ def _study_parts(studies: dict[str, dict]) -> list[str]:
     for study, section in studies.items():
         parts += [f"<h3>{html.escape(study)}</h3>", _figure(section["png"], f"Scaling study {study}"),
                   _table(section["table"], STUDY_CAPTIONS[study] + " Greedy test accuracy, [95% Wilson interval].")]
+        parts += [f"<p class='note'>{html.escape(note)}</p>" for note in section["notes"]]
     return parts
 
 

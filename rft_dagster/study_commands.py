@@ -5,6 +5,9 @@
 
 The record holds one entry per (study, model): x, y (greedy test accuracy), its 95% interval,
 n and the fitted laws' parameters, read from `rft.study_results` at the Delta version it names.
+Categorical studies' x are the arms compared (distinct, all_correct, duplicates; own, union)
+and their fits the differences between arms; pretrain_loss has one entry per stage across
+models (model "all", `models` aligned with x, the loss) and says why when it cannot fit.
 """
 
 from __future__ import annotations
@@ -16,16 +19,18 @@ from pathlib import Path
 import pandas as pd
 from dagster import DagsterInstance, Definitions
 
+from rft.pretrain_study import comparable_losses, pretrain_figures, pretrain_points
 from rft.result_tables import with_interval
-from rft.studies import STUDIES
+from rft.studies import PRETRAIN_LOSS, RFT_VS_DIVERSITY, STUDIES, UNION_GAIN
 from rft.study_summary import figures, latest_settings
 from rft_dagster.partitions import models_partitions
 from rft_dagster.pipeline import _execute, check_models, render_table
 from spark_jobs.lakehouse import Lakehouse, to_pandas
+from spark_jobs.study_accuracy import stage_accuracies
 
 
 def run_studies(models: list[str], instance: DagsterInstance, defs: Definitions) -> None:
-    """studies_job for each model; a model's sampled and verified paths must be there already."""
+    """studies_job for each model; its verified paths (and, for union_gain, its RFT evaluations) must be there."""
     check_models(defs, models, instance)  # unknown or imported names fail before any work
     instance.add_dynamic_partitions(models_partitions.name, models)
     for model in models:
@@ -33,15 +38,27 @@ def run_studies(models: list[str], instance: DagsterInstance, defs: Definitions)
 
 
 def study_records(lake: Lakehouse) -> dict:
-    """The newest settings' cells of every (study, model) as figures, with the table version read."""
-    version = lake.version("study_results")
-    rows = latest_settings(to_pandas(lake.table("study_results", version).drop("table_versions")))
+    """The newest settings' cells of every (study, model) as figures, with the table versions read.
+
+    pretrain_loss has one entry per stage (SFT, RFT on own paths) across every model with a
+    loss cell, its accuracies read from rft.eval_results.
+    """
+    version, eval_version = lake.version("study_results"), lake.version("eval_results")
+    everything = to_pandas(lake.table("study_results", version).drop("table_versions"))
+    rows = latest_settings(everything)
     entries = []
     for study in STUDIES:
         points = rows[rows["study"] == study] if not rows.empty else rows
-        if not points.empty:
+        if points.empty:
+            continue
+        if study == PRETRAIN_LOSS:
+            losses, _ = comparable_losses(everything[everything["study"] == PRETRAIN_LOSS])
+            accuracies = to_pandas(stage_accuracies(lake.table("eval_results", eval_version)))
+            entries += pretrain_figures(pretrain_points(losses, accuracies), losses)
+        else:
             entries += figures(study, points)
-    return {"table": "rft.study_results", "table_version": version, "entries": entries}
+    return {"table": "rft.study_results", "table_version": version, "eval_results_version": eval_version,
+            "entries": entries}
 
 
 def write_records(records: dict, out: Path) -> Path:
@@ -51,21 +68,45 @@ def write_records(records: dict, out: Path) -> Path:
     return out
 
 
+def _cells(e: dict) -> list[dict]:
+    """The printed rows of one entry's cells (their columns depend on the study)."""
+    acc = [with_interval(y, lo, hi) for y, lo, hi in zip(e["y"], e["ci_low"], e["ci_high"])]
+    if e["study"] == PRETRAIN_LOSS:
+        return [{"study": e["study"], "model": m, "stage": e["stage"], "loss": f"{x:.4f}", "parameters": p,
+                 "n_test": n, "accuracy % [95% CI]": a}
+                for m, x, p, n, a in zip(e["models"], e["x"], e["n_params"], e["n"], acc)]
+    if e["study"] in (RFT_VS_DIVERSITY, UNION_GAIN):
+        return [{"study": e["study"], "model": e["model"], e["varies"]: x, "seed": s, "paths": p,
+                 "distinct paths": d, "n_test": n, "accuracy % [95% CI]": a}
+                for x, s, p, d, n, a in zip(e["x"], e["seed"], e["paths"], e["distinct_paths"], e["n"], acc)]
+    return [{"study": e["study"], "model": e["model"], e["varies"]: f"{x:g}", "seed": s, "distinct paths": d,
+             "SFT rows": r, "n_test": n, "accuracy % [95% CI]": a}
+            for x, s, d, r, n, a in zip(e["x"], e["seed"], e["distinct_paths"], e["n_sft_rows"], e["n"], acc)]
+
+
+def _law(against: str, fit: dict | None, why: str | None) -> str:
+    if fit is None:
+        return f"no fit: {why}" if why else "fewer than 2 distinct x"
+    if "difference" in fit:
+        return f"{100 * fit['difference']:+.1f} points [{100 * fit['ci_low']:+.1f}, {100 * fit['ci_high']:+.1f}]"
+    x_name = {"log_params": "parameters"}.get(against, against)
+    law = (f"{fit['a']:.4f} + {fit['b']:.4f} {'ln ' if fit['log_x'] else ''}{x_name}, R^2 "
+           + ("n/a" if fit["r2"] is None else f"{fit['r2']:.3f}"))
+    if "pearson_r" in fit:
+        law += ", r " + ("n/a" if fit["pearson_r"] is None else f"{fit['pearson_r']:.3f}")
+    return law
+
+
 def records_table(records: dict) -> str:
-    """One line per cell, then each (study, model)'s fitted laws."""
-    cells, laws = [], []
+    """One table of cells per study, then each (study, model)'s fitted laws and differences."""
+    cells, laws = {}, []
     for e in records["entries"]:
-        for i, x in enumerate(e["x"]):
-            cells.append({"study": e["study"], "model": e["model"], e["varies"]: f"{x:g}", "seed": e["seed"][i],
-                          "distinct paths": e["distinct_paths"][i], "SFT rows": e["n_sft_rows"][i],
-                          "n_test": e["n"][i],
-                          "accuracy % [95% CI]": with_interval(e["y"][i], e["ci_low"][i], e["ci_high"][i])})
-        for against, fit in e["fits"].items():
-            law = "fewer than 2 distinct x" if fit is None else (
-                f"{fit['a']:.4f} + {fit['b']:.4f} {'ln ' if fit['log_x'] else ''}{against}, R^2 "
-                + ("n/a" if fit["r2"] is None else f"{fit['r2']:.3f}"))
-            laws.append({"study": e["study"], "model": e["model"], "accuracy vs": against, "fit": law})
-    if not cells:
+        cells.setdefault(e["study"], []).extend(_cells(e))
+        model = f"all ({e['stage']})" if e["study"] == PRETRAIN_LOSS else e["model"]
+        laws += [{"study": e["study"], "model": model, "accuracy vs": against,
+                  "fit": _law(against, fit, e.get("no_fit", {}).get(against))} for against, fit in e["fits"].items()]
+    if not any(cells.values()):
         return "no study cells yet: rft studies run MODEL"
-    return (render_table(pd.DataFrame(cells).fillna("")) + "\n\n" + render_table(pd.DataFrame(laws))
+    tables = [render_table(pd.DataFrame(rows)) for rows in cells.values() if rows]
+    return ("\n\n".join(tables) + "\n\n" + render_table(pd.DataFrame(laws))
             + f"\nrft.study_results v{records['table_version']}; accuracy: greedy maj1@1, [95% Wilson interval]")

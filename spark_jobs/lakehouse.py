@@ -129,6 +129,10 @@ class Lakehouse:
         fault_injection.after_commit(name)
         return self.count(name, where)
 
+    def computed_once(self, rows: DataFrame) -> DataFrame:
+        """`rows` computed now and kept (a local checkpoint): later reads reuse them, not their plan."""
+        return self._local_checkpoint(rows)
+
     def _local_checkpoint(self, rows: DataFrame) -> DataFrame:
         """`rows.localCheckpoint()`, kept in this lakehouse's session.
 

@@ -207,21 +207,23 @@ EVAL_RESULTS = Table(
 
 STUDY_RESULTS = Table(
     name="study_results",
-    row="One record per cell of a scaling study: one training run at one setting, and its test accuracy",
+    row="One record per cell of a scaling study: one training run at one setting and its test accuracy, "
+        "or one measurement (a base model's held-out loss)",
     columns=(
-        ("study", "STRING", "rft_vs_k or sft_vs_data (rft/studies.py)"),
+        ("study", "STRING", "rft_vs_k, sft_vs_data, rft_vs_diversity, pretrain_loss or union_gain (rft/studies.py)"),
         ("model", "STRING", "model partition key"),
         ("cell_id", "STRING", "sha1 of the cell's settings (config): a finished cell with this id is reused"),
-        ("varies", "STRING", "what x is: k (first k samples per question) or fraction (of the train split)"),
-        ("x", "DOUBLE", "the value that varies"),
-        ("seed", "INT", "training seed"),
+        ("varies", "STRING", "what x is: k (first k samples per question), fraction (of the train split), "
+                             "selection (x: RFT paths added), training_set (x: its distinct paths) or loss"),
+        ("x", "DOUBLE", "the value that varies; for pretrain_loss the base model's mean per-token loss (nats)"),
+        ("seed", "INT", "training seed (null for pretrain_loss: nothing is trained)"),
         ("distinct_paths", "INT", "distinct RFT paths trained on (0 for SFT cells)"),
         ("n_sft_rows", "INT", "gold SFT examples trained on"),
         ("n_examples", "INT", "training examples in all"),
         ("n_steps", "INT", "optimizer steps"),
-        ("n_test", "INT", "test questions"),
-        ("n_correct", "INT", "correct greedy answers"),
-        ("accuracy", "DOUBLE", "n_correct / n_test (maj1@1)"),
+        ("n_test", "INT", "test questions (pretrain_loss: held-out texts scored)"),
+        ("n_correct", "INT", "correct greedy answers (null for pretrain_loss)"),
+        ("accuracy", "DOUBLE", "n_correct / n_test (maj1@1; null for pretrain_loss)"),
         ("ci_low", "DOUBLE", "95% Wilson interval, low"),
         ("ci_high", "DOUBLE", "95% Wilson interval, high"),
         ("config", "STRING", "JSON: the cell's settings (what varies, its value, seed and everything fixed)"),
@@ -229,6 +231,11 @@ STUDY_RESULTS = Table(
         ("checkpoint", "STRING", "folder of the trained model"),
         ("run_id", "STRING", "Dagster run that computed the cell"),
         ("computed_at", "TIMESTAMP", "when the cell's row was written (the latest settings are the newest cell's)"),
+        # Added with the categorical studies and the loss study; old warehouses get them as null.
+        ("arm", "STRING", "the named setting a categorical study compares: distinct, all_correct or duplicates "
+                          "(rft_vs_diversity), own or union (union_gain); null for the others"),
+        ("n_params", "BIGINT", "parameters of the base model (pretrain_loss); null for the others"),
+        ("n_tokens", "BIGINT", "held-out tokens the loss averages over (pretrain_loss); null for the others"),
     ),
     key=("study", "model", "cell_id"),
     partitioned_by=("study",),

@@ -54,7 +54,8 @@ EVALS = {
 }
 IN_MODELS, IN_QUESTIONS = where_in("model", [A, B]), where_in("question_id", list(FACTORS))
 MARTS = ["pass_at_k", "question_path_counts", "distinct_paths_per_question", "difficulty_buckets",
-         "accuracy_leaderboard", "scaling_rft_vs_k", "scaling_sft_vs_data"]
+         "accuracy_leaderboard", "scaling_rft_vs_k", "scaling_sft_vs_data", "scaling_rft_vs_diversity",
+         "scaling_pretrain_loss", "scaling_union_gain"]
 
 
 def path_text(kind: str, x: int, y: int) -> str:
@@ -238,7 +239,7 @@ def test_one_materialisation_builds_every_model_and_passes_every_test(built):
 
     results = built["run_results"]["results"]
     statuses = Counter((r["unique_id"].split(".")[0], r["status"]) for r in results)
-    assert statuses[("unit_test", "pass")] == 6  # pass@k (2), difficulty buckets, leaderboard, studies (2)
+    assert statuses[("unit_test", "pass")] == 9  # pass@k (2), difficulty buckets, leaderboard, studies (5)
     assert statuses[("test", "pass")] >= 40  # keys, ranges and rules, on sources and marts
     assert statuses[("model", "success")] == len(built["materialised"])
     # A warning is allowed only where one is configured: sampled paths without a verdict yet.

@@ -14,13 +14,15 @@ ROOT = Path(__file__).resolve().parent.parent
 ASSETS = {
     "questions", "sft_model", "sampled_paths", "verified_paths", "distinct_paths",
     "rft_datasets", "rft_model", "eval_results", "rft_vs_k_study", "sft_vs_data_study",
+    "rft_vs_diversity_study", "heldout_loss", "pretrain_loss_study", "union_gain_study",
 }
 STAGING = {f"stg_{table}" for table in (
     "questions", "sampled_paths", "verified_paths", "distinct_paths", "rft_datasets", "rft_dataset_rows",
     "models", "eval_results", "study_results",
 )}
 MARTS = {"pass_at_k", "question_path_counts", "distinct_paths_per_question", "difficulty_buckets",
-         "accuracy_leaderboard", "scaling_rft_vs_k", "scaling_sft_vs_data"}
+         "accuracy_leaderboard", "scaling_rft_vs_k", "scaling_sft_vs_data", "scaling_rft_vs_diversity",
+         "scaling_pretrain_loss", "scaling_union_gain"}
 
 
 def test_workspace_loads_with_dagster_cli(tmp_path):
@@ -46,7 +48,8 @@ def test_models_are_dynamic_partitions_and_cross_model_assets_are_not():
     graph = defs.resolve_asset_graph()
     partitioned = {k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).partitions_def}
     assert partitioned == {"sft_model", "sampled_paths", "verified_paths", "rft_model", "eval_results",
-                           "rft_vs_k_study", "sft_vs_data_study"}
+                           "rft_vs_k_study", "sft_vs_data_study", "rft_vs_diversity_study", "heldout_loss",
+                           "union_gain_study"}
 
 
 def test_lineage_follows_the_rft_loop():
@@ -63,6 +66,10 @@ def test_lineage_follows_the_rft_loop():
     assert parents("eval_results") == {"sft_model", "rft_model"}
     assert parents("rft_vs_k_study") == {"verified_paths"}  # no sampling of its own
     assert parents("sft_vs_data_study") == {"questions"}
+    assert parents("rft_vs_diversity_study") == {"verified_paths"}
+    assert parents("heldout_loss") == {"questions"}  # the base model, before any fine-tuning
+    assert parents("pretrain_loss_study") == {"heldout_loss", "eval_results"}  # every model's
+    assert parents("union_gain_study") == {"eval_results"}  # the pipeline's own RFT evaluations
 
 
 def test_every_dbt_source_reads_the_table_of_the_asset_that_writes_it():

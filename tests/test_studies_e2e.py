@@ -1,33 +1,73 @@
-"""Scaling studies through Dagster on the smoke config: a 2x2 grid end to end, then again.
+"""Scaling studies through Dagster on the smoke config: every study end to end, then again.
 
-RFT vs k at k = 1, 2 and SFT vs data at fractions 1/2 and 1, for one tiny model: real SFT,
-sampling and verification first (the studies sample nothing), then four cells, each a real
-training step and a real evaluation step. The second run of `studies_job` must find every
-cell finished and recompute none; it runs as `rft studies run`, then `rft studies show
---record` writes the figures and `rft report` shows them.
+One tiny model: real SFT, sampling and verification (the studies sample nothing). Then
+`studies_job`: RFT vs k at k = 1, 2 and SFT vs data at fractions 1/2 and 1 (the 2x2 grid), the
+base model's held-out loss (a real step) and the loss study across models (here one: no fit,
+and it says why), and the union gain. Each training cell is a real training step and a real
+evaluation step. RFT vs diversity is off here: its cells run the same training and evaluation
+as RFT vs k's (about 23 s each on 2 cores, over this module's time budget), and its own parts,
+the selections and a cell's examples, are tested on tiny tables in tests/test_study_selection.py.
+The second run of
+`studies_job` must find every cell finished and recompute none; it runs as `rft studies run`,
+then `rft studies show --record` writes the figures and `rft report` shows them.
+
+The union gain and the loss study read what the pipeline's RFT stage writes: `rft.models` rows
+of the RFT checkpoints on own paths and on the union, and `rft.eval_results`. Running that stage
+here (`cross_model_job` and `rft_job`: two trainings and an evaluation) would cost about 55 s of
+this suite's budget, and tests/test_pipeline_e2e.py runs it already, so this module writes
+those rows as the stage writes them (`pipeline_rft_rows`, as tests/test_dbt_marts.py does) and
+removes them afterwards.
 """
 
 import json
 import math
+from pathlib import Path
 
 import pytest
 import yaml
 from dagster import AssetKey, DagsterInstance
 
+from rft.evaluation import wilson_interval
 from rft.home import PROJECT_ROOT
 from rft.result_tables import with_interval
 from rft_dagster.cli import main
 from rft_dagster.definitions import build_definitions
 from rft_dagster.pipeline import _execute
 from rft_dagster.resources import RftSettings, StepRunner
+from spark_jobs.lakehouse import where_equals
+from spark_jobs.schemas import EVAL_RESULTS, MODELS
 
 MODEL = "study-tiny"  # its own partition: other tests' rows for tiny-llama-a stay untouched
 N_TRAIN, N_TEST, K = 40, 20, 2  # configs/smoke.yaml
+STUDY_ASSETS = {  # asset -> its cells per run
+    "rft_vs_k_study": 2, "sft_vs_data_study": 2, "rft_vs_diversity_study": 0, "heldout_loss": 1, "union_gain_study": 2,
+}
+# What the RFT stage would have written: (stage, training set) -> (distinct paths, correct of N_TEST).
+RFT_STAGE = {("sft", "sft"): (0, 4), ("rft", f"own:{MODEL}"): (3, 5), ("rft", "union"): (7, 8)}
+
+
+def pipeline_rft_rows(lake, home):
+    """The rft.models rows of the two RFT checkpoints and the greedy rft.eval_results rows, as rft_job writes them."""
+    checkpoints, evals = [], []
+    for (stage, training_set), (paths, correct) in RFT_STAGE.items():
+        checkpoint = str(home / "checkpoints" / MODEL / training_set.replace(":", "_") / "rft-stage")
+        low, high = wilson_interval(correct, N_TEST)
+        evals.append((MODEL, stage, training_set, "maj1@1", N_TEST, correct, correct / N_TEST, low, high,
+                      checkpoint, "rft-stage-run"))
+        if stage == "rft":
+            manifest = {"dataset": training_set, "pool": training_set, "source_models": [MODEL], "n_rft_rows": paths,
+                        "rows_version": 1, "table_versions": {"distinct_paths": 1}, "sft_rows": N_TRAIN, "rft_rows": paths}
+            checkpoints.append((MODEL, stage, training_set, checkpoint, "tiny-llama-a", "full", N_TRAIN + paths, 3, 1.0,
+                                1000.0, 1.0, json.dumps({"seed": 42, "epochs": 1}), json.dumps(manifest),
+                                "rft-stage-run"))
+    lake.replace("models", lake.spark.createDataFrame(checkpoints, MODELS.schema),
+                 where_equals(model=MODEL, stage='rft'))
+    lake.replace("eval_results", lake.spark.createDataFrame(evals, EVAL_RESULTS.schema), where_equals(model=MODEL))
 
 
 def cells(spark):
     return sorted(tuple(r) for r in spark.sql(
-        "SELECT study, x, cell_id, distinct_paths, n_sft_rows, n_test, n_correct, run_id, checkpoint "
+        "SELECT study, coalesce(arm, ''), x, cell_id, distinct_paths, n_sft_rows, n_test, n_correct, run_id, checkpoint "
         f"FROM rft.study_results WHERE model = '{MODEL}'").collect())
 
 
@@ -36,7 +76,8 @@ def studies(spark_resource, spark, tmp_path_factory):
     home = tmp_path_factory.mktemp("rft_home")
     config = yaml.safe_load((PROJECT_ROOT / "configs" / "smoke.yaml").read_text())
     config["models"] = {MODEL: {"source": "tiny", "tiny": "tiny-llama-a"}}
-    config["studies"] = {"rft_vs_k": {"ks": [1, 2, 6]}, "sft_vs_data": {"fractions": [0.5, 1.0]}}  # 6: capped at K
+    config["studies"] = {"rft_vs_k": {"ks": [1, 2, 6]}, "sft_vs_data": {"fractions": [0.5, 1.0]},  # 6: capped at K
+                         "rft_vs_diversity": {"enabled": False}}  # see the docstring
     (home / "studies.yaml").write_text(yaml.safe_dump(config))
     resources = {
         "spark": spark_resource,
@@ -49,6 +90,8 @@ def studies(spark_resource, spark, tmp_path_factory):
     instance.add_dynamic_partitions("models", [MODEL])
     _execute(defs, "questions_job", instance)
     _execute(defs, "per_model_job", instance, MODEL)
+    lake = spark_resource.lakehouse()
+    pipeline_rft_rows(lake, home)  # stands in for cross_model_job and rft_job: see the docstring
     state = {"instance": instance, "home": home}
     _execute(defs, "studies_job", instance, MODEL)
     state["first"] = cells(spark)
@@ -68,26 +111,32 @@ def studies(spark_resource, spark, tmp_path_factory):
     state["second_meta"] = latest_metadata(instance)
     yield state
     instance.dispose()
+    spark.sql(f"DELETE FROM rft.eval_results WHERE {where_equals(model=MODEL)}")
+    spark.sql(f"DELETE FROM rft.models WHERE {where_equals(model=MODEL, stage='rft')}")
 
 
 def latest_metadata(instance):
     return {name: instance.get_latest_materialization_event(AssetKey(name)).asset_materialization.metadata
-            for name in ("rft_vs_k_study", "sft_vs_data_study")}
+            for name in [*STUDY_ASSETS, "pretrain_loss_study"]}
+
+
+def by_study(rows, study):
+    return [r for r in rows if r[0] == study]
 
 
 def test_every_cell_of_the_grid_has_one_row(studies, spark):
-    rows = studies["first"]
-    assert [(study, x) for study, x, *_ in rows] == [("rft_vs_k", 1.0), ("rft_vs_k", 2.0),
-                                                   ("sft_vs_data", 0.5), ("sft_vs_data", 1.0)]
+    rows = by_study(studies["first"], "rft_vs_k") + by_study(studies["first"], "sft_vs_data")
+    assert [(study, x) for study, _, x, *_ in rows] == [("rft_vs_k", 1.0), ("rft_vs_k", 2.0),
+                                                      ("sft_vs_data", 0.5), ("sft_vs_data", 1.0)]
     assert all(n_test == N_TEST and 0 <= n_correct <= N_TEST for *_, n_test, n_correct, _, _ in rows)
-    assert len({cell_id for _, _, cell_id, *_ in rows}) == 4
-    by_x = {(r[0], r[1]): r for r in rows}
-    assert by_x[("sft_vs_data", 0.5)][4] == N_TRAIN // 2 and by_x[("sft_vs_data", 1.0)][4] == N_TRAIN
-    assert by_x[("rft_vs_k", 1.0)][4] == N_TRAIN  # RFT cells train on all the SFT data plus the paths
+    assert len({r[3] for r in studies["first"]}) == len(studies["first"]) == sum(STUDY_ASSETS.values())
+    by_x = {(r[0], r[2]): r for r in rows}
+    assert by_x[("sft_vs_data", 0.5)][5] == N_TRAIN // 2 and by_x[("sft_vs_data", 1.0)][5] == N_TRAIN
+    assert by_x[("rft_vs_k", 1.0)][5] == N_TRAIN  # RFT cells train on all the SFT data plus the paths
 
 
 def test_distinct_paths_are_those_of_the_first_k_samples(studies, spark):
-    by_k = {r[1]: r[3] for r in studies["first"] if r[0] == "rft_vs_k"}
+    by_k = {r[2]: r[4] for r in by_study(studies["first"], "rft_vs_k")}
     for k, n in by_k.items():
         # One per (question, equation list) among correct paths with sample_idx < k.
         expected = spark.sql(
@@ -99,23 +148,67 @@ def test_distinct_paths_are_those_of_the_first_k_samples(studies, spark):
     assert by_k[2.0] == spark.sql(f"SELECT count(*) FROM rft.distinct_paths WHERE pool = 'own:{MODEL}'").first()[0]
 
 
+def test_a_study_that_is_off_computes_nothing_and_says_so(studies):
+    assert not by_study(studies["first"], "rft_vs_diversity")
+    meta = studies["first_meta"]["rft_vs_diversity_study"]
+    assert (meta["cells_computed"].value, meta["cells_reused"].value, meta["cells"].value) == (0, 0, "no cells")
+    assert meta["declared"].value["enabled"] is False
+
+
+def test_the_base_models_loss_is_measured_on_the_held_out_test_solutions(studies, spark):
+    [row] = spark.sql(f"SELECT * FROM rft.study_results WHERE model = '{MODEL}' AND study = 'pretrain_loss'").collect()
+    assert row.varies == "loss" and math.isfinite(row.x) and row.x > 0
+    assert (row.n_test, row.accuracy, row.seed, row.arm) == (N_TEST, None, None, None)
+    # The same architecture as the trained checkpoints: their train stats count the same parameters.
+    [sft] = spark.sql(f"SELECT checkpoint FROM rft.models WHERE model = '{MODEL}' AND stage = 'sft'").collect()
+    stats = json.loads((Path(sft.checkpoint) / "train_stats.json").read_text())
+    assert row.n_params == stats["n_params"] and row.n_tokens > N_TEST
+    assert json.loads(row.config)["fixed"]["corpus"]["name"] == "test_gold"
+
+
+def test_one_model_gets_its_point_but_no_fit_and_the_reason(studies):
+    meta = studies["first_meta"]["pretrain_loss_study"]
+    sft, rft = meta["pretrain_loss_points"].value
+    assert (sft["stage"], sft["models"], rft["stage"], rft["models"]) == ("sft", [MODEL], "rft", [MODEL])
+    assert (sft["y"], rft["y"]) == ([4 / N_TEST], [5 / N_TEST])  # SFT, and RFT on own paths: not the union
+    assert sft["fits"] == {"loss": None, "log_params": None}
+    assert sft["no_fit"]["loss"] == f"one model ({MODEL}): a line needs two or more"
+    assert meta["pretrain_loss_plot"].value.startswith("![pretrain loss](data:image/png;base64,")
+
+
+def test_union_gain_reuses_the_pipelines_evaluations_and_set_sizes(studies, spark):
+    rows = {arm: r for _, arm, *r in by_study(studies["first"], "union_gain")}
+    evals = {r.training_set: r for r in spark.sql(
+        f"SELECT * FROM rft.eval_results WHERE model = '{MODEL}' AND stage = 'rft' AND metric = 'maj1@1'").collect()}
+    for arm, training_set in (("own", f"own:{MODEL}"), ("union", "union")):
+        x, _, distinct, n_sft, n_test, n_correct, _, checkpoint = rows[arm]
+        assert (n_test, n_correct, checkpoint) == (evals[training_set].n_test, evals[training_set].n_correct,
+                                                  evals[training_set].checkpoint)
+        assert (x, distinct, n_sft) == (RFT_STAGE[("rft", training_set)][0],) * 2 + (N_TRAIN,)
+    [entry] = studies["first_meta"]["union_gain_study"]["union_gain_points"].value
+    gain = entry["fits"]["gain"]
+    assert gain["difference"] == pytest.approx((8 - 5) / N_TEST) and gain["ci_low"] < 0 < gain["ci_high"]
+    assert entry["paths"] == [3, 7]
+
+
 def test_rematerialising_recomputes_no_cell_and_duplicates_no_row(studies):
     assert studies["second"] == studies["first"]  # same run ids and checkpoints: nothing retrained
-    for name, meta in studies["second_meta"].items():
-        assert (meta["cells_computed"].value, meta["cells_reused"].value) == (0, 2), name
-    for name, meta in studies["first_meta"].items():
-        assert (meta["cells_computed"].value, meta["cells_reused"].value) == (2, 0), name
+    for name, n in STUDY_ASSETS.items():
+        second, first = studies["second_meta"][name], studies["first_meta"][name]
+        assert (second["cells_computed"].value, second["cells_reused"].value) == (0, n), name
+        assert (first["cells_computed"].value, first["cells_reused"].value) == (n, 0), name
 
 
 def test_each_cell_stores_its_settings_and_each_study_its_plot(studies, spark):
     for r in spark.sql(f"SELECT * FROM rft.study_results WHERE model = '{MODEL}'").collect():
         settings = json.loads(r.config)
-        assert (settings["study"], settings["model"], settings["x"]) == (r.study, MODEL, r.x)
-        assert r.ci_low <= r.accuracy <= r.ci_high
-        assert set(r.table_versions) >= {"questions"}
+        assert (settings["study"], settings["model"], settings.get("arm")) == (r.study, MODEL, r.arm)
+        assert r.study == "pretrain_loss" or r.ci_low <= r.accuracy <= r.ci_high
+        assert set(r.table_versions) >= ({"eval_results", "models"} if r.study == "union_gain" else {"questions"})
     meta = studies["first_meta"]
-    assert meta["rft_vs_k_study"]["rft_vs_k_plot"].value.startswith("![rft vs k](data:image/png;base64,iVBORw0KGgo")
-    assert meta["sft_vs_data_study"]["sft_vs_data_plot"].value.startswith("![sft vs data](data:image/png;base64,")
+    for asset in ("rft_vs_k_study", "sft_vs_data_study", "union_gain_study"):
+        study = asset.removesuffix("_study")
+        assert meta[asset][f"{study}_plot"].value.startswith(f"![{study.replace('_', ' ')}](data:image/png;base64,")
     [entry] = meta["sft_vs_data_study"]["sft_vs_data_points"].value
     assert (entry["model"], entry["x"], entry["n_sft_rows"], entry["n"]) == (
         MODEL, [0.5, 1.0], [N_TRAIN // 2, N_TRAIN], [N_TEST, N_TEST])
@@ -126,22 +219,33 @@ def test_each_cell_stores_its_settings_and_each_study_its_plot(studies, spark):
 
 def test_the_record_has_one_entry_per_study_and_model_with_its_fits(studies):
     record = json.loads(studies["record"].read_text())
-    mine = [e for e in record["entries"] if e["model"] == MODEL]
-    assert [(e["study"], e["varies"], e["x"]) for e in mine] == [
-        ("rft_vs_k", "k", [1.0, 2.0]), ("sft_vs_data", "fraction", [0.5, 1.0])]
-    rows = {(r[0], r[1]): r for r in studies["second"]}
+    mine = [e for e in record["entries"] if e["model"] == MODEL or MODEL in e.get("models", [])]
+    assert [(e["study"], e["varies"]) for e in mine] == [
+        ("rft_vs_k", "k"), ("sft_vs_data", "fraction"), ("pretrain_loss", "loss"), ("pretrain_loss", "loss"),
+        ("union_gain", "training_set")]
     for entry in mine:
+        assert {"study", "model", "x", "y", "ci_low", "ci_high", "n", "fits"} <= set(entry), entry["study"]
+        assert len(entry["x"]) == len(entry["y"]) == len(entry["ci_low"]) == len(entry["n"])
+    rows = {(r[0], r[1] or r[2]): r for r in studies["second"]}  # (study, arm) or (study, x)
+    [loss] = [r[2] for r in studies["second"] if r[0] == "pretrain_loss"]
+    for entry in mine:
+        if entry["study"] == "pretrain_loss":  # x: the loss; y: the stage's accuracy of the model
+            assert (entry["x"], entry["n"]) == ([round(loss, 6)], [N_TEST])
+            continue
         for x, y, n, cell_id in zip(entry["x"], entry["y"], entry["n"], entry["cell_id"]):
-            study, _, stored_id, _, _, n_test, n_correct, _, _ = rows[(entry["study"], x)]
+            _, _, _, stored_id, _, _, n_test, n_correct, _, _ = rows[(entry["study"], x)]
             assert (cell_id, n, y) == (stored_id, n_test, round(n_correct / n_test, 4))
-        assert set(entry["fits"]) == ({"k", "distinct_paths"} if entry["study"] == "rft_vs_k" else {"n_sft_rows"})
+    fits = {e["study"]: set(e["fits"]) for e in mine}
+    assert fits["rft_vs_k"] == {"k", "distinct_paths"} and fits["sft_vs_data"] == {"n_sft_rows"}
+    assert fits["union_gain"] == {"gain"} and fits["pretrain_loss"] == {"loss", "log_params"}
     assert isinstance(record["table_version"], int)
 
 
 def test_the_report_shows_each_study_with_its_plot_and_intervals(studies, spark):
     page = (studies["home"] / "report.html").read_text()
-    for study in ("rft_vs_k", "sft_vs_data"):
+    for study in ("rft_vs_k", "sft_vs_data", "pretrain_loss", "union_gain"):
         assert f"<h3>{study}</h3>" in page
         assert f"<img alt='Scaling study {study}' src='data:image/png;base64," in page
-    for r in spark.sql(f"SELECT * FROM rft.study_results WHERE model = '{MODEL}'").collect():
+    for r in spark.sql(f"SELECT * FROM rft.study_results WHERE model = '{MODEL}' AND accuracy IS NOT NULL").collect():
         assert with_interval(r.accuracy, r.ci_low, r.ci_high) in page
+    assert f"no fit, one model ({MODEL}): a line needs two or more" in page

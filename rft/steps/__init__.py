@@ -6,6 +6,7 @@ reports through Dagster Pipes when Dagster launched it, or prints a JSON summary
     python -m rft.steps.train --spec train.json
     python -m rft.steps.sample --spec sample.json
     python -m rft.steps.evaluate --spec evaluate.json
+    python -m rft.steps.heldout_loss --spec heldout_loss.json   # a base model's loss on held-out text
 
 They import neither Spark nor Dagster (only the optional, tiny `dagster_pipes`), so they run on
 machines that have just torch, transformers and peft, or, for sampling and evaluation with

@@ -22,7 +22,10 @@ final as (
         config,
         checkpoint,
         run_id,
-        computed_at
+        computed_at,
+        arm,
+        n_params,
+        n_tokens
     from cells
 )
 

@@ -1,0 +1,54 @@
+"""The accuracies the evaluation-based studies reuse, read from the tables the pipeline fills.
+
+    stage_accuracies(eval_results)                     # per model: SFT and RFT (own paths), greedy
+    rft_set_evaluations(eval_results, models, model)   # one model's RFT on own and on union, with checkpoints
+
+Like the accuracy_leaderboard mart: greedy maj1@1 rows of `rft.eval_results`, joined with the
+checkpoint rows of `rft.models` on (model, stage, training_set). Nothing is trained or
+evaluated again.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from spark_jobs.dedup import UNION_POOL
+
+GREEDY = "maj1@1"
+ACCURACY = ["n_test", "n_correct", "accuracy", "ci_low", "ci_high"]
+
+
+def own_set() -> F.Column:
+    return F.concat(F.lit("own:"), F.col("model"))
+
+
+def stage_accuracies(eval_results: DataFrame) -> DataFrame:
+    """One row per (model, stage): SFT on the gold data, RFT on the model's own distinct paths."""
+    greedy = eval_results.filter(F.col("metric") == GREEDY)
+    sft = (F.col("stage") == "sft") & (F.col("training_set") == "sft")
+    rft_own = (F.col("stage") == "rft") & (F.col("training_set") == own_set())
+    return greedy.filter(sft | rft_own).select("model", "stage", *ACCURACY)
+
+
+def rft_set_evaluations(eval_results: DataFrame, models: DataFrame, model: str) -> DataFrame:
+    """The model's RFT evaluations on its own set and on the union, each with its checkpoint's row.
+
+    Columns: arm (own or union), training_set, the accuracy columns, the evaluated checkpoint,
+    the evaluation's run, and the checkpoint's recorded checkpoint, size, config and data
+    manifest (null where rft.models lacks it).
+    """
+    evals = eval_results.filter(
+        (F.col("model") == model) & (F.col("stage") == "rft") & (F.col("metric") == GREEDY)
+        & ((F.col("training_set") == own_set()) | (F.col("training_set") == UNION_POOL))
+    )
+    trained = models.select(
+        "model", "stage", "training_set", F.col("checkpoint").alias("trained_checkpoint"), "n_examples", "n_steps",
+        "train_config", "data_manifest",
+    )
+    joined = evals.join(trained, on=["model", "stage", "training_set"], how="left")
+    arm = F.when(F.col("training_set") == UNION_POOL, F.lit("union")).otherwise(F.lit("own"))
+    return joined.select(
+        arm.alias("arm"), "training_set", *ACCURACY, "checkpoint", F.col("run_id").alias("eval_run_id"),
+        "trained_checkpoint", "n_examples", "n_steps", "train_config", "data_manifest",
+    )
