@@ -301,7 +301,7 @@ def cmd_studies(args) -> int:
     records = study_records(resources["spark"].lakehouse())
     print(records_table(records))
     if getattr(args, "record", None):
-        print(f"wrote {write_records(records, Path(args.record)).resolve()}")
+        print(f"wrote {write_records(records, Path(args.record), run=args.run_name).resolve()}")
     return 0
 
 
@@ -437,6 +437,8 @@ def build_parser() -> argparse.ArgumentParser:
     st_run.add_argument("--config", help="YAML config; its studies: section says what varies (rft/study_config.py)")
     st_show = studies_sub.add_parser("show", help="the cells of each study's newest settings, with the fitted laws")
     st_show.add_argument("--record", help="also write them as JSON, e.g. benches/results/scaling.json")
+    st_show.add_argument("--run-name", default="local",
+                         help="name of these figures in the --record file; other runs' entries there are kept")
     studies.set_defaults(func=cmd_studies)
 
     tables = sub.add_parser("tables", help="every table with its row count, Delta version and last update")

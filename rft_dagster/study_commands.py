@@ -1,7 +1,7 @@
 """`rft studies`: run the scaling studies of some models, show their cells, record their figures.
 
     rft studies run tiny-llama-a --config configs/demo.yaml   # studies_job: missing cells only
-    rft studies show --record benches/results/scaling.json    # newest settings' cells, with fits
+    rft studies show --record benches/results/scaling.json --run-name demo-cpu   # newest settings' cells, with fits
 
 The record holds one entry per (study, model): x, y (greedy test accuracy), its 95% interval,
 n and the fitted laws' parameters, read from `rft.study_results` at the Delta version it names.
@@ -61,10 +61,23 @@ def study_records(lake: Lakehouse) -> dict:
             "entries": entries}
 
 
-def write_records(records: dict, out: Path) -> Path:
+def write_records(records: dict, out: Path, run: str = "local") -> Path:
+    """Write `records` into `out` as the run named `run`, keeping the other runs' entries there.
+
+    One file holds the figures of several runs (the embedded demo on a CPU, GSM8K on a GPU):
+    each entry is tagged with its run, and `runs` says where each run's figures were read.
+    """
+    out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    written = {"written_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), **records}
-    out.write_text(json.dumps(written, indent=1) + "\n")
+    kept = json.loads(out.read_text()) if out.exists() else {}
+    if "runs" not in kept:  # a file from before runs were named: its figures are replaced
+        kept = {}
+    meta = {k: v for k, v in records.items() if k != "entries"}
+    meta["written_at"] = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    runs = {**kept.get("runs", {}), run: meta}
+    entries = [e for e in kept.get("entries", []) if e.get("run") != run]
+    entries += [{"run": run, **e} for e in records["entries"]]
+    out.write_text(json.dumps({"runs": dict(sorted(runs.items())), "entries": entries}, indent=1) + "\n")
     return out
 
 
@@ -108,5 +121,6 @@ def records_table(records: dict) -> str:
     if not any(cells.values()):
         return "no study cells yet: rft studies run MODEL"
     tables = [render_table(pd.DataFrame(rows)) for rows in cells.values() if rows]
+    source = f"rft.study_results v{records['table_version']}" if "table_version" in records else records["source"]
     return ("\n\n".join(tables) + "\n\n" + render_table(pd.DataFrame(laws))
-            + f"\nrft.study_results v{records['table_version']}; accuracy: greedy maj1@1, [95% Wilson interval]")
+            + f"\n{source}; accuracy: greedy maj1@1, [95% Wilson interval]")

@@ -238,7 +238,7 @@ def test_the_record_has_one_entry_per_study_and_model_with_its_fits(studies):
     fits = {e["study"]: set(e["fits"]) for e in mine}
     assert fits["rft_vs_k"] == {"k", "distinct_paths"} and fits["sft_vs_data"] == {"n_sft_rows"}
     assert fits["union_gain"] == {"gain"} and fits["pretrain_loss"] == {"loss", "log_params"}
-    assert isinstance(record["table_version"], int)
+    assert isinstance(record["runs"]["local"]["table_version"], int) and {e["run"] for e in mine} == {"local"}
 
 
 def test_the_report_shows_each_study_with_its_plot_and_intervals(studies, spark):
