@@ -11,7 +11,8 @@ sampled path and its verdict, so nothing is sampled again (the studies' own rule
         --gsm8k ~/gsm8k --work ~/studies --sets ~/study_sets --cells rft_vs_k-1 --out $OUT
     python -m benches.gsm8k_studies loss --base ~/smol.gguf --name smollm2-135m \
         --texts ~/study_sets/heldout.parquet --work ~/studies --out $OUT
-    # anywhere: figures with the pipeline's own fits -> benches/results/scaling.json
+    # anywhere: figures with the pipeline's own fits -> benches/results/scaling.json, plots
+    # -> benches/results/scaling_gsm8k/<study>.png
     python -m benches.gsm8k_studies report --sets .gsm8k_studies/sets \
         --results .gsm8k_studies/results --run2 .gsm8k_run2
 
@@ -34,6 +35,7 @@ from benches.gsm8k_rft import _greedy_verdicts, evaluate, finished, load_verdict
 from rft.evaluation import mcnemar_p_value, wilson_interval
 
 RESULTS_JSON = "benches/results/scaling.json"
+PLOTS = "benches/results/scaling_gsm8k"
 RUN_LABEL = "gsm8k-gpu"
 # What produced the recorded figures (session 6), kept in the JSON with them.
 COMMANDS = [
@@ -299,6 +301,25 @@ def cmd_report(args) -> None:
         print(f"| {t['study']} | {t['model']} | {t['a']} | {t['b']} | {100 * t['difference']:+.1f} "
               f"| {t['only_a']} | {t['only_b']} | {t['mcnemar_p']:.3f} |")
     print(f"wrote {write_records(records, args.json, run=RUN_LABEL)}")
+    for path in write_plots(points, [e for e in entries if e["study"] == "pretrain_loss"], args.plots):
+        print(f"wrote {path}")
+
+
+def write_plots(points: dict[str, pd.DataFrame], pretrain_entries: list[dict], folder: str) -> list[str]:
+    """Each study's figure as the study assets draw it (intervals as error bars, fits dashed)."""
+    from rft.comparison_plots import pretrain_loss_plot
+    from rft_dagster.study_metadata import study_view
+
+    os.makedirs(folder, exist_ok=True)
+    pngs = {study: study_view(study, frame.assign(n_steps=None)).png for study, frame in points.items()}
+    if pretrain_entries:
+        pngs["pretrain_loss"] = pretrain_loss_plot(pretrain_entries)
+    written = []
+    for study, png in pngs.items():
+        written.append(os.path.join(folder, f"{study}.png"))
+        with open(written[-1], "wb") as f:
+            f.write(png)
+    return written
 
 
 def main(argv=None):
@@ -341,6 +362,7 @@ def main(argv=None):
     r.add_argument("--results", required=True, help="folder with the GPU steps' files")
     r.add_argument("--run2", required=True, help="the benches.gsm8k_rft run folder (results/, sets/)")
     r.add_argument("--json", default=RESULTS_JSON)
+    r.add_argument("--plots", default=PLOTS, help="folder for one PNG per study")
     args = p.parse_args(argv)
     {"sets": cmd_sets, "train-eval": cmd_train_eval, "loss": cmd_loss, "report": cmd_report}[args.command](args)
 

@@ -80,7 +80,7 @@ def draw_fit(ax, fit: Fit | None, xs: pd.Series, color, x_name: str) -> None:
     low, high = float(xs.min()), float(xs.max())
     grid = np.geomspace(low, high, 50) if fit.log_x else np.linspace(low, high, 50)
     r2 = "n/a" if fit.to_dict()["r2"] is None else f"{fit.r2:.2f}"
-    law = f"acc = {fit.a:.3f} + {fit.b:.3f} {'ln ' if fit.log_x else ''}{x_name}, R² {r2}"
+    law = f"acc = {fit.a:.3f} + {fit.b:.3g} {'ln ' if fit.log_x else ''}{x_name}, R² {r2}"  # .3g: a slope per path is ~1e-6
     ax.plot(grid, [100 * fit.predict(v) for v in grid], color=color, linestyle="--", linewidth=1, label=law)
 
 

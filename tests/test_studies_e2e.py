@@ -1,13 +1,12 @@
 """Scaling studies through Dagster on the smoke config: every study end to end, then again.
 
 One tiny model: real SFT, sampling and verification (the studies sample nothing). Then
-`studies_job`: RFT vs k at k = 1, 2 and SFT vs data at fractions 1/2 and 1 (the 2x2 grid), the
-base model's held-out loss (a real step) and the loss study across models (here one: no fit,
-and it says why), and the union gain. Each training cell is a real training step and a real
-evaluation step. RFT vs diversity is off here: its cells run the same training and evaluation
-as RFT vs k's (about 23 s each on 2 cores, over this module's time budget), and its own parts,
-the selections and a cell's examples, are tested on tiny tables in tests/test_study_selection.py.
-The second run of
+`studies_job`: RFT vs k at k = 1, 2 and SFT vs data at fractions 1/2 and 1 (the 2x2 grid), one
+RFT-vs-diversity cell (the duplicates control; every cell trains and evaluates alike, so one
+shows the asset end to end, and the selections are tested on tiny tables in
+tests/test_study_selection.py), the base model's held-out loss (a real step) and the loss study
+across models (here one: no fit, and it says why), and the union gain. Each training cell is a
+real training step and a real evaluation step. The second run of
 `studies_job` must find every cell finished and recompute none; it runs as `rft studies run`,
 then `rft studies show --record` writes the figures and `rft report` shows them.
 
@@ -40,7 +39,7 @@ from spark_jobs.schemas import EVAL_RESULTS, MODELS
 MODEL = "study-tiny"  # its own partition: other tests' rows for tiny-llama-a stay untouched
 N_TRAIN, N_TEST, K = 40, 20, 2  # configs/smoke.yaml
 STUDY_ASSETS = {  # asset -> its cells per run
-    "rft_vs_k_study": 2, "sft_vs_data_study": 2, "rft_vs_diversity_study": 0, "heldout_loss": 1, "union_gain_study": 2,
+    "rft_vs_k_study": 2, "sft_vs_data_study": 2, "rft_vs_diversity_study": 1, "heldout_loss": 1, "union_gain_study": 2,
 }
 # What the RFT stage would have written: (stage, training set) -> (distinct paths, correct of N_TEST).
 RFT_STAGE = {("sft", "sft"): (0, 4), ("rft", f"own:{MODEL}"): (3, 5), ("rft", "union"): (7, 8)}
@@ -77,7 +76,7 @@ def studies(spark_resource, spark, tmp_path_factory):
     config = yaml.safe_load((PROJECT_ROOT / "configs" / "smoke.yaml").read_text())
     config["models"] = {MODEL: {"source": "tiny", "tiny": "tiny-llama-a"}}
     config["studies"] = {"rft_vs_k": {"ks": [1, 2, 6]}, "sft_vs_data": {"fractions": [0.5, 1.0]},  # 6: capped at K
-                         "rft_vs_diversity": {"enabled": False}}  # see the docstring
+                         "rft_vs_diversity": {"selections": ["duplicates"], "n_paths": 2}}  # see the docstring
     (home / "studies.yaml").write_text(yaml.safe_dump(config))
     resources = {
         "spark": spark_resource,
@@ -148,11 +147,15 @@ def test_distinct_paths_are_those_of_the_first_k_samples(studies, spark):
     assert by_k[2.0] == spark.sql(f"SELECT count(*) FROM rft.distinct_paths WHERE pool = 'own:{MODEL}'").first()[0]
 
 
-def test_a_study_that_is_off_computes_nothing_and_says_so(studies):
-    assert not by_study(studies["first"], "rft_vs_diversity")
+def test_the_duplicates_control_repeats_few_distinct_paths_to_the_same_count(studies, spark):
+    [(_, arm, x, _, distinct, n_sft, n_test, *_)] = by_study(studies["first"], "rft_vs_diversity")
+    own = spark.sql(f"SELECT count(*) FROM rft.distinct_paths WHERE pool = 'own:{MODEL}'").first()[0]
+    n = min(2, own)  # n_paths, capped at the model's distinct paths
+    assert (arm, x, n_sft, n_test) == ("duplicates", n, N_TRAIN, N_TEST)
+    assert distinct == min(1, n)  # ceil(0.25 * 2): one distinct path, repeated
     meta = studies["first_meta"]["rft_vs_diversity_study"]
-    assert (meta["cells_computed"].value, meta["cells_reused"].value, meta["cells"].value) == (0, 0, "no cells")
-    assert meta["declared"].value["enabled"] is False
+    assert meta["declared"].value["selections"] == ["duplicates"]
+    assert meta["rft_vs_diversity_plot"].value.startswith("![rft vs diversity](data:image/png;base64,")
 
 
 def test_the_base_models_loss_is_measured_on_the_held_out_test_solutions(studies, spark):
@@ -221,8 +224,8 @@ def test_the_record_has_one_entry_per_study_and_model_with_its_fits(studies):
     record = json.loads(studies["record"].read_text())
     mine = [e for e in record["entries"] if e["model"] == MODEL or MODEL in e.get("models", [])]
     assert [(e["study"], e["varies"]) for e in mine] == [
-        ("rft_vs_k", "k"), ("sft_vs_data", "fraction"), ("pretrain_loss", "loss"), ("pretrain_loss", "loss"),
-        ("union_gain", "training_set")]
+        ("rft_vs_k", "k"), ("sft_vs_data", "fraction"), ("rft_vs_diversity", "selection"), ("pretrain_loss", "loss"),
+        ("pretrain_loss", "loss"), ("union_gain", "training_set")]
     for entry in mine:
         assert {"study", "model", "x", "y", "ci_low", "ci_high", "n", "fits"} <= set(entry), entry["study"]
         assert len(entry["x"]) == len(entry["y"]) == len(entry["ci_low"]) == len(entry["n"])
@@ -243,7 +246,7 @@ def test_the_record_has_one_entry_per_study_and_model_with_its_fits(studies):
 
 def test_the_report_shows_each_study_with_its_plot_and_intervals(studies, spark):
     page = (studies["home"] / "report.html").read_text()
-    for study in ("rft_vs_k", "sft_vs_data", "pretrain_loss", "union_gain"):
+    for study in ("rft_vs_k", "sft_vs_data", "rft_vs_diversity", "pretrain_loss", "union_gain"):
         assert f"<h3>{study}</h3>" in page
         assert f"<img alt='Scaling study {study}' src='data:image/png;base64," in page
     for r in spark.sql(f"SELECT * FROM rft.study_results WHERE model = '{MODEL}' AND accuracy IS NOT NULL").collect():
