@@ -12,10 +12,12 @@ from datetime import datetime, timezone
 
 import dagster as dg
 import pandas as pd
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from assets.evaluation import evaluate_checkpoints
 from assets.training import sft_examples, train_step
+from rft.config import RftConfig
 from rft.prompts import format_prompt, format_response
 from rft.studies import (
     EVAL_METRIC, RFT_VS_DIVERSITY, RFT_VS_K, SFT_VS_DATA, StudyCell, missing_cells, rft_vs_diversity_cells,
@@ -109,6 +111,16 @@ def selection_examples(paths: pd.DataFrame, questions: pd.DataFrame, sft: pd.Dat
     return examples, {"x": float(len(paths)), "distinct_paths": n_distinct, "n_sft_rows": len(sft)}
 
 
+def sampled_as_configured(lake: Lakehouse, model: str, config: RftConfig) -> tuple[dict[str, int], DataFrame]:
+    """(table versions read, the model's verified paths), after checking they were drawn as the config says."""
+    versions = {name: lake.version(name) for name in ("questions", "verified_paths")}
+    verified = lake.table("verified_paths", versions["verified_paths"])
+    problem = sampling_mismatch(verified, lake.table("sampled_paths"), model, config.sampling)
+    if problem:
+        raise dg.Failure(f"{problem}: materialise sampled_paths and verified_paths of {model!r} with this config first")
+    return versions, verified
+
+
 def _train_questions(lake: Lakehouse, version: int) -> pd.DataFrame:
     return to_pandas(lake.table("questions", version).filter(F.col("split") == "train").select("question_id", "question"))
 
@@ -125,11 +137,7 @@ def rft_vs_k_study(
     lake = spark.lakehouse()
     todo = missing_cells(cells, finished_cell_ids(lake, RFT_VS_K, model))
     if todo:
-        versions = {name: lake.version(name) for name in ("questions", "verified_paths")}
-        verified = lake.table("verified_paths", versions["verified_paths"])
-        problem = sampling_mismatch(verified, lake.table("sampled_paths"), model, config.sampling)
-        if problem:
-            raise dg.Failure(f"{problem}: materialise sampled_paths and verified_paths of {model!r} with this config first")
+        versions, verified = sampled_as_configured(lake, model, config)
         sft = sft_examples(lake, versions["questions"])
         questions = _train_questions(lake, versions["questions"])
         for cell in todo:
@@ -183,11 +191,7 @@ def rft_vs_diversity_study(
     lake = spark.lakehouse()
     todo = missing_cells(cells, finished_cell_ids(lake, RFT_VS_DIVERSITY, model))
     if todo:
-        versions = {name: lake.version(name) for name in ("questions", "verified_paths")}
-        verified = lake.table("verified_paths", versions["verified_paths"])
-        problem = sampling_mismatch(verified, lake.table("sampled_paths"), model, config.sampling)
-        if problem:
-            raise dg.Failure(f"{problem}: materialise sampled_paths and verified_paths of {model!r} with this config first")
+        versions, verified = sampled_as_configured(lake, model, config)
         # Computed once: the dedup UDF runs once, not once per selection and count.
         distinct = lake.computed_once(first_k_distinct_paths(verified, model, config.sampling.k))
         correct = own_correct_paths(verified, model)

@@ -10,6 +10,7 @@ import re
 import pytest
 from dagster import AssetKey, DagsterInstance, materialize
 
+from assets.evaluation_studies import union_gain_study
 from assets.filtering import verified_paths
 from assets.sampling import sampled_paths
 from rft.home import PROJECT_ROOT
@@ -19,6 +20,7 @@ from rft_dagster.dataset_commands import rebuild
 from rft_dagster.definitions import build_definitions
 from rft_dagster.pipeline import _execute, backfill_model, run_pipeline, summary_table
 from rft_dagster.resources import RftSettings, StepRunner
+from spark_jobs.lakehouse import where_equals
 
 SMOKE = PROJECT_ROOT / "configs" / "smoke.yaml"
 A, B = "tiny-llama-a", "tiny-llama-b"
@@ -65,7 +67,7 @@ def loop(spark_resource, spark, tmp_path_factory):
     _execute(defs, "cross_model_job", instance)
     states["rerun"] = snapshot(spark)
     states["summary"] = summary_table(spark_resource.lakehouse(), [A, B])
-    states["instance"] = instance
+    states["instance"], states["resources"] = instance, resources
     yield states
     instance.dispose()
 
@@ -172,3 +174,23 @@ def test_a_checkpoints_training_set_is_rebuilt_from_the_manifest_it_recorded(loo
     assert rebuilt.manifest["source_models"] == [A, B]
     assert len(rebuilt.rows) == rebuilt.manifest["rft_rows"]  # what training counted
     assert rebuilt.rows["question"].notna().all()
+
+
+def test_the_union_gain_study_reads_what_the_rft_stage_wrote(loop, spark):
+    """The study trains nothing: its two cells are the loop's own RFT checkpoints as eval_results scored them."""
+    result = materialize([union_gain_study], partition_key=A, instance=loop["instance"], resources=loop["resources"])
+    try:
+        assert result.success
+        cells = {r.arm: r for r in spark.sql(
+            f"SELECT * FROM rft.study_results WHERE study = 'union_gain' AND model = '{A}'").collect()}
+        evals = {r.training_set: r for r in spark.sql(
+            f"SELECT * FROM rft.eval_results WHERE model = '{A}' AND stage = 'rft' AND metric = 'maj1@1'").collect()}
+        sets = {r.dataset: r.n_rft_rows for r in spark.sql("SELECT dataset, n_rft_rows FROM rft.rft_datasets").collect()}
+        for arm, training_set in (("own", f"own:{A}"), ("union", "union")):
+            cell, scored = cells[arm], evals[training_set]
+            assert (cell.n_test, cell.n_correct, cell.checkpoint) == (scored.n_test, scored.n_correct, scored.checkpoint)
+            assert cell.x == cell.distinct_paths == sets[training_set] and cell.n_sft_rows == N_TRAIN
+        [entry] = result.asset_materializations_for_node("union_gain_study")[0].metadata["union_gain_points"].value
+        assert entry["fits"]["gain"]["difference"] == pytest.approx(cells["union"].accuracy - cells["own"].accuracy)
+    finally:  # the studies' own tests count this table's rows of their model only; leave it as found
+        spark.sql(f"DELETE FROM rft.study_results WHERE {where_equals(study='union_gain', model=A)}")

@@ -13,9 +13,9 @@ then `rft studies show --record` writes the figures and `rft report` shows them.
 The union gain and the loss study read what the pipeline's RFT stage writes: `rft.models` rows
 of the RFT checkpoints on own paths and on the union, and `rft.eval_results`. Running that stage
 here (`cross_model_job` and `rft_job`: two trainings and an evaluation) would cost about 55 s of
-this suite's budget, and tests/test_pipeline_e2e.py runs it already, so this module writes
-those rows as the stage writes them (`pipeline_rft_rows`, as tests/test_dbt_marts.py does) and
-removes them afterwards.
+this suite's budget, and tests/test_pipeline_e2e.py runs it already (and materialises
+`union_gain_study` on the rows it really wrote), so this module writes those rows as the stage
+writes them (`pipeline_rft_rows`, as tests/test_dbt_marts.py does) and removes them afterwards.
 """
 
 import json
