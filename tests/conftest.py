@@ -4,7 +4,7 @@ import pytest
 
 from free_ports import free_port
 from rft_dagster.resources import SparkResource
-from spark_jobs.server import stop_server
+from spark_servers import stop_test_server
 
 
 @pytest.fixture(scope="session")
@@ -19,7 +19,7 @@ def stop_spark(resource: SparkResource) -> None:
     """Close the client session first: a Connect client left open retries a dead server at exit."""
     if resource._lakehouse is not None:
         resource._lakehouse.spark.stop()
-    stop_server(resource.server_config())
+    stop_test_server(resource.server_config())
 
 
 @pytest.fixture(scope="session")

@@ -31,7 +31,8 @@ from dagit_server import DagitServer, start_dagit, write_instance_config
 from rft.config import load_config
 from rft.home import PROJECT_ROOT
 from rft_dagster.definitions import defs
-from spark_jobs.server import ServerConfig, ensure_server, stop_server
+from spark_jobs.server import ServerConfig, ensure_server
+from spark_servers import stop_test_server
 
 pytestmark = pytest.mark.browser
 
@@ -109,7 +110,7 @@ def spark_server(home):
     """The warehouse's Spark server, started before Dagit so the first run does not wait for it."""
     cfg = ServerConfig(warehouse=home / "warehouse", port=free_port(), master="local[2]", driver_memory="2g")
     yield cfg
-    stop_server(cfg)
+    stop_test_server(cfg)
 
 
 @pytest.fixture(scope="module")

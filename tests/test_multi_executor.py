@@ -20,7 +20,8 @@ from spark_jobs.cluster import ClusterConfig, LocalCluster, free_port
 from spark_jobs.dedup import distinct_paths
 from spark_jobs.lakehouse import Lakehouse, where_in
 from spark_jobs.schemas import TABLES
-from spark_jobs.server import ServerConfig, ensure_server, stop_server
+from spark_jobs.server import ServerConfig, ensure_server
+from spark_servers import GRACE_S, stop_test_server
 from spark_jobs.verify import verify_sampled_paths
 
 MODELS = ("mx-model-a", "mx-model-b")  # prefixed: the local warehouse is shared with other tests
@@ -147,6 +148,7 @@ def cluster(tmp_path_factory):
     cfg = ClusterConfig(root=root, workers=N_EXECUTORS, port=free_port(), webui_port=free_port(), start_timeout_s=90)
     with LocalCluster(cfg) as running:  # stops master, workers and executors whatever happens
         yield running
+        running.stop(timeout_s=GRACE_S)  # the cluster's work is thrown away: see tests/spark_servers.py
 
 
 @pytest.fixture(scope="module")
@@ -163,7 +165,7 @@ def cluster_url(cluster, tmp_path_factory):
         InOwnSession(url, Lakehouse.ensure_tables).result()
         yield url
     finally:
-        stop_server(cfg)
+        stop_test_server(cfg)
 
 
 @pytest.fixture(scope="module")

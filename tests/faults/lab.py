@@ -129,9 +129,9 @@ class Lab:
     def stop(self) -> None:
         if self.lake is not None:
             self.lake.spark.stop()
-        from spark_jobs.server import stop_server
+        from spark_servers import stop_test_server
 
-        stop_server(self.resource.server_config())
+        stop_test_server(self.resource.server_config())
 
     # --- runs ---------------------------------------------------------------------------------
     def env(self, **extra: str) -> dict[str, str]:
