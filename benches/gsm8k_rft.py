@@ -208,6 +208,17 @@ def load_verdicts(results: str) -> dict[tuple[str, str], pd.Series]:
     return {_model_and_stage(path): _greedy_verdicts(path) for path in paths}
 
 
+def paired(a: pd.Series, b: pd.Series, what: str) -> dict:
+    """a's greedy verdicts against b's on b's questions: n, a's gain, the discordant counts, McNemar's p."""
+    a = a.reindex(b.index)
+    if a.isna().any():
+        raise ValueError(f"{what}: the two evaluations do not grade the same questions")
+    a = a.astype(bool)
+    only_a, only_b = int((a & ~b).sum()), int((b & ~a).sum())
+    return {"n_test": len(b), "gain": round((int(a.sum()) - int(b.sum())) / len(b), 4),
+            "only_a": only_a, "only_b": only_b, "mcnemar_p": round(mcnemar_p_value(only_a, only_b), 4)}
+
+
 def paired_comparisons(verdicts: dict[tuple[str, str], pd.Series]) -> list[dict]:
     """Each RFT model against its own SFT model, question by question (exact McNemar test)."""
     comparisons = []
@@ -215,16 +226,11 @@ def paired_comparisons(verdicts: dict[tuple[str, str], pd.Series]) -> list[dict]
         sft = verdicts.get((model, "sft"))
         if stage == "sft" or sft is None:
             continue
-        rft = rft.reindex(sft.index)
-        if rft.isna().any():
-            raise ValueError(f"{model}: the {stage} evaluation does not grade every question its SFT one grades")
-        rft = rft.astype(bool)
-        only_rft, only_sft = int((rft & ~sft).sum()), int((sft & ~rft).sum())
+        test = paired(rft, sft, f"{model}: {stage} against sft")
         comparisons.append({
             "model": model, "stage": stage, "training_set": _training_set(stage), "versus": "sft",
-            "n_test": len(sft), "gain": round((int(rft.sum()) - int(sft.sum())) / len(sft), 4),
-            "only_rft_correct": only_rft, "only_sft_correct": only_sft,
-            "mcnemar_p": round(mcnemar_p_value(only_rft, only_sft), 4),
+            "n_test": test["n_test"], "gain": test["gain"], "only_rft_correct": test["only_a"],
+            "only_sft_correct": test["only_b"], "mcnemar_p": test["mcnemar_p"],
         })
     return comparisons
 

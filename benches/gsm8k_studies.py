@@ -31,8 +31,10 @@ import shutil
 
 import pandas as pd
 
-from benches.gsm8k_rft import _greedy_verdicts, evaluate, finished, load_verdicts, run_step, train, write_questions
-from rft.evaluation import mcnemar_p_value, wilson_interval
+from benches.gsm8k_rft import (_greedy_verdicts, evaluate, finished, load_verdicts, paired, run_step, train,
+                               write_questions)
+from rft.evaluation import wilson_interval
+from rft.study_config import RftVsDiversityStudy, SftVsDataStudy
 
 RESULTS_JSON = "benches/results/scaling.json"
 PLOTS = "benches/results/scaling_gsm8k"
@@ -74,7 +76,11 @@ def cmd_sets(args) -> None:
     lake = default_resources()["spark"].lakehouse()
     versions = {name: lake.version(name) for name in ("questions", "verified_paths")}
     verified = lake.table("verified_paths", versions["verified_paths"])
-    k_sampled = verified.filter(F.col("model") == args.model).agg(F.max("sample_idx")).first()[0] + 1
+    last_sample = verified.filter(F.col("model") == args.model).agg(F.max("sample_idx")).first()[0]
+    if last_sample is None:
+        models = sorted(r[0] for r in verified.select("model").distinct().collect())
+        raise SystemExit(f"rft.verified_paths in {args.home} holds no paths of {args.model!r}; it has {models}")
+    k_sampled = last_sample + 1
     # `rft import` filed the train questions as split "import" (nothing but imported paths
     # answers them there); for the studies they are the train split they came from.
     split = F.when(F.col("split") == "import", F.lit("train")).otherwise(F.col("split"))
@@ -104,11 +110,13 @@ def cmd_sets(args) -> None:
         write(f"sft_vs_data-{fraction:g}", as_examples(subset), study="sft_vs_data", varies="fraction",
               x=fraction, distinct_paths=0, n_sft_rows=len(subset))
 
+    diversity = RftVsDiversityStudy()  # the pipeline's selection seed and duplicate share
     distinct = lake.computed_once(first_k_distinct_paths(verified, args.model, k_sampled))
+    correct = own_correct_paths(verified, args.model)
     n = paths_per_selection(args.n_paths, distinct.count())
     for arm in args.arms:
-        paths = to_pandas(select_paths(arm, distinct=distinct, correct=own_correct_paths(verified, args.model),
-                                       n=n, seed=0, duplicate_share=0.25))
+        paths = to_pandas(select_paths(arm, distinct=distinct, correct=correct, n=n, seed=diversity.selection_seed,
+                                       duplicate_share=diversity.duplicate_share))
         examples, counts = selection_examples(paths, questions, sft)
         write(f"rft_vs_diversity-{arm}", examples, study="rft_vs_diversity", varies="selection", arm=arm,
               **counts)
@@ -117,8 +125,8 @@ def cmd_sets(args) -> None:
     test = load_jsonl_questions(os.path.join(args.gsm8k, "test.jsonl"), "test")
     pd.DataFrame({"text": [heldout_text(r["question"], r["answer"]) for r in test]}
                  ).to_parquet(os.path.join(args.out, "heldout.parquet"), index=False)
-    manifest = {"model": args.model, "k_sampled": k_sampled, "n_paths": n, "table_versions": versions,
-                "home": args.home, "cells": cells}
+    manifest = {"model": args.model, "k_sampled": k_sampled, "n_paths": n, "n_sft_rows": len(sft),
+                "table_versions": versions, "home": args.home, "cells": cells}
     with open(os.path.join(args.out, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=2)
 
@@ -219,14 +227,9 @@ def study_points(manifest: dict, verdicts: dict[str, pd.Series], run2: dict
 
 def paired_test(study: str, model: str, a: str, b: str, verdict_a: pd.Series, verdict_b: pd.Series) -> dict:
     """a against b on the same test questions: the difference and the exact McNemar test."""
-    verdict_b = verdict_b.reindex(verdict_a.index)
-    if verdict_b.isna().any():
-        raise ValueError(f"{study} {model}: {a} and {b} were not graded on the same questions")
-    verdict_b = verdict_b.astype(bool)
-    only_a, only_b = int((verdict_a & ~verdict_b).sum()), int((verdict_b & ~verdict_a).sum())
-    return {"study": study, "model": model, "a": a, "b": b, "n_test": len(verdict_a),
-            "difference": round((int(verdict_a.sum()) - int(verdict_b.sum())) / len(verdict_a), 4),
-            "only_a": only_a, "only_b": only_b, "mcnemar_p": round(mcnemar_p_value(only_a, only_b), 4)}
+    test = paired(verdict_a, verdict_b, f"{study} {model}: {a} against {b}")
+    return {"study": study, "model": model, "a": a, "b": b, "n_test": test["n_test"], "difference": test["gain"],
+            "only_a": test["only_a"], "only_b": test["only_b"], "mcnemar_p": test["mcnemar_p"]}
 
 
 def paired_tests(points: dict[str, pd.DataFrame], verdicts: dict[str, pd.Series]) -> list[dict]:
@@ -272,7 +275,7 @@ def cmd_report(args) -> None:
         filtered = json.load(f)
     run2_verdicts = load_verdicts(os.path.join(args.run2, "results"))
     run2 = {"verdicts": run2_verdicts, "distinct": {d["pool"]: d["distinct"] for d in filtered["distinct"]},
-            "n_sft_rows": manifest["cells"][0]["n_sft_rows"] if manifest["cells"] else 7473}
+            "n_sft_rows": manifest["n_sft_rows"]}
     points, verdicts = study_points(manifest, cell_verdicts(manifest, args.results), run2)
     entries = []
     for study in STUDIES:
@@ -332,7 +335,7 @@ def main(argv=None):
     s.add_argument("--ks", type=int, nargs="*", default=[1, 3], help="RFT vs k: first k samples per question")
     s.add_argument("--fractions", type=float, nargs="*", default=[0.03125, 0.125, 0.5],
                    help="SFT vs data: fractions of the train split (nested, seed --subset-seed)")
-    s.add_argument("--subset-seed", type=int, default=0)
+    s.add_argument("--subset-seed", type=int, default=SftVsDataStudy().subset_seed)
     s.add_argument("--arms", nargs="*", default=["all_correct", "duplicates"],
                    help="RFT vs diversity selections (distinct at n = all distinct paths is the own-paths RFT)")
     s.add_argument("--n-paths", type=int, help="paths per diversity cell (default: all distinct paths)")

@@ -35,7 +35,8 @@ def run(tmp_path):
          "n_sft_rows": 8},  # not evaluated (yet): left out of the figures
     ]
     (sets / "manifest.json").write_text(json.dumps(
-        {"model": QWEN, "k_sampled": 8, "n_paths": 7, "table_versions": {"questions": 1}, "cells": cells}))
+        {"model": QWEN, "k_sampled": 8, "n_paths": 7, "n_sft_rows": 8, "table_versions": {"questions": 1},
+         "cells": cells}))
     _eval_file(results, f"{QWEN}.rft_vs_k-1", [True, True, False, False])
     _eval_file(results, f"{QWEN}.sft_vs_data-0.25", [False, False, False, False])
     _eval_file(results, f"{QWEN}.rft_vs_diversity-duplicates", [True, False, False, False])
