@@ -5,7 +5,7 @@ sampled path and its verdict, so nothing is sampled again (the studies' own rule
 
     # CPU machine: each cell's training data, cut by the pipeline's own Spark functions
     python -m benches.gsm8k_studies sets --home .gsm8k_run2/home --model qwen2.5-coder-0.5b \
-        --gsm8k ../shared/data/gsm8k --ks 1 3 --fractions 0.03125 0.125 0.5 --n-paths 10897 --out .gsm8k_studies/sets
+        --gsm8k data/gsm8k --ks 1 3 --fractions 0.03125 0.125 0.5 --n-paths 10897 --out .gsm8k_studies/sets
     # GPU machine: train + greedy eval per cell (a finished cell is skipped), held-out losses
     python -m benches.gsm8k_studies train-eval --base ~/qwen.gguf --name qwen2.5-coder-0.5b \
         --gsm8k ~/gsm8k --work ~/studies --sets ~/study_sets --cells rft_vs_k-1 --out $OUT
@@ -42,7 +42,7 @@ RUN_LABEL = "gsm8k-gpu"
 # What produced the recorded figures (session 6), kept in the JSON with them.
 COMMANDS = [
     "python -m benches.gsm8k_studies sets --home .gsm8k_run2/home --model qwen2.5-coder-0.5b --gsm8k "
-    "../shared/data/gsm8k --ks 1 3 6 --fractions 0.03125 0.0625 0.125 0.25 0.5 --arms all_correct duplicates "
+    "data/gsm8k --ks 1 3 6 --fractions 0.03125 0.0625 0.125 0.25 0.5 --arms all_correct duplicates "
     "--out .gsm8k_studies/sets   # CPU machine, Spark",
     "python -m benches.gsm8k_studies loss --base ~/qwen.gguf --name qwen2.5-coder-0.5b --texts "
     "~/ssets/heldout.parquet --work ~/studies --out $OUT   # and the same for ~/smol.gguf, smollm2-135m",

@@ -1,6 +1,6 @@
 """Sampling throughput on one GPU: plain `generate`, the static engine, and vLLM, same run.
 
-Workload (as in ../shared/docs/gpu.md): SmolLM2-135M's shape, 200-token prompts, exactly 256
+Workload: SmolLM2-135M's shape, 200-token prompts, exactly 256
 new tokens per sequence (EOS ignored), temperature 0.7, 1,024 and 8,192 sequences; then the
 same with real SmolLM2-135M-Instruct weights (a GGUF file) on GSM8K prompts.
 

@@ -33,8 +33,9 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from rft.answers import extract_answer
+from rft.task.gsm8k import gsm8k_dir
 
-GSM8K_TRAIN = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "gsm8k" / "train.jsonl"
+GSM8K_TRAIN = gsm8k_dir() / "train.jsonl"
 
 FILLERS = ("First, ", "So ", "Then ", "Next, ", "Now ", "This means ", "Therefore ", "We know that ", "")
 SYNONYMS = {" altogether": [" in total", " in all", " overall"], " has ": [" holds ", " owns "],

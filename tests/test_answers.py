@@ -4,9 +4,10 @@ import pytest
 
 from rft.answers import answers_match, canonical_number, extract_answer
 from rft.home import PROJECT_ROOT
-from rft.task.gsm8k import load_jsonl_questions
+from rft.task import gsm8k
+from rft.task.gsm8k import gsm8k_dir, load_jsonl_questions
 
-GSM8K = PROJECT_ROOT.parent / "shared" / "data" / "gsm8k"
+GSM8K = gsm8k_dir()
 
 
 @pytest.mark.parametrize(
@@ -79,6 +80,17 @@ def test_every_gsm8k_gold_answer_parses(split):
     assert len(questions) == {"train": 7473, "test": 1319}[split]
     assert questions[0]["question_id"] == f"{split}-00000"
     assert all(extract_answer(q["answer"]) is not None for q in questions)
+
+
+def test_gsm8k_ships_inside_the_repository_with_its_licence():
+    assert GSM8K.is_relative_to(PROJECT_ROOT)  # a bare clone has no sibling folders to read from
+    assert "MIT License" in (GSM8K / "LICENSE").read_text()
+
+
+def test_missing_gsm8k_is_a_loud_error(monkeypatch, tmp_path):
+    monkeypatch.setattr(gsm8k, "BUNDLED_GSM8K", tmp_path)
+    with pytest.raises(FileNotFoundError, match="train.jsonl, test.jsonl"):
+        gsm8k.gsm8k_dir()
 
 
 def test_loads_questions_with_line_ids_and_a_limit(tmp_path):

@@ -11,10 +11,11 @@ from rft.home import Home
 from rft.model_catalog import ModelCatalog, UnknownModelError
 from rft.config import RftConfig
 from rft.task.source import load_questions
+from rft.task.gsm8k import gsm8k_dir
 from rft_dagster.cli import main
 from spark_jobs.server import ServerConfig, SparkServerError, ensure_server
 
-GSM8K = Path(__file__).resolve().parents[2] / "shared" / "data" / "gsm8k"
+GSM8K = gsm8k_dir()
 
 
 def rft(*args, home):

@@ -14,10 +14,10 @@ from rft.arithmetic import (
     evaluate,
 )
 from rft.equations import MAX_EQUATIONS, check_equation, equation_list
-from rft.home import PROJECT_ROOT
+from rft.task.gsm8k import gsm8k_dir
 from rft.verify import MAX_TEXT_CHARS, Verdict, verify_path
 
-GSM8K = PROJECT_ROOT.parent / "shared" / "data" / "gsm8k"
+GSM8K = gsm8k_dir()
 
 
 def reason(expr: str) -> str:

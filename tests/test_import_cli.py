@@ -14,13 +14,14 @@ from dagster import AssetKey, DagsterInstance, materialize
 from assets.questions import questions as questions_asset
 from assets.sampling import sampled_paths
 from rft.home import PROJECT_ROOT
+from rft.task.gsm8k import gsm8k_dir
 from rft_dagster.cli import main
 from rft_dagster.definitions import build_definitions
 from rft_dagster import pipeline
 from rft_dagster.pipeline import backfill_model
 from rft_dagster.resources import RftSettings, StepRunner
 
-GSM8K_TRAIN = Path(__file__).resolve().parents[2] / "shared" / "data" / "gsm8k" / "train.jsonl"
+GSM8K_TRAIN = gsm8k_dir() / "train.jsonl"
 SMOKE = PROJECT_ROOT / "configs" / "smoke.yaml"
 A, B = "ext-a", "ext-b"
 

@@ -12,8 +12,9 @@ import pytest
 from rft.import_files import InvalidImport, read_records
 from rft.imports import read_generations, read_questions
 from rft.question_ownership import claim_imported_questions, questions_to_write
+from rft.task.gsm8k import gsm8k_dir
 
-GSM8K_TRAIN = Path(__file__).resolve().parents[2] / "shared" / "data" / "gsm8k" / "train.jsonl"
+GSM8K_TRAIN = gsm8k_dir() / "train.jsonl"
 QUESTIONS = [
     {"question_id": "q1", "question": "What is 3*4?", "gold_answer": "12"},
     {"question_id": "q2", "question": "What is 2+5?", "answer": "2+5=<<2+5=7>>7\n#### 7"},

@@ -3,11 +3,10 @@
 import pytest
 from transformers import AutoTokenizer
 
-from rft.home import PROJECT_ROOT
 from rft.models import build_tokenizer
-from rft.task.gsm8k import load_jsonl_questions
+from rft.task.gsm8k import gsm8k_dir, load_jsonl_questions
 
-GSM8K_TRAIN = str(PROJECT_ROOT.parent / "shared" / "data" / "gsm8k" / "train.jsonl")
+GSM8K_TRAIN = str(gsm8k_dir() / "train.jsonl")
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,20 @@ import json
 from pathlib import Path
 
 from rft.answers import extract_answer
+from rft.home import PROJECT_ROOT
 
 REQUIRED_FIELDS = ("question", "answer")
+# GSM8K (MIT licence, data/gsm8k/LICENSE) ships inside the repository so a bare clone runs alone.
+BUNDLED_GSM8K = PROJECT_ROOT / "data" / "gsm8k"
+
+
+def gsm8k_dir() -> Path:
+    """The folder holding the bundled `train.jsonl` and `test.jsonl`; an error if either is missing."""
+    missing = [name for name in ("train.jsonl", "test.jsonl") if not (BUNDLED_GSM8K / name).is_file()]
+    if missing:
+        raise FileNotFoundError(f"GSM8K is missing from {BUNDLED_GSM8K} ({', '.join(missing)}): "
+                                "it ships with the repository; restore it with `git checkout -- data/gsm8k`")
+    return BUNDLED_GSM8K
 
 
 def load_jsonl_questions(path: str | Path, split: str, limit: int | None = None) -> list[dict]:
