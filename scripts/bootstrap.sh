@@ -10,11 +10,16 @@ if ! command -v java >/dev/null 2>&1 && [ -z "${JAVA_HOME:-}" ]; then
   echo "error: Java 17 is required by Spark (Debian: apt-get install openjdk-17-jre-headless)" >&2
   exit 1
 fi
-if ! command -v uv >/dev/null 2>&1; then
-  "$PYTHON" -m pip install --quiet --user uv 2>/dev/null || "$PYTHON" -m pip install --quiet uv
-  export PATH="$HOME/.local/bin:$PATH"
+# uv installs the locked stack; when it is not on PATH it goes into the project's own venv
+# (pip --user is refused by Debian's Python, PEP 668).
+if command -v uv >/dev/null 2>&1; then
+  UV="$(command -v uv)"
+else
+  [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+  .venv/bin/python -m pip --version >/dev/null 2>&1 || .venv/bin/python -m ensurepip --upgrade >/dev/null
+  [ -x .venv/bin/uv ] || .venv/bin/python -m pip install --quiet --disable-pip-version-check uv
+  UV="$PWD/.venv/bin/uv"
 fi
-UV="$(command -v uv || echo "$PYTHON -m uv")"
 [ -x .venv/bin/python ] || $UV venv --quiet --python "$PYTHON" .venv
 # Every package at the version in requirements/lock.txt (refreshed on purpose by scripts/lock.sh),
 # so a fresh machine next month gets the stack CI tested; the project itself without resolving.

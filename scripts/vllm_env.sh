@@ -24,11 +24,9 @@ if [ -x "$VENV/bin/python" ] && [ -f "$VENV/.rft-complete" ] && [ "$(cat "$VENV/
   echo "vLLM environment ready: $VENV"
   exit 0
 fi
-if ! command -v uv >/dev/null 2>&1; then
-  "$PYTHON" -m pip install --quiet --user uv 2>/dev/null || "$PYTHON" -m pip install --quiet uv
-  export PATH="$HOME/.local/bin:$PATH"
-fi
-UV="$(command -v uv || echo "$PYTHON -m uv")"
+# uv from PATH, else the one scripts/bootstrap.sh put in the project's venv.
+UV="$(command -v uv || echo "$PWD/.venv/bin/uv")"
+[ -x "$UV" ] || { echo "error: uv not found: run scripts/bootstrap.sh first (it installs uv)" >&2; exit 1; }
 start=$SECONDS
 rm -f "$VENV/.rft-complete"
 [ -x "$VENV/bin/python" ] || $UV venv --quiet --python "$PYTHON" "$VENV"
