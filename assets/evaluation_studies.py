@@ -7,7 +7,7 @@
 - `union_gain_study[model]`: the model's RFT on its own paths and on the union, as evaluated by
   `eval_results`, two cells in `rft.study_results`, and the gain with a 95% interval.
 
-Cells are reused like the training studies' (assets/studies.py): an id with a row is not
+Cells are reused like the training studies' (assets/training_studies.py): an id with a row is not
 measured again.
 """
 
@@ -17,11 +17,11 @@ import dagster as dg
 import pandas as pd
 from pyspark.sql import functions as F
 
-from assets.studies import current_points, finished_cell_ids, model_spec, write_cell, write_cells
-from rft.heldout_loss import heldout_text
-from rft.studies import PRETRAIN_LOSS, UNION_GAIN, missing_cells, pretrain_loss_cell, union_gain_cells
+from rft.task.prompts import heldout_text
+from rft.studies.cells import PRETRAIN_LOSS, UNION_GAIN, missing_cells, pretrain_loss_cell, union_gain_cells
 from rft_dagster.partitions import models_partitions
 from rft_dagster.resources import RftSettings, SparkResource, StepRunner
+from rft_dagster.study_rows import current_points, finished_cell_ids, model_spec, write_cell, write_cells
 from rft_dagster.study_metadata import pretrain_view, study_metadata, study_view
 from spark_jobs.lakehouse import Lakehouse, export_parquet, to_pandas, where_equals, where_in
 from spark_jobs.study_accuracy import rft_set_evaluations, stage_accuracies

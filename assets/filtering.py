@@ -6,9 +6,9 @@ from pyspark.sql import functions as F
 from rft_dagster.partitions import models_partitions
 from rft_dagster.result_metadata import pass_at_k_metadata
 from rft_dagster.resources import SparkResource
-from spark_jobs.dedup import distinct_paths as distinct_paths_of
+from spark_jobs.distinct_paths import distinct_paths as distinct_paths_of
 from spark_jobs.lakehouse import where_equals, where_in
-from spark_jobs.verify import verify_sampled_paths
+from spark_jobs.verified_paths import verify_sampled_paths
 
 
 @dg.asset(

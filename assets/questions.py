@@ -3,8 +3,8 @@
 import dagster as dg
 import pandas as pd
 
-from rft.imports import IMPORT_SPLIT
-from rft.question_ownership import claim_imported_questions
+from rft.ingest.generations import IMPORT_SPLIT
+from rft.ingest.question_ownership import claim_imported_questions
 from rft.task.source import load_questions
 from rft_dagster.resources import RftSettings, SparkResource
 from spark_jobs.lakehouse import sql_literal, to_pandas, where_in
@@ -23,7 +23,7 @@ def questions(settings: RftSettings, spark: SparkResource) -> dg.MaterializeResu
     except ValueError as error:
         raise dg.Failure(str(error)) from None
     # The task's own rows, plus imported rows it now holds itself; `rft import` owns the rest
-    # (rules in rft/question_ownership.py).
+    # (rules in rft/ingest/question_ownership.py).
     where = f"split <> {sql_literal(IMPORT_SPLIT)}" + (f" OR {where_in('question_id', claimed)}" if claimed else "")
     # Which rows to replace depends on the imported questions read above: an import meanwhile
     # makes this write fail (ConcurrentWriteError) rather than overwrite what it claims.

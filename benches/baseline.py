@@ -22,7 +22,8 @@ import Levenshtein
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from rft.verify import verify_path
+from rft.filter.path_verdict import verify_path
+from rft.filter.pools import UNION_POOL, own_pool
 
 
 def dedup_in_arrival_order(paths: list[dict]) -> dict[str, dict]:
@@ -60,8 +61,8 @@ def run(input_dir: Path) -> list[dict]:
             verdict = verify_path(row["text"], gold.get(question_id) or "", memoize=False)
             if verdict.is_correct and question_id in gold:
                 path = {**row, "equation_list": verdict.equation_list}
-                pools["union"].append(path)
-                pools[f"own:{row['model']}"].append(dict(path))
+                pools[UNION_POOL].append(path)
+                pools[own_pool(row["model"])].append(dict(path))
         for pool, paths in pools.items():
             for key, path in dedup_in_arrival_order(paths).items():
                 distinct.append({"pool": pool, "question_id": question_id, "equation_list": key,

@@ -1,6 +1,6 @@
 """The same dedup rule with Spark built-ins only (`levenshtein` over a join with the anchors).
 
-Kept as the benchmark's comparison for `spark_jobs.dedup`, which computes the distances in a
+Kept as the benchmark's comparison for `spark_jobs.distinct_paths`, which computes the distances in a
 grouped Arrow UDF with a bit-parallel Levenshtein: Spark's `levenshtein` is the plain dynamic
 programme, and the join materialises one row per (path, other group's anchor).
 """
@@ -8,12 +8,13 @@ programme, and the join materialises one row per (path, other group's anchor).
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from rft.verify import FILTER_VERSION
+from rft.filter.pools import OWN_PREFIX
+from rft.filter.path_verdict import FILTER_VERSION
 
 UNION_POOL = "union"
 def with_pools(correct: DataFrame) -> DataFrame:
     """Each correct path twice: once in its model's own pool, once in the union pool."""
-    own = correct.withColumn("pool", F.concat(F.lit("own:"), F.col("model")))
+    own = correct.withColumn("pool", F.concat(F.lit(OWN_PREFIX), F.col("model")))
     union = correct.withColumn("pool", F.lit(UNION_POOL))
     return own.unionByName(union)
 

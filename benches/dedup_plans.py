@@ -1,7 +1,7 @@
 """Dedup with Spark built-ins vs the grouped Arrow UDF, on the same verified paths in the same run.
 
 The issue asks to prefer built-ins (`levenshtein`) and to measure where a UDF is used instead.
-Both plans implement the same rule and give the same rows (tests/test_verify_dedupe_bench.py);
+Both plans implement the same rule and give the same rows (tests/spark/test_verify_dedupe_bench.py);
 this times them: synthetic paths -> rft.verified_paths once, then each plan -> a no-op sink.
 
     python -m benches.dedup_plans --paths 100000 --record
@@ -31,11 +31,11 @@ def main(argv: list[str] | None = None) -> None:
     from pyspark.sql import functions as F
 
     from benches.dedup_builtin import distinct_paths_builtin
-    from spark_jobs.dedup import distinct_paths
+    from spark_jobs.distinct_paths import distinct_paths
     from spark_jobs.lakehouse import Lakehouse
-    from spark_jobs.paths import path_id
+    from spark_jobs.path_ids import path_id
     from spark_jobs.server import ServerConfig, ensure_server, stop_server
-    from spark_jobs.verify import verify_sampled_paths
+    from spark_jobs.verified_paths import verify_sampled_paths
 
     input_dir = dataset(workdir, args.paths, models_for(args.paths))
     warehouse = workdir / "warehouse_plans"

@@ -25,14 +25,17 @@ from collections import Counter, defaultdict
 
 import torch
 
-from rft.evaluation import accuracy_summary, evaluate_greedy
-from rft.models import create_base_model, load_model_and_tokenizer, resolve_model_spec
+from rft.evaluation.eval_loop import evaluate_greedy
+from rft.evaluation.scoring import accuracy_summary
+from rft.models.loading import create_base_model, load_model_and_tokenizer
+from rft.models.registry import resolve_model_spec
 from rft.models.registry import TINY_CONFIGS
-from rft.prompts import format_prompt, format_response
-from rft.sampling import make_backend, sample_paths
+from rft.task.prompts import format_prompt, format_response
+from rft.sampling.sampler import sample_paths
+from rft.sampling.transformers_backend import make_backend
 from rft.task.generator import embedded_task
-from rft.training import TrainConfig, train_model
-from rft.verify import verify_path
+from rft.training.trainer import TrainConfig, train_model
+from rft.filter.path_verdict import verify_path
 
 RESULTS = os.path.join(os.path.dirname(__file__), "results", "demo_sizing.jsonl")
 

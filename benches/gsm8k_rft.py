@@ -31,9 +31,9 @@ import time
 
 import pandas as pd
 
-from rft.answers import extract_answer
-from rft.evaluation import mcnemar_p_value, wilson_interval
-from rft.prompts import format_prompt, format_response
+from rft.filter.answers import extract_answer
+from rft.evaluation.significance import mcnemar_p_value, wilson_interval
+from rft.task.prompts import format_prompt, format_response
 from rft.task.gsm8k import load_jsonl_questions
 
 

@@ -19,7 +19,7 @@ sampled path and its verdict, so nothing is sampled again (the studies' own rule
 Cells the two-model run already trained are reused, not trained again: RFT vs k at k = K
 (the own-paths RFT), SFT vs data at fraction 1 (the SFT model), the `distinct` arm at n = all
 distinct paths (the own-paths RFT again), and the union gain (own vs union RFT). Each cell's
-data is the pipeline's: `assets.studies` builds the same examples from the same functions.
+data is the pipeline's: `assets.training_studies` builds the same examples from the same functions.
 """
 
 from __future__ import annotations
@@ -33,8 +33,9 @@ import pandas as pd
 
 from benches.gsm8k_rft import (_greedy_verdicts, evaluate, finished, load_verdicts, paired, run_step, train,
                                write_questions)
-from rft.evaluation import wilson_interval
-from rft.study_config import RftVsDiversityStudy, SftVsDataStudy
+from rft.filter.pools import UNION_POOL, own_pool
+from rft.evaluation.significance import wilson_interval
+from rft.config.study_config import RftVsDiversityStudy, SftVsDataStudy
 
 RESULTS_JSON = "benches/results/scaling.json"
 PLOTS = "benches/results/scaling_gsm8k"
@@ -64,12 +65,12 @@ def cmd_sets(args) -> None:
     os.environ["RFT_HOME"] = os.path.abspath(args.home)
     from pyspark.sql import functions as F
 
-    from assets.studies import as_examples, selection_examples
-    from rft.heldout_loss import heldout_text
+    from assets.training_studies import as_examples, selection_examples
+    from rft.task.prompts import heldout_text
     from rft.task.gsm8k import load_jsonl_questions
     from rft_dagster.resources import default_resources
     from spark_jobs.lakehouse import to_pandas
-    from spark_jobs.studies import filter_fraction, first_k_distinct_paths, with_subset_order
+    from spark_jobs.study_datasets import filter_fraction, first_k_distinct_paths, with_subset_order
     from spark_jobs.study_selection import own_correct_paths, paths_per_selection, select_paths
 
     os.makedirs(args.out, exist_ok=True)
@@ -184,7 +185,7 @@ def cell_verdicts(manifest: dict, results: str) -> dict[str, pd.Series]:
 def reused_cells(manifest: dict, run2: dict) -> list[dict]:
     """The two-model run's cells that are cells of these studies too (trained once, not again)."""
     model, n_sft = manifest["model"], run2["n_sft_rows"]
-    own_paths = run2["distinct"][f"own:{model}"]
+    own_paths = run2["distinct"][own_pool(model)]
     cells = [
         {"model": model, "study": "rft_vs_k", "varies": "k", "x": manifest["k_sampled"],
          "distinct_paths": own_paths, "stage": f"rft-own_{model}"},
@@ -195,7 +196,7 @@ def reused_cells(manifest: dict, run2: dict) -> list[dict]:
         cells.append({"model": model, "study": "rft_vs_diversity", "varies": "selection", "arm": "distinct",
                       "x": own_paths, "distinct_paths": own_paths, "stage": f"rft-own_{model}"})
     for name in sorted({m for m, _ in run2["verdicts"]}):  # the union gain of every model with both sets
-        for arm, stage, pool in (("own", f"rft-own_{name}", f"own:{name}"), ("union", "rft-union", "union")):
+        for arm, stage, pool in (("own", f"rft-own_{name}", own_pool(name)), ("union", "rft-union", UNION_POOL)):
             if (name, stage) in run2["verdicts"]:
                 paths = run2["distinct"][pool]
                 cells.append({"model": name, "study": "union_gain", "varies": "training_set", "arm": arm,
@@ -252,7 +253,7 @@ def paired_tests(points: dict[str, pd.DataFrame], verdicts: dict[str, pd.Series]
 
 
 def pretrain_inputs(losses: list[dict], verdicts: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(loss rows, accuracy rows) as rft.pretrain_study reads them, from the loss files and the run's evals."""
+    """(loss rows, accuracy rows) as rft.studies.pretrain_loss reads them, from the loss files and the run's evals."""
     loss_rows = pd.DataFrame([{"model": r["model"], "x": r["loss"], "n_params": r["n_params"],
                                "n_tokens": r["n_tokens"], "cell_id": f"{RUN_LABEL}:{r['model']}:heldout_loss"}
                               for r in losses])
@@ -264,9 +265,9 @@ def pretrain_inputs(losses: list[dict], verdicts: dict) -> tuple[pd.DataFrame, p
 
 
 def cmd_report(args) -> None:
-    from rft.pretrain_study import pretrain_figures, pretrain_points
-    from rft.studies import STUDIES
-    from rft.study_summary import figures
+    from rft.studies.pretrain_loss import pretrain_figures, pretrain_points
+    from rft.studies.cells import STUDIES
+    from rft.studies.study_summary import figures
     from rft_dagster.study_commands import records_table, write_records
 
     with open(os.path.join(args.sets, "manifest.json")) as f:
@@ -310,7 +311,7 @@ def cmd_report(args) -> None:
 
 def write_plots(points: dict[str, pd.DataFrame], pretrain_entries: list[dict], folder: str) -> list[str]:
     """Each study's figure as the study assets draw it (intervals as error bars, fits dashed)."""
-    from rft.comparison_plots import pretrain_loss_plot
+    from rft.reporting.comparison_plots import pretrain_loss_plot
     from rft_dagster.study_metadata import study_view
 
     os.makedirs(folder, exist_ok=True)

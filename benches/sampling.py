@@ -48,7 +48,7 @@ def random_prompts(n: int, length: int, vocab: int, seed: int = 0) -> list[list[
 
 def gsm8k_prompts(path: str, tokenizer, n: int) -> list[list[int]]:
     """The paper's prompt for GSM8K questions, cycled to n sequences."""
-    from rft.prompts import format_prompt
+    from rft.task.prompts import format_prompt
     from rft.task.gsm8k import load_jsonl_questions
 
     questions = load_jsonl_questions(path, "train")
@@ -86,7 +86,7 @@ def run_generate(model, prompts, new_tokens, temperature, batch):
 
 
 def run_static(model, prompts, new_tokens, temperature, max_batch):
-    from rft.static_decoding import StaticDecoder
+    from rft.sampling.static_engine import StaticDecoder
 
     width = max(map(len, prompts))
     decoder = StaticDecoder(model, max_batch=max_batch, max_len=-(-(width + new_tokens) // 64) * 64)
@@ -212,7 +212,7 @@ def main(argv=None):
         weights = os.path.basename(args.weights)
         prompts_for = lambda n: gsm8k_prompts(args.gsm8k, tokenizer, n)  # noqa: E731
     elif args.weights:
-        from rft.models import load_model_and_tokenizer
+        from rft.models.loading import load_model_and_tokenizer
 
         model, tokenizer = load_model_and_tokenizer(args.weights, device=device, dtype=torch.bfloat16)
         weights = os.path.basename(args.weights)

@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from rft.answers import extract_answer
+from rft.filter.answers import extract_answer
 from rft.task.gsm8k import gsm8k_dir
 
 GSM8K_TRAIN = gsm8k_dir() / "train.jsonl"

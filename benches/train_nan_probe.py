@@ -2,7 +2,7 @@
 
     python -m benches.train_nan_probe --base model.gguf --data sft_data.parquet --steps 12
 
-Runs the first optimizer steps of rft.training's loop (same batches, same loss) and prints,
+Runs the first optimizer steps of rft.training.trainer's loop (same batches, same loss) and prints,
 per micro-batch, the loss, whether the logits or any gradient or weight are non-finite, with
 bf16 autocast on and off, with each attention implementation given, and with cuDNN's SDPA
 backend on or off.
@@ -15,8 +15,8 @@ import pandas as pd
 import torch
 
 from rft.models.loading import load_model_and_tokenizer
-from rft.train_config import TrainConfig
-from rft.training import _batches, _collate, _encode
+from rft.config.train_config import TrainConfig
+from rft.training.trainer import _batches, _collate, _encode
 
 
 def probe(base: str, data: str, steps: int, bf16: bool, attn: str, micro: int, cudnn: bool) -> None:

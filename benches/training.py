@@ -3,7 +3,7 @@
     python -m benches.training --weights SmolLM2-135M-Instruct.Q4_1.gguf \
         --gsm8k data/train.jsonl --steps 20 --micro-batches 16 64 --out results.jsonl
 
-Trains with `rft.training.train_model` (the paper's settings: global batch 128, lr 2e-5,
+Trains with `rft.training.trainer.train_model` (the paper's settings: global batch 128, lr 2e-5,
 cosine, bf16 autocast over float32 master weights) on GSM8K's gold solutions for `--steps`
 optimizer steps, after a 2-step warm-up. Tokens are non-padding tokens. MFU counts
 6 x parameters FLOPs per token (forward + backward of every matmul, the tied output layer
@@ -43,10 +43,10 @@ def main(argv=None):
     p.add_argument("--out", required=True, help="JSON lines file to append results to")
     args = p.parse_args(argv)
 
-    from rft.models import load_model_and_tokenizer
-    from rft.prompts import format_prompt, format_response
+    from rft.models.loading import load_model_and_tokenizer
+    from rft.task.prompts import format_prompt, format_response
     from rft.task.gsm8k import load_jsonl_questions
-    from rft.training import TrainConfig, train_model
+    from rft.training.trainer import TrainConfig, train_model
 
     questions = load_jsonl_questions(args.gsm8k, "train")
     examples = [(format_prompt(q["question"]), format_response(q["answer"])) for q in questions]

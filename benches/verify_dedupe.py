@@ -97,11 +97,11 @@ def run_ours(input_dir: Path, workdir: Path, master: str, driver_memory: str, sh
     from pyspark.sql import SparkSession
     from pyspark.sql import functions as F
 
-    from spark_jobs.dedup import distinct_paths
+    from spark_jobs.distinct_paths import distinct_paths
     from spark_jobs.lakehouse import Lakehouse
-    from spark_jobs.paths import path_id
+    from spark_jobs.path_ids import path_id
     from spark_jobs.server import ServerConfig, ensure_server, read_state, stop_server
-    from spark_jobs.verify import verify_sampled_paths
+    from spark_jobs.verified_paths import verify_sampled_paths
 
     warehouse = workdir / "warehouse"
     shutil.rmtree(warehouse, ignore_errors=True)

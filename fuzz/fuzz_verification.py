@@ -6,7 +6,7 @@ and the equation-list builder, and of the filter that uses them.
 
 (libFuzzer adds the inputs it finds interesting to the first folder: give it a scratch one.)
 `--stats=FILE` writes {"fuzz_inputs", "fuzz_failures", "failures"} as JSON every 1000 inputs
-and after the last of `-runs`; tests/test_fuzz.py runs this in CI.
+and after the last of `-runs`; tests/pure/test_fuzz.py runs this in CI.
 
 Each input is decoded to text (UTF-8, or with lone surrogates), put in one of FRAMES (as it is,
 after `#### `, inside `<<...>>`) and given to every function. An input fails when a call
@@ -28,10 +28,10 @@ import atheris
 atheris.enabled_hooks.add("RegEx")  # guide inputs towards what the answer's pattern matches
 atheris.enabled_hooks.add("str")  # and towards the prefixes and suffixes the code looks for
 with atheris.instrument_imports():
-    from rft.answers import answers_match, canonical_number, extract_answer
-    from rft.arithmetic import REASONS, Rejected, evaluate
-    from rft.equations import check_equation, equation_list, find_equations
-    from rft.verify import verify_path
+    from rft.filter.answers import answers_match, canonical_number, extract_answer
+    from rft.filter.arithmetic import REASONS, Rejected, evaluate
+    from rft.filter.equations import check_equation, equation_list, find_equations
+    from rft.filter.path_verdict import verify_path
 
 MAX_ROW_BYTES = 1 << 20  # docs/verification.md, section 9
 KEEP_FAILURES = 20

@@ -94,7 +94,7 @@ def cmd_models(args) -> int:
         print(f"added model partition {args.name!r} ({spec.source}: {spec.path or spec.tiny})")
         print(f"materialise it with: rft backfill {args.name}   (or from Dagit)")
     else:
-        from rft_dagster.importing import is_imported
+        from rft_dagster.job_runs import is_imported
 
         for name in sorted(instance.get_dynamic_partitions(models_partitions.name)):
             if is_imported(instance, name):  # no weights here, only its paths
@@ -139,7 +139,7 @@ Questions (JSONL or Parquet), one per row: question, and gold_answer or answer
 Every row is checked before anything is written; a problem is an error naming the file and
 line (row). Importing a model again replaces its rows. Imported models become model partitions
 (shown in Dagit); `rft run` and `rft backfill` refuse to sample them and never train them.
-Rules for the questions table: rft/question_ownership.py; for the files: rft/imports.py.
+Rules for the questions table: rft/ingest/question_ownership.py; for the files: rft/ingest/generations.py.
 
 example:
   rft import gens.jsonl --questions /data/gsm8k/train.jsonl
@@ -230,13 +230,13 @@ def cmd_marts(args) -> int:
     from dagster import DagsterInstance
 
     from rft_dagster.definitions import build_definitions
-    from rft_dagster.pipeline import _execute
+    from rft_dagster.job_runs import run_job
     from rft_dagster.resources import default_resources
 
     home = _setup_env(args)
     defs = build_definitions(default_resources())
     try:
-        _execute(defs, "marts_job", DagsterInstance.get())
+        run_job(defs, "marts_job", DagsterInstance.get())
     except RuntimeError as error:
         print(f"rft marts: {error}; dbt's log and run_results.json are in {home.runs / 'dbt'}/<run id>/",
               file=sys.stderr)
@@ -329,7 +329,7 @@ Scaling studies from data the lakehouse holds; nothing is sampled again.
 Each value (x each training seed) is one cell: one training run and one greedy evaluation (a
 loss measurement; an evaluation already made), stored in rft.study_results under a hash of
 every setting. A cell with the same settings is reused; change a setting and only the changed
-cells are computed. The studies: section of the config says what varies (rft/study_config.py).
+cells are computed. The studies: section of the config says what varies (rft/config/study_config.py).
 """
 
 
@@ -348,7 +348,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     run = sub.add_parser("run", help="the whole loop with a config: questions -> SFT -> sample -> filter -> RFT -> eval")
-    run.add_argument("--config", required=True, help="YAML config (see rft/config.py for every field)")
+    run.add_argument("--config", required=True, help="YAML config (see rft/config/rft_config.py for every field)")
     run.add_argument("--models", nargs="+", help="model names (default: the config's default_models)")
     run.add_argument("--no-marts", action="store_true", help=NO_MARTS_HELP)
     run.set_defaults(func=cmd_run)
@@ -434,7 +434,7 @@ def build_parser() -> argparse.ArgumentParser:
     st_run = studies_sub.add_parser("run", help="compute the missing cells of each model's studies, then show them")
     st_run.add_argument("models", nargs="+",
                         help="model partitions (their verified paths and, for union_gain, RFT evaluations must exist)")
-    st_run.add_argument("--config", help="YAML config; its studies: section says what varies (rft/study_config.py)")
+    st_run.add_argument("--config", help="YAML config; its studies: section says what varies (rft/config/study_config.py)")
     st_show = studies_sub.add_parser("show", help="the cells of each study's newest settings, with the fitted laws")
     st_show.add_argument("--record", help="also write them as JSON, e.g. benches/results/scaling.json")
     st_show.add_argument("--run-name", default="local",

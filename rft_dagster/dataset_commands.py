@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from spark_jobs.datasets import read_manifest, rebuild_rows, stored_rows, trained_manifest, with_question_text
+from spark_jobs.rft_datasets import read_manifest, rebuild_rows, stored_rows, trained_manifest, with_question_text
 from spark_jobs.lakehouse import Lakehouse, to_pandas
 
 MANIFEST_COLUMNS = [

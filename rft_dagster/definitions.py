@@ -3,13 +3,15 @@
 import dagster as dg
 
 from assets import (
-    datasets, evaluation, evaluation_studies, filtering, marts, questions, sampling, studies, training,
+    checkpoints, eval_results, evaluation_studies, filtering, marts, questions, sampled_paths, training_sets,
+    training_studies,
 )
 from rft_dagster.dbt_project import dbt_resource
 from rft_dagster.resources import default_resources
 
 all_assets = dg.load_assets_from_modules(
-    [questions, training, sampling, filtering, datasets, evaluation, studies, evaluation_studies, marts]
+    [questions, checkpoints, sampled_paths, filtering, training_sets, eval_results, training_studies,
+     evaluation_studies, marts]
 )
 
 questions_job = dg.define_asset_job(

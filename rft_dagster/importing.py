@@ -2,7 +2,7 @@
 
     import_generations(["gens.jsonl"], "questions.jsonl", instance=instance, defs=defs)
 
-All or nothing: every row of every file is checked (`rft.imports`) and staged as Parquet under
+All or nothing: every row of every file is checked (`rft.ingest.generations`) and staged as Parquet under
 `$RFT_HOME/runs/import/<import id>/` before anything is written; so are the conflicts with the
 lakehouse (a question id held by another question, a model sampled by the pipeline). Then one
 Delta commit writes the new questions and one per model writes its paths, replacing that
@@ -27,12 +27,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pyspark.sql import functions as F
 
-from rft.imports import IMPORT_BACKEND, read_generations, read_questions
-from rft.question_ownership import questions_to_write
+from rft.ingest.generations import IMPORT_BACKEND, read_generations, read_questions
+from rft.ingest.question_ownership import questions_to_write
 from rft_dagster.partitions import models_partitions
-from rft_dagster.pipeline import _execute
-from spark_jobs import imports as lake_imports
-from spark_jobs.dedup import UNION_POOL, own_pool
+from rft_dagster.job_runs import run_job
+from spark_jobs import imported_paths as lake_imports
+from rft.filter.pools import UNION_POOL, own_pool
 from spark_jobs.lakehouse import Lakehouse, where_in
 
 STAGED_SCHEMA = pa.schema([
@@ -119,17 +119,9 @@ def import_generations(
                       "questions": source, "table_version": lake.version("sampled_paths")},
         ))
     for model in models:
-        _execute(defs, "verify_job", instance, model)
-    _execute(defs, "cross_model_job", instance)
+        run_job(defs, "verify_job", instance, model)
+    run_job(defs, "cross_model_job", instance)
     return ImportResult(import_id, dict(per_model), len(used), len(new_questions))
-
-
-def is_imported(instance: dg.DagsterInstance, model: str) -> bool:
-    """Whether `model`'s latest sampled_paths was written by an import (Dagster's records; no Spark)."""
-    key = dg.AssetRecordsFilter(asset_key=dg.AssetKey("sampled_paths"), asset_partitions=[model])
-    records = instance.fetch_materializations(key, limit=1).records
-    backend = records[0].asset_materialization.metadata.get("backend") if records else None
-    return backend is not None and backend.value == IMPORT_BACKEND
 
 
 def import_summary(lake: Lakehouse, models: list[str]) -> pd.DataFrame:

@@ -8,8 +8,11 @@ from __future__ import annotations
 import pandas as pd
 from dagster import AssetKey, DagsterInstance, Definitions
 
+from rft.filter.pools import UNION_POOL, own_pool
+from rft.models.catalog import UnknownModelError
+from rft_dagster.job_runs import is_imported, run_job
 from rft_dagster.partitions import models_partitions
-from spark_jobs.imports import imported_models
+from spark_jobs.imported_paths import imported_models
 from spark_jobs.lakehouse import Lakehouse
 
 
@@ -21,24 +24,12 @@ def _defs(defs: Definitions | None) -> Definitions:
     return default
 
 
-def _execute(defs: Definitions, job_name: str, instance: DagsterInstance, partition_key: str | None = None) -> None:
-    job = defs.resolve_job_def(job_name)
-    label = f"{job_name}[{partition_key}]" if partition_key else job_name
-    print(f"==> {label}", flush=True)
-    result = job.execute_in_process(instance=instance, partition_key=partition_key)
-    if not result.success:
-        raise RuntimeError(f"{label} failed (run {result.run_id})")
-
-
 def check_models(defs: Definitions, models: list[str], instance: DagsterInstance | None = None) -> None:
     """Every name must resolve, and none may hold imported generations, before any work starts.
 
     Names are resolved first, without Spark: an unknown name is refused before the server starts
     (unless Dagster recorded it as imported, which gets the message below).
     """
-    from rft.model_catalog import UnknownModelError
-    from rft_dagster.importing import is_imported
-
     settings = defs.resources["settings"]
     for name in models:
         try:
@@ -65,9 +56,9 @@ def run_pipeline(models: list[str], instance: DagsterInstance | None = None, def
     instance, defs = instance or DagsterInstance.get(), _defs(defs)
     check_models(defs, models, instance)
     instance.add_dynamic_partitions(models_partitions.name, models)
-    _execute(defs, "questions_job", instance)
+    run_job(defs, "questions_job", instance)
     for model in models:
-        _execute(defs, "per_model_job", instance, model)
+        run_job(defs, "per_model_job", instance, model)
     return _cross_model_and_rft(defs, instance, marts)
 
 
@@ -78,26 +69,26 @@ def backfill_model(model: str, instance: DagsterInstance | None = None, defs: De
     check_models(defs, [model], instance)
     instance.add_dynamic_partitions(models_partitions.name, [model])
     if not instance.get_latest_materialization_event(AssetKey("questions")):
-        _execute(defs, "questions_job", instance)
-    _execute(defs, "per_model_job", instance, model)
+        run_job(defs, "questions_job", instance)
+    run_job(defs, "per_model_job", instance, model)
     return _cross_model_and_rft(defs, instance, marts)
 
 
 def _cross_model_and_rft(defs: Definitions, instance: DagsterInstance, marts: bool = True) -> list[str]:
     # The union set changed, so every model's union RFT model is stale: retrain them all.
     models = sorted(instance.get_dynamic_partitions(models_partitions.name))
-    _execute(defs, "cross_model_job", instance)
+    run_job(defs, "cross_model_job", instance)
     # Imported models bring paths to the union; there is no checkpoint of theirs to train.
     imported = set(imported_models(defs.resources["spark"].lakehouse(), models))
     for model in models:
         if model in imported:
             print(f"==> rft_job[{model}] skipped: imported generations", flush=True)
             continue
-        _execute(defs, "rft_job", instance, model)
+        run_job(defs, "rft_job", instance, model)
     # Last, the dbt marts over every table (pass@k, distinct paths, difficulty, leaderboard).
     # Left out (`--no-marts`) when more models follow at once: one `rft marts` at the end then.
     if marts:
-        _execute(defs, "marts_job", instance)
+        run_job(defs, "marts_job", instance)
     return models
 
 
@@ -130,14 +121,14 @@ def summary_table(lake: Lakehouse, models: list[str]) -> str:
             "model": model,
             "sampled": int(c["sampled"]) if c is not None else 0,
             "correct": int(c["correct"] or 0) if c is not None else 0,
-            "distinct": int(distinct.get(f"own:{model}", 0)),
+            "distinct": int(distinct.get(own_pool(model), 0)),
             "SFT acc %": accuracy(model, "sft"),
-            "RFT own acc %": accuracy(model, f"own:{model}"),
-            "RFT union acc %": accuracy(model, "union"),
+            "RFT own acc %": accuracy(model, own_pool(model)),
+            "RFT union acc %": accuracy(model, UNION_POOL),
         })
     rows.append({
         "model": "union", "sampled": int(counts["sampled"].sum()), "correct": int(counts["correct"].fillna(0).sum()),
-        "distinct": int(distinct.get("union", 0)), "SFT acc %": "", "RFT own acc %": "", "RFT union acc %": "",
+        "distinct": int(distinct.get(UNION_POOL, 0)), "SFT acc %": "", "RFT own acc %": "", "RFT union acc %": "",
     })
     note = ("accuracy: greedy maj1@1 on the test split, [95% Wilson interval]\n"
             "dbt marts: rft_marts.pass_at_k, distinct_paths_per_question, difficulty_buckets, accuracy_leaderboard")

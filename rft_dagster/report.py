@@ -14,15 +14,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from rft.pass_at_k import pass_at_k_curve
-from rft.plots import accuracy_vs_paths_plot, pass_at_k_plot, png_data_uri
-from rft.result_tables import funnel_table, sft_vs_rft, with_interval
-from rft.studies import PRETRAIN_LOSS, STUDIES
-from rft.study_summary import latest_settings
+from rft.evaluation.pass_at_k import pass_at_k_curve
+from rft.reporting.run_plots import accuracy_vs_paths_plot, pass_at_k_plot, png_data_uri
+from rft.reporting.result_tables import funnel_table, sft_vs_rft, with_interval
+from rft.studies.cells import PRETRAIN_LOSS, STUDIES
+from rft.studies.study_summary import latest_settings
 from rft_dagster.dataset_commands import manifests
 from rft_dagster.study_metadata import pretrain_view, study_view
 from spark_jobs.lakehouse import Lakehouse, to_pandas
-from spark_jobs.results import accuracy_by_training_paths, first_correct_samples, path_counts, pool_sizes
+from spark_jobs.run_results import accuracy_by_training_paths, first_correct_samples, path_counts, pool_sizes
 from spark_jobs.study_accuracy import stage_accuracies
 
 READ = ("verified_paths", "distinct_paths", "rft_datasets", "models", "eval_results", "study_results")

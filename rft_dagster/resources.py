@@ -11,12 +11,12 @@ from pathlib import Path
 import dagster as dg
 from pydantic import PrivateAttr
 
-from rft.config import RftConfig, load_config
+from rft.config.rft_config import RftConfig, load_config
 from rft.home import PROJECT_ROOT, Home, default_home
-from rft.model_catalog import ModelCatalog
-from rft.sampling import choose_backend
-from rft.steps.environment import launcher, reads_the_hub
-from rft.vllm_env import find_vllm_python
+from rft.models.catalog import ModelCatalog
+from rft.sampling.requests import choose_backend
+from rft.steps.step_environment import launcher, reads_the_hub
+from rft.sampling.vllm_python import find_vllm_python
 from spark_jobs.lakehouse import Lakehouse
 from spark_jobs.server import ServerConfig, ensure_server
 
@@ -84,7 +84,7 @@ class StepRunner(dg.ConfigurableResource):
 
     The step imports neither Spark nor Dagster, so `python` can be another interpreter
     (a vLLM environment, say) and the same step runs on a GPU node. A step whose spec says
-    `"backend": "vllm"` runs with the vLLM interpreter (rft/vllm_env.py says which).
+    `"backend": "vllm"` runs with the vLLM interpreter (rft/sampling/vllm_python.py says which).
     """
 
     python: str | None = None  # interpreter for steps; None: this one
@@ -104,7 +104,7 @@ class StepRunner(dg.ConfigurableResource):
         vllm = find_vllm_python(self.vllm_python) if spec.get("backend") == "vllm" else None
         python = vllm or self.python or sys.executable
         # The client hands this process's whole environment on; the launcher keeps only what the
-        # step needs (the rule is in rft/steps/environment.py), so no credential reaches model code.
+        # step needs (the rule is in rft/steps/step_environment.py), so no credential reaches model code.
         # The project goes first on PYTHONPATH: another interpreter (vLLM's) has it not installed.
         pythonpath = os.pathsep.join(p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH")) if p)
         command = [*launcher(python, hub=reads_the_hub(spec)),

@@ -10,10 +10,10 @@ from __future__ import annotations
 import dagster as dg
 from pyspark.sql import DataFrame
 
-from rft.pass_at_k import curve_by_model, pass_at_k_curve
-from rft.plots import accuracy_vs_paths_plot, markdown_image, pass_at_k_plot
+from rft.evaluation.pass_at_k import curve_by_model, pass_at_k_curve
+from rft.reporting.run_plots import accuracy_vs_paths_plot, markdown_image, pass_at_k_plot
 from spark_jobs.lakehouse import to_pandas
-from spark_jobs.results import accuracy_by_training_paths, first_correct_samples
+from spark_jobs.run_results import accuracy_by_training_paths, first_correct_samples
 
 
 def pass_at_k_metadata(verified: DataFrame) -> dict:

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from pyspark.sql import SparkSession
 
-from rft.sql_text import Statement, split_statements
+from rft_dagster.sql_statements import Statement, split_statements
 from spark_jobs.lakehouse import to_pandas
 from spark_jobs.schemas import DATABASE, TABLES
 

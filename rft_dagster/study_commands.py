@@ -19,12 +19,13 @@ from pathlib import Path
 import pandas as pd
 from dagster import DagsterInstance, Definitions
 
-from rft.pretrain_study import comparable_losses, pretrain_figures, pretrain_points
-from rft.result_tables import with_interval
-from rft.studies import PRETRAIN_LOSS, RFT_VS_DIVERSITY, STUDIES, UNION_GAIN
-from rft.study_summary import figures, latest_settings
+from rft.studies.pretrain_loss import comparable_losses, pretrain_figures, pretrain_points
+from rft.reporting.result_tables import with_interval
+from rft.studies.cells import PRETRAIN_LOSS, RFT_VS_DIVERSITY, STUDIES, UNION_GAIN
+from rft.studies.study_summary import figures, latest_settings
 from rft_dagster.partitions import models_partitions
-from rft_dagster.pipeline import _execute, check_models, render_table
+from rft_dagster.job_runs import run_job
+from rft_dagster.pipeline import check_models, render_table
 from spark_jobs.lakehouse import Lakehouse, to_pandas
 from spark_jobs.study_accuracy import stage_accuracies
 
@@ -34,7 +35,7 @@ def run_studies(models: list[str], instance: DagsterInstance, defs: Definitions)
     check_models(defs, models, instance)  # unknown or imported names fail before any work
     instance.add_dynamic_partitions(models_partitions.name, models)
     for model in models:
-        _execute(defs, "studies_job", instance, model)
+        run_job(defs, "studies_job", instance, model)
 
 
 def study_records(lake: Lakehouse) -> dict:

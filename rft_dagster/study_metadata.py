@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 import dagster as dg
 import pandas as pd
 
-from rft.comparison_plots import diversity_plot, pretrain_loss_plot, union_gain_plot
-from rft.plots import markdown_image
-from rft.pretrain_study import comparable_losses, pretrain_figures, pretrain_points
-from rft.result_tables import with_interval
-from rft.studies import RFT_VS_DIVERSITY, RFT_VS_K, UNION_GAIN
-from rft.study_plots import rft_vs_k_plot, sft_vs_data_plot
-from rft.study_summary import figures, study_fits
+from rft.reporting.comparison_plots import diversity_plot, pretrain_loss_plot, union_gain_plot
+from rft.reporting.run_plots import markdown_image
+from rft.studies.pretrain_loss import comparable_losses, pretrain_figures, pretrain_points
+from rft.reporting.result_tables import with_interval
+from rft.studies.cells import RFT_VS_DIVERSITY, RFT_VS_K, UNION_GAIN
+from rft.reporting.study_plots import rft_vs_k_plot, sft_vs_data_plot
+from rft.studies.study_summary import figures, study_fits
 
 
 @dataclass

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Debian's chromium for the Dagit browser test (tests/test_dagit_browser.py), which Playwright
+# Debian's chromium for the Dagit browser test (tests/browser/test_dagit_browser.py), which Playwright
 # drives through `executable_path`; Playwright's own browser download is never used.
 # Does nothing when chromium is already there (or RFT_CHROMIUM names one); fails, never skips,
 # when it cannot install it.

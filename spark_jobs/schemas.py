@@ -210,7 +210,7 @@ STUDY_RESULTS = Table(
     row="One record per cell of a scaling study: one training run at one setting and its test accuracy, "
         "or one measurement (a base model's held-out loss)",
     columns=(
-        ("study", "STRING", "rft_vs_k, sft_vs_data, rft_vs_diversity, pretrain_loss or union_gain (rft/studies.py)"),
+        ("study", "STRING", "rft_vs_k, sft_vs_data, rft_vs_diversity, pretrain_loss or union_gain (rft/studies/cells.py)"),
         ("model", "STRING", "model partition key"),
         ("cell_id", "STRING", "sha1 of the cell's settings (config): a finished cell with this id is reused"),
         ("varies", "STRING", "what x is: k (first k samples per question), fraction (of the train split), "

@@ -13,14 +13,14 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from spark_jobs.dedup import UNION_POOL
+from rft.filter.pools import OWN_PREFIX, UNION_POOL
 
 GREEDY = "maj1@1"
 ACCURACY = ["n_test", "n_correct", "accuracy", "ci_low", "ci_high"]
 
 
 def own_set() -> F.Column:
-    return F.concat(F.lit("own:"), F.col("model"))
+    return F.concat(F.lit(OWN_PREFIX), F.col("model"))
 
 
 def stage_accuracies(eval_results: DataFrame) -> DataFrame:

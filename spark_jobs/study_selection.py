@@ -1,6 +1,6 @@
 """The RFT-vs-diversity study's training paths: the same number of paths, chosen three ways.
 
-    distinct = first_k_distinct_paths(verified, model, k)             # the pipeline's dedup (spark_jobs.studies)
+    distinct = first_k_distinct_paths(verified, model, k)             # the pipeline's dedup (spark_jobs.study_datasets)
     correct = own_correct_paths(verified, model)
     n = paths_per_selection(requested, distinct.count())
     paths = select_paths("duplicates", distinct=distinct, correct=correct, n=n, seed=0, duplicate_share=0.25)

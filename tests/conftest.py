@@ -1,5 +1,7 @@
 """Shared fixtures: one Spark Connect server (real Spark, real Delta) for the whole test session."""
 
+from pathlib import Path
+
 import pytest
 
 from free_ports import free_port
@@ -30,3 +32,16 @@ def lake(spark_resource):
 @pytest.fixture(scope="session")
 def spark(lake):
     return lake.spark
+
+
+# Each folder of tests/ is one kind of test, by what it needs; its name is its marker, so
+# `pytest -m pure` (or `pytest tests/pure`) is the quick run and `-m "not browser"` leaves one out.
+FOLDER_MARKERS = ("pure", "spark", "dagster", "steps", "browser", "faults")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        folder = Path(item.path).relative_to(Path(__file__).parent).parts[0]
+        if folder not in FOLDER_MARKERS:
+            raise pytest.UsageError(f"{item.nodeid}: every test lives in one of tests/{{{','.join(FOLDER_MARKERS)}}}/")
+        item.add_marker(folder)

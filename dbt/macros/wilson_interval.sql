@@ -1,5 +1,5 @@
 {#
-  The 95% Wilson score interval of a proportion correct/n, as rft.evaluation.wilson_interval:
+  The 95% Wilson score interval of a proportion correct/n, as rft.evaluation.scoring.wilson_interval:
   sane at 0%, 100% and small n; (0, 1) when n is 0. Used where cells are pooled over seeds.
 #}
 {% macro wilson_bound(correct, n, side) %}
@@ -16,7 +16,7 @@
 
 {#
   Newcombe's interval of a difference of two proportions (a - b) from their Wilson intervals, as
-  rft.study_contrasts.difference and the accuracy_leaderboard mart: independent evaluations.
+  rft.studies.contrasts.difference and the accuracy_leaderboard mart: independent evaluations.
 #}
 {% macro newcombe_low(a, a_low, b, b_high) %}
     ({{ a }} - {{ b }}) - sqrt(power({{ a }} - {{ a_low }}, 2) + power({{ b_high }} - {{ b }}, 2))

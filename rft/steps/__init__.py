@@ -11,5 +11,5 @@ reports through Dagster Pipes when Dagster launched it, or prints a JSON summary
 They import neither Spark nor Dagster (only the optional, tiny `dagster_pipes`), so they run on
 machines that have just torch, transformers and peft, or, for sampling and evaluation with
 vLLM, in vLLM's own environment (`scripts/vllm_env.sh`: `.venv-vllm/bin/python -m rft.steps.sample`).
-Sampling and evaluation start one worker per visible GPU (`rft/steps/generation.py`).
+Sampling and evaluation start one worker per visible GPU (`rft/steps/gpu_workers.py`).
 """

@@ -31,10 +31,10 @@ import shutil
 
 import pandas as pd
 
-from rft.evaluation import accuracy_summary, score_greedy, score_majority
-from rft.sampling import SEEDING, choose_backend, plan_requests
-from rft.steps.common import parse_spec, read_records, reporter, set_threads, write_parquet_atomic
-from rft.steps.generation import Backend, Job, read_parts, run_jobs
+from rft.evaluation.scoring import accuracy_summary, score_greedy, score_majority
+from rft.sampling.requests import SEEDING, choose_backend, plan_requests
+from rft.steps.step_io import parse_spec, read_records, reporter, set_threads, write_parquet_atomic
+from rft.steps.gpu_workers import Backend, Job, read_parts, run_jobs
 
 COLUMNS = ["question_id", "metric", "text", "answer", "is_correct"]
 

@@ -17,14 +17,14 @@ Spec (JSON):
     }
 
 Writes `output`: loss (nats per scored token), n_tokens, n_texts, n_bytes, nats_per_byte and
-n_params (rft/heldout_loss.py). The base is the model before any fine-tuning: the saved tiny
+n_params (rft/evaluation/token_loss.py). The base is the model before any fine-tuning: the saved tiny
 base (its weights before SFT) or the hub, folder or GGUF model the name resolves to.
 """
 
 import torch
 
-from rft.heldout_loss import mean_token_loss
-from rft.steps.common import parse_spec, read_records, reporter, set_threads, write_json
+from rft.evaluation.token_loss import mean_token_loss
+from rft.steps.step_io import parse_spec, read_records, reporter, set_threads, write_json
 from rft.steps.train import load_base
 
 

@@ -8,7 +8,7 @@ Spec (JSON):
       "checkpoint": "artifacts/models/tiny-llama-a/sft",  # folder written by the train step
       "questions": "train_questions.parquet",   # columns question_id, question
       "k": 4, "temperature": 0.8, "max_new_tokens": 256,
-      "base_seed": 0,           # path (q, j) is seeded with rft.sampling.sample_seed(base_seed, q, j)
+      "base_seed": 0,           # path (q, j) is seeded with rft.sampling.requests.sample_seed(base_seed, q, j)
       "backend": "auto",        # auto (vllm where importable), vllm or transformers
       "batch_size": 64,         # transformers: rows decoded at once (static engine: KV cache rows)
       "output": "sampled_paths.parquet",
@@ -32,10 +32,10 @@ import json
 import os
 import shutil
 
-from rft.sampling import SEEDING, choose_backend, plan_requests
-from rft.steps.common import (parse_spec, read_records, reporter, set_threads,
+from rft.sampling.requests import SEEDING, choose_backend, plan_requests
+from rft.steps.step_io import (parse_spec, read_records, reporter, set_threads,
                               write_json, write_parquet_atomic)
-from rft.steps.generation import Backend, Job, read_parts, run_jobs
+from rft.steps.gpu_workers import Backend, Job, read_parts, run_jobs
 
 # Spec keys that do not change the texts, so a resumed run may differ in them.
 _RESUME_IRRELEVANT = {"output", "chunk_rows", "num_threads", "asset_key", "progress", "workers"}

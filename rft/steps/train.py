@@ -9,7 +9,7 @@ Spec (JSON):
       "corpus_path": "train_questions.parquet",  # columns question, answer; only used to build
                                                  # a tiny base when base.dir does not exist yet
       "train_data": "sft_data.parquet",          # columns prompt, response
-      "train_config": {"epochs": 3, "learning_rate": 2e-5, ...},   # rft.training.TrainConfig
+      "train_config": {"epochs": 3, "learning_rate": 2e-5, ...},   # rft.training.trainer.TrainConfig
       "output_dir": "artifacts/models/tiny-llama-a/sft",
       "seed": 0,                # initialises a tiny base (training order: train_config.seed)
       "num_threads": null,      # optional, default: all cores
@@ -29,10 +29,11 @@ import os
 
 import torch
 
-from rft.models import create_base_model, load_model_and_tokenizer, resolve_model_spec
-from rft.prompts import format_prompt, format_response
-from rft.steps.common import parse_spec, read_records, reporter, set_threads, write_json
-from rft.training import TrainConfig, save_checkpoint, train_model
+from rft.models.loading import create_base_model, load_model_and_tokenizer
+from rft.models.registry import resolve_model_spec
+from rft.task.prompts import format_prompt, format_response
+from rft.steps.step_io import parse_spec, read_records, reporter, set_threads, write_json
+from rft.training.trainer import TrainConfig, save_checkpoint, train_model
 
 
 def load_base(base: dict, corpus_path: str | None, seed: int, log):

@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from rft.answers import extract_answer
+from rft.filter.answers import extract_answer
 from rft.home import PROJECT_ROOT
 
 REQUIRED_FIELDS = ("question", "answer")

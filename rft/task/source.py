@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from rft.answers import extract_answer
-from rft.config import TaskConfig
+from rft.filter.answers import extract_answer
+from rft.config.rft_config import TaskConfig
 from rft.task.generator import embedded_task
 from rft.task.gsm8k import load_jsonl_questions
 

@@ -11,7 +11,7 @@ every answer below 1000. The easy set lives in `rft.task.generator`.
 
 import random
 
-from rft.arithmetic import evaluate
+from rft.filter.arithmetic import evaluate
 
 NAMES = [
     ("Ava", "she"), ("Ben", "he"), ("Chloe", "she"), ("Diego", "he"), ("Emma", "she"),

@@ -23,16 +23,16 @@ import pyarrow.parquet as pq
 import yaml
 from dagster import DagsterInstance, materialize
 
-from assets.datasets import rft_datasets
-from assets.evaluation import eval_results
+from assets.training_sets import rft_datasets
+from assets.eval_results import eval_results
 from assets.filtering import distinct_paths, verified_paths
 from assets.questions import questions
-from assets.sampling import sampled_paths
-from assets.training import rft_model, sft_model
+from assets.sampled_paths import sampled_paths
+from assets.checkpoints import rft_model, sft_model
 from rft.home import PROJECT_ROOT
 from rft_dagster.definitions import build_definitions
 from rft_dagster.importing import import_generations
-from rft_dagster.pipeline import _execute
+from rft_dagster.job_runs import run_job
 from rft_dagster.resources import RftSettings, SparkResource, StepRunner
 from spark_jobs.lakehouse import Lakehouse, to_pandas, where_equals
 from spark_jobs.schemas import ALL_TABLES, TABLES
@@ -190,7 +190,7 @@ class Lab:
 
     def execute(self, job: str, partition: str | None = None) -> None:
         with self.instance() as instance:
-            _execute(build_definitions(self.resources()), job, instance, partition)
+            run_job(build_definitions(self.resources()), job, instance, partition)
 
     # --- what the tables hold -------------------------------------------------------------------
     def rows(self, table: str) -> list[dict]:

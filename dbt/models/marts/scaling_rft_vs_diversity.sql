@@ -1,7 +1,7 @@
 -- One row per cell of the RFT-vs-diversity study (newest settings of each model): the same
 -- number of added paths, chosen distinct, from all correct paths or as repeated duplicates, and
 -- how far the distinct selection is ahead of each other one, with a 95% interval. Seeds of one
--- selection are pooled, like rft.study_contrasts.
+-- selection are pooled, like rft.studies.contrasts.
 with current_cells as (
     {{ current_study_cells('rft_vs_diversity') }}
 ),

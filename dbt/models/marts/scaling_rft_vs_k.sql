@@ -8,7 +8,7 @@ fits as (
     select
         model,
         count(*) as n_cells,
-        -- null below two distinct k, like rft.scaling_fits
+        -- null below two distinct k, like rft.studies.fits
         regr_intercept(accuracy, ln(x)) as law_intercept,
         regr_slope(accuracy, ln(x)) as law_slope,
         case when var_pop(accuracy) > 0 then regr_r2(accuracy, ln(x)) end as law_r2,

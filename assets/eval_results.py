@@ -1,0 +1,51 @@
+"""Accuracy on the test split of every SFT and RFT checkpoint of a model."""
+
+
+import dagster as dg
+import pandas as pd
+from pyspark.sql import functions as F
+
+from rft_dagster.asset_steps import evaluate_checkpoints
+from rft_dagster.partitions import models_partitions
+from rft_dagster.result_metadata import accuracy_metadata
+from rft_dagster.resources import RftSettings, SparkResource, StepRunner
+from spark_jobs.lakehouse import where_equals
+from spark_jobs.schemas import EVAL_RESULTS
+
+
+@dg.asset(
+    partitions_def=models_partitions, deps=["sft_model", "rft_model"], group_name="evaluation",
+    kinds={"pytorch", "delta"},
+)
+def eval_results(
+    context: dg.AssetExecutionContext, settings: RftSettings, spark: SparkResource, steps: StepRunner
+) -> dg.MaterializeResult:
+    """One row per (model, stage, training set, metric): greedy maj1@1 and, if configured, maj1@K."""
+    model, cfg = context.partition_key, settings.config.evaluation
+    lake = spark.lakehouse()
+    checkpoints = lake.table("models").filter(F.col("model") == model).orderBy("stage", "training_set").collect()
+    run_dir = settings.paths.run_dir("evaluate", model, context.run.run_id[:8])
+    results = evaluate_checkpoints(
+        context, settings, lake, steps, [c["checkpoint"] for c in checkpoints], run_dir,
+        names=[f"{c['stage']}-{c['training_set'].replace(':', '_')}" for c in checkpoints], maj_k=cfg.maj_k,
+    )
+    rows = []
+    for ckpt, metrics in zip(checkpoints, results):
+        for metric, summary in metrics.items():
+            rows.append({
+                "model": model, "stage": ckpt["stage"], "training_set": ckpt["training_set"], "metric": metric,
+                "n_test": summary["n"], "n_correct": summary["correct"], "accuracy": summary["accuracy"],
+                "ci_low": summary["ci_low"], "ci_high": summary["ci_high"], "checkpoint": ckpt["checkpoint"],
+                "run_id": context.run.run_id,
+            })
+    table = pd.DataFrame(rows, columns=EVAL_RESULTS.column_names)
+    lake.replace("eval_results", lake.spark.createDataFrame(table, schema=EVAL_RESULTS.schema), where_equals(model=model))
+    return dg.MaterializeResult(
+        metadata={
+            "results": dg.MetadataValue.md(
+                table[["stage", "training_set", "metric", "n_test", "accuracy", "ci_low", "ci_high"]].to_markdown(index=False)
+            ),
+            # Every model evaluated so far, so one page compares them.
+            **accuracy_metadata(lake.table("eval_results"), lake.table("models")),
+        }
+    )

@@ -1,0 +1,57 @@
+"""Sampled reasoning paths: k completions per train question from each model's SFT checkpoint."""
+
+import dagster as dg
+from pyspark.sql import functions as F
+
+from rft_dagster.partitions import models_partitions
+from rft_dagster.resources import RftSettings, SparkResource, StepRunner
+from spark_jobs.imported_paths import imported_models
+from spark_jobs.lakehouse import Lakehouse, export_parquet, where_equals
+from spark_jobs.path_ids import with_path_ids
+
+
+def latest_checkpoint(lake: Lakehouse, model: str, stage: str, training_set: str) -> str:
+    rows = lake.table("models").filter(where_equals(model=model, stage=stage, training_set=training_set)).collect()
+    if not rows:
+        raise dg.Failure(f"no {stage} checkpoint of {model!r} ({training_set}) in rft.models: materialise it first")
+    return rows[0]["checkpoint"]
+
+
+@dg.asset(
+    partitions_def=models_partitions, deps=["sft_model"], group_name="sampling", kinds={"pytorch", "delta"},
+)
+def sampled_paths(
+    context: dg.AssetExecutionContext, settings: RftSettings, spark: SparkResource, steps: StepRunner
+) -> dg.MaterializeResult:
+    """One row per sampled path: k samples per train question at temperature T, each with its seed."""
+    model, cfg = context.partition_key, settings.config.sampling
+    lake = spark.lakehouse()
+    if imported_models(lake, [model]):
+        # Writing this partition replaces all its rows: the imported paths would be lost.
+        raise dg.Failure(
+            f"{model!r} holds generations imported with `rft import`: re-import to update them, "
+            "or sample under another model name"
+        )
+    checkpoint = latest_checkpoint(lake, model, "sft", "sft")
+    # A stable folder per model, so a killed sampling job resumes from its finished chunks.
+    run_dir = settings.paths.run_dir("sample", model)
+    train = lake.table("questions").filter(F.col("split") == "train").select("question_id", "question")
+    export_parquet(train, run_dir / "questions.parquet")
+    output = run_dir / "samples.parquet"
+    backend = steps.backend_for(cfg.backend)
+    step_spec = {
+        "checkpoint": checkpoint, "questions": str(run_dir / "questions.parquet"),
+        "k": cfg.k, "temperature": cfg.temperature, "max_new_tokens": cfg.max_new_tokens,
+        "base_seed": cfg.seed, "batch_size": cfg.batch_size, "backend": backend,
+        "vllm_options": cfg.vllm_options, "output": str(output), "chunk_rows": cfg.resume_chunk_rows,
+    }
+    reports = steps.run(context, "sample", step_spec, run_dir / "spec.json")
+    rows = with_path_ids(lake.read_parquet(str(output)), model, cfg.temperature, backend, context.run.run_id)
+    n = lake.replace("sampled_paths", rows, where_equals(model=model))
+    return dg.MaterializeResult(
+        metadata={"rows": n, "k": cfg.k, "temperature": cfg.temperature, "checkpoint": checkpoint,
+                  "backend": backend,
+                  # Paths kept from an earlier, killed attempt of this job instead of sampled again.
+                  "resumed_paths": sum(int(r.get("n_resumed", 0)) for r in reports),
+                  "table_version": lake.version("sampled_paths")}
+    )

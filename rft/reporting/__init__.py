@@ -1,0 +1,4 @@
+"""What people look at: figures as PNG bytes (`run_plots`, `study_plots`, `comparison_plots`) and
+small result tables (`result_tables`), shared by Dagit metadata, `rft report` and the benches.
+Matplotlib's Agg canvas only. May import `rft.studies` and below.
+"""

@@ -1,0 +1,80 @@
+"""The two figures of a run, as PNG bytes: pass@k per model, accuracy vs distinct paths trained on.
+
+    png = pass_at_k_plot(curve)            # curve: rft.evaluation.pass_at_k.pass_at_k_curve(...)
+    markdown_image(png, "pass@k")          # ![pass@k](data:image/png;base64,...) for Dagster metadata
+
+Figures are drawn with matplotlib's object API on an Agg canvas (no pyplot, no display, no
+global state), so they render the same in a Dagster step, a CLI or a test.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+SIZE = (6.4, 4.0)
+DPI = 100
+
+
+def pass_at_k_plot(curve: pd.DataFrame) -> bytes:
+    """pass@k (%) against k on a log2 axis, one line per model."""
+    fig, ax = _figure()
+    for model, group in curve.groupby("model", sort=True):
+        ax.plot(group["k"], 100 * group["pass_at_k"], marker="o", label=model)
+    ks = sorted(set(curve["k"]))
+    if ks and max(ks) > 1:
+        ax.set_xscale("log", base=2)
+    ax.set_xticks(ks, [str(k) for k in ks])
+    ax.set_xlabel("k (first k samples per question)")
+    ax.set_ylabel("questions with a correct path (%)")
+    ax.set_title("pass@k on the train questions")
+    ax.set_ylim(0, 100)
+    return _png(fig, ax, legend=not curve.empty)
+
+
+def accuracy_vs_paths_plot(points: pd.DataFrame) -> bytes:
+    """Test accuracy (%) with 95% intervals against distinct RFT paths trained on (SFT at 0), per model."""
+    fig, ax = _figure()
+    for model, group in points.groupby("model", sort=True):
+        group = group.sort_values("distinct_paths")
+        y = 100 * group["accuracy"]
+        err = [y - 100 * group["ci_low"], 100 * group["ci_high"] - y]
+        ax.errorbar(group["distinct_paths"], y, yerr=err, marker="o", capsize=3, label=model)
+        for x, acc, name in zip(group["distinct_paths"], y, group["training_set"]):
+            ax.annotate(name.split(":")[0], (x, acc), textcoords="offset points", xytext=(4, 4), fontsize=7)
+    ax.set_xlabel("distinct RFT paths trained on (SFT: 0)")
+    ax.set_ylabel("test accuracy, greedy (%)")
+    ax.set_title("accuracy vs distinct reasoning paths")
+    return _png(fig, ax, legend=not points.empty)
+
+
+def png_data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def markdown_image(png: bytes, alt: str) -> str:
+    """Markdown that Dagster's UI shows as the image (its sanitizer allows data: URIs for images)."""
+    return f"![{alt}]({png_data_uri(png)})"
+
+
+def _figure():
+    fig = Figure(figsize=SIZE, dpi=DPI)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    ax.grid(True, alpha=0.3)
+    return fig, ax
+
+
+def _png(fig: Figure, ax, legend: bool) -> bytes:
+    if legend:
+        ax.legend(fontsize=8)
+    else:
+        ax.text(0.5, 0.5, "no data yet", ha="center", va="center", transform=ax.transAxes)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()

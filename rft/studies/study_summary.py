@@ -1,0 +1,88 @@
+"""A study's cells as points, with the fitted curves each study claims, ready for plots and JSON.
+
+    fits = rft_vs_k_fits(points)      # per model: accuracy ~ a + b ln(k), and ~ a + b * distinct paths
+    fits = sft_vs_data_fits(points)   # per model: accuracy ~ a + b ln(SFT examples)
+    figures(study, points)            # one JSON-able entry per model: x, y, intervals, n, fits
+    latest_settings(rows)             # per (study, model): only the cells of the newest cell's settings
+
+`points` is a pandas frame of `rft.study_results` rows (model, x, distinct_paths, n_sft_rows,
+n_test, n_correct, accuracy, ci_low, ci_high). The categorical studies' figures are in
+rft/studies/contrasts.py; pre-training loss, which joins every model's evaluations, in
+rft/studies/pretrain_loss.py.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from rft.studies.fits import Fit, fit_if_possible, fit_line, fit_log_linear
+from rft.studies.cells import RFT_VS_DIVERSITY, RFT_VS_K, UNION_GAIN
+from rft.studies.contrasts import diversity_figures, union_gain_figures
+
+Fits = dict[str, dict[str, Fit | None]]
+
+
+def rft_vs_k_fits(points: pd.DataFrame) -> Fits:
+    return {
+        model: {
+            "k": fit_if_possible(fit_log_linear, list(group["x"]), list(group["accuracy"])),
+            "distinct_paths": fit_if_possible(fit_line, list(group["distinct_paths"]), list(group["accuracy"])),
+        }
+        for model, group in points.groupby("model", sort=True)
+    }
+
+
+def sft_vs_data_fits(points: pd.DataFrame) -> Fits:
+    return {
+        model: {"n_sft_rows": fit_if_possible(fit_log_linear, list(group["n_sft_rows"]), list(group["accuracy"]))}
+        for model, group in points.groupby("model", sort=True)
+    }
+
+
+def study_fits(study: str, points: pd.DataFrame) -> Fits:
+    return rft_vs_k_fits(points) if study == RFT_VS_K else sft_vs_data_fits(points)
+
+
+def figures(study: str, points: pd.DataFrame) -> list[dict]:
+    """One entry per model: its cells' x, y (accuracy), intervals and n in x order, and its fits."""
+    if study == RFT_VS_DIVERSITY:
+        return diversity_figures(points)
+    if study == UNION_GAIN:
+        return union_gain_figures(points)
+    fits = study_fits(study, points)
+    entries = []
+    for model, group in points.sort_values(["model", "x", "seed"]).groupby("model", sort=True):
+        entries.append({
+            "study": study, "model": model, "varies": group["varies"].iloc[0],
+            "x": [float(v) for v in group["x"]], "seed": [int(v) for v in group["seed"]],
+            "distinct_paths": [int(v) for v in group["distinct_paths"]],
+            "n_sft_rows": [int(v) for v in group["n_sft_rows"]],
+            "y": [round(float(v), 4) for v in group["accuracy"]],
+            "ci_low": [round(float(v), 4) for v in group["ci_low"]],
+            "ci_high": [round(float(v), 4) for v in group["ci_high"]],
+            "n": [int(v) for v in group["n_test"]], "correct": [int(v) for v in group["n_correct"]],
+            "cell_id": list(group["cell_id"]),
+            "fits": {name: (fit.to_dict() if fit else None) for name, fit in fits[model].items()},
+        })
+    return entries
+
+
+def settings_key(config_json: str) -> str:
+    """A cell's settings without its own value, arm and seed: equal for every cell of one study run."""
+    settings = json.loads(config_json)
+    return json.dumps({k: v for k, v in settings.items() if k not in ("x", "seed", "arm")}, sort_keys=True)
+
+
+def latest_settings(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per (study, model), the cells sharing the settings of the most recently computed cell.
+
+    `rft.study_results` keeps the cells of every setting tried (a changed config adds cells and
+    keeps the old ones as their record); a plot or a fit must not mix them.
+    """
+    if rows.empty:
+        return rows
+    keyed = rows.assign(_settings=rows["config"].map(settings_key))
+    newest = keyed.sort_values("computed_at").groupby(["study", "model"]).tail(1)[["study", "model", "_settings"]]
+    return keyed.merge(newest, on=["study", "model", "_settings"], how="inner").drop(columns="_settings")

@@ -1,0 +1,79 @@
+"""Distinct reasoning paths: one representative per (pool, question, equation list).
+
+The rule is `rft.filter.equation_dedup.representatives` (semantics in docs/verification.md): per pool and
+question, the member of each equation-list group with the largest summed Levenshtein distance
+to the other groups' anchors, ties to the smallest `path_id`, independent of input order.
+
+Pools: `union` (every model's correct paths together) and `own:<model>` (one model's). Each
+question's correct paths are shuffled once, with their texts (`rft.verified_paths` keeps the
+texts of correct paths, so no join with `rft.sampled_paths` is needed), and one grouped Arrow
+UDF computes all of its pools: the distances between a question's texts are the expensive
+part and need the whole question in one place.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from rft.filter.path_verdict import FILTER_VERSION
+from rft.filter.pools import UNION_POOL, own_pool
+
+INPUT_COLUMNS = ["question_id", "path_id", "model", "sample_idx", "equation_list", "text"]
+OUTPUT_SCHEMA = (
+    "pool STRING, question_id STRING, equation_list STRING, path_id STRING, model STRING, text STRING, "
+    "diversity_score BIGINT, n_producers INT, producer_models ARRAY<STRING>, "
+    "producers ARRAY<STRUCT<model: STRING, path_id: STRING, sample_idx: INT>>, filter_version STRING"
+)
+_PRODUCER = pa.struct([("model", pa.string()), ("path_id", pa.string()), ("sample_idx", pa.int32())])
+_OUTPUT_TYPES = {
+    "pool": pa.string(), "question_id": pa.string(), "equation_list": pa.string(), "path_id": pa.string(),
+    "model": pa.string(), "text": pa.string(), "diversity_score": pa.int64(), "n_producers": pa.int32(),
+    "producer_models": pa.list_(pa.string()), "producers": pa.list_(_PRODUCER), "filter_version": pa.string(),
+}
+
+
+def question_representatives(paths: pa.Table) -> pa.Table:
+    """The correct paths of one question (every model) -> its rows of `rft.distinct_paths`."""
+    from rft.filter.equation_dedup import representatives  # imported in the Python worker
+
+    columns = {name: paths.column(name).to_pylist() for name in INPUT_COLUMNS}
+    models = columns["model"]
+    pools = {UNION_POOL: list(range(len(models)))}
+    for i, model in enumerate(models):
+        pools.setdefault(own_pool(model), []).append(i)
+
+    out: dict[str, list] = {name: [] for name in _OUTPUT_TYPES}
+    for pool, rows in sorted(pools.items()):
+        groups = representatives(
+            [columns["path_id"][i] for i in rows],
+            [columns["equation_list"][i] for i in rows],
+            [columns["text"][i] for i in rows],
+        )
+        for group in groups:
+            chosen = rows[group.representative]
+            members = [rows[m] for m in group.members]
+            producers = sorted((models[m], columns["path_id"][m], columns["sample_idx"][m]) for m in members)
+            out["pool"].append(pool)
+            out["question_id"].append(columns["question_id"][chosen])
+            out["equation_list"].append(group.equation_list)
+            out["path_id"].append(columns["path_id"][chosen])
+            out["model"].append(models[chosen])
+            out["text"].append(columns["text"][chosen])
+            out["diversity_score"].append(group.diversity_score)
+            out["n_producers"].append(len(members))
+            out["producer_models"].append(sorted({model for model, _, _ in producers}))
+            out["producers"].append([{"model": m, "path_id": p, "sample_idx": s} for m, p, s in producers])
+            out["filter_version"].append(FILTER_VERSION)
+    return pa.table({name: pa.array(values, type=_OUTPUT_TYPES[name]) for name, values in out.items()})
+
+
+def representatives_by_question(correct: DataFrame) -> DataFrame:
+    """Correct paths with their texts -> one row per (pool, question, equation list)."""
+    return correct.select(*INPUT_COLUMNS).groupBy("question_id").applyInArrow(question_representatives, OUTPUT_SCHEMA)
+
+
+def distinct_paths(verified: DataFrame) -> DataFrame:
+    """Rows of `rft.verified_paths` -> rows of `rft.distinct_paths` (correct paths only)."""
+    return verified.filter(F.col("is_correct")).transform(representatives_by_question)

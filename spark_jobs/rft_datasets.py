@@ -1,0 +1,95 @@
+"""RFT training sets: named selections of distinct paths, each with a manifest that rebuilds it.
+
+A manifest (one row of `rft.rft_datasets`) names the Delta version of every table the set was
+read from. `rebuild_rows` reads `rft.distinct_paths` at that version (`VERSION AS OF`) and
+applies the same selection, so a set comes back row for row however the tables moved on:
+
+    manifest = read_manifest(lake, "union", as_of=3)      # rft.rft_datasets VERSION AS OF 3
+    manifest = trained_manifest(lake, "tiny-llama-a", "union")  # what that checkpoint learned from
+    rows = rebuild_rows(lake, manifest)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from rft.filter.pools import UNION_POOL, own_pool
+from spark_jobs.lakehouse import Lakehouse, where_equals
+
+ROW_COLUMNS = ["dataset", "question_id", "path_id", "model", "equation_list", "text"]
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """One named training set and the distinct-paths pool it is read from."""
+
+    name: str
+    pool: str
+    source_models: tuple[str, ...] = field(default_factory=tuple)
+
+
+def dataset_specs(models: list[str]) -> list[DatasetSpec]:
+    """Each model's own paths, plus the union of all models (the paper's RFT-U)."""
+    own = [DatasetSpec(name=own_pool(m), pool=own_pool(m), source_models=(m,)) for m in sorted(models)]
+    return own + [DatasetSpec(name=UNION_POOL, pool=UNION_POOL, source_models=tuple(sorted(models)))]
+
+
+def dataset_rows(distinct: DataFrame, spec: DatasetSpec) -> DataFrame:
+    """Rows of `rft.rft_dataset_rows` for one training set."""
+    return distinct.filter(F.col("pool") == spec.pool).select(F.lit(spec.name).alias("dataset"), *ROW_COLUMNS[1:])
+
+
+class UnknownDataset(ValueError):
+    pass
+
+
+def read_manifest(lake: Lakehouse, dataset: str, as_of: int | None = None) -> dict:
+    """The manifest of `dataset` in `rft.rft_datasets` (at Delta version `as_of`, if given)."""
+    rows = lake.table("rft_datasets", as_of).filter(where_equals(dataset=dataset)).collect()
+    if not rows:
+        known = sorted(r["dataset"] for r in lake.table("rft_datasets", as_of).select("dataset").collect())
+        at = f" at version {as_of}" if as_of is not None else ""
+        raise UnknownDataset(f"no training set {dataset!r} in rft.rft_datasets{at}; there are: {', '.join(known) or 'none'}")
+    return rows[0].asDict(recursive=True)
+
+
+def trained_manifest(lake: Lakehouse, model: str, dataset: str) -> dict:
+    """The manifest recorded with the RFT checkpoint of `model` trained on `dataset` (rft.models)."""
+    rows = lake.table("models").filter(where_equals(model=model, stage="rft", training_set=dataset)).collect()
+    if not rows:
+        raise UnknownDataset(f"rft.models holds no RFT checkpoint of {model!r} trained on {dataset!r}")
+    manifest = json.loads(rows[0]["data_manifest"] or "{}")
+    if not manifest.get("table_versions"):
+        raise UnknownDataset(f"the checkpoint of {model!r} on {dataset!r} has no manifest with table versions")
+    return manifest
+
+
+def rebuild_rows(lake: Lakehouse, manifest: Mapping) -> DataFrame:
+    """The set's rows from `rft.distinct_paths` at the Delta version its manifest names."""
+    versions = manifest.get("table_versions") or {}
+    if "distinct_paths" not in versions:
+        raise ValueError(f"the manifest of {manifest.get('dataset')!r} names no version of rft.distinct_paths")
+    spec = DatasetSpec(name=manifest["dataset"], pool=manifest["pool"], source_models=tuple(manifest["source_models"]))
+    return dataset_rows(lake.table("distinct_paths", int(versions["distinct_paths"])), spec)
+
+
+def stored_rows(lake: Lakehouse, manifest: Mapping) -> DataFrame:
+    """The rows written with the manifest (`rft.rft_dataset_rows` at its `rows_version`; latest if unknown)."""
+    version = manifest.get("rows_version")
+    return lake.table("rft_dataset_rows", None if version is None else int(version)).filter(
+        where_equals(dataset=manifest["dataset"])
+    )
+
+
+def with_question_text(rows: DataFrame, lake: Lakehouse, manifest: Mapping) -> DataFrame:
+    """Rows with each question's text, as it read at the manifest's version of `rft.questions`."""
+    version = (manifest.get("table_versions") or {}).get("questions")
+    questions = lake.table("questions", None if version is None else int(version)).select("question_id", "question")
+    return rows.join(questions, on="question_id", how="left").select(
+        "dataset", "question_id", "question", *ROW_COLUMNS[2:]
+    )

@@ -1,0 +1,82 @@
+"""The `rft` command: helpful --help, and clear errors before any work for bad input."""
+
+import subprocess
+import sys
+
+import pytest
+
+from rft.config.rft_config import TaskConfig
+from rft.home import Home
+from rft.models.catalog import ModelCatalog, UnknownModelError
+from rft.config.rft_config import RftConfig
+from rft.task.source import load_questions
+from rft.task.gsm8k import gsm8k_dir
+from rft_dagster.cli import main
+from spark_jobs.server import ServerConfig, SparkServerError, ensure_server
+
+GSM8K = gsm8k_dir()
+
+
+def rft(*args, home):
+    return subprocess.run(
+        [sys.executable, "-m", "rft_dagster.cli", "--home", str(home), *args],
+        capture_output=True, text=True, timeout=120,
+    )
+
+
+def test_help_lists_every_command(tmp_path):
+    result = rft("--help", home=tmp_path)
+    assert result.returncode == 0
+    for command in ("demo", "run", "backfill", "models", "import", "spark", "sql", "tables", "datasets", "report", "ui"):
+        assert command in result.stdout
+
+
+def test_adding_an_unknown_model_names_it_and_what_is_known(tmp_path, capsys):
+    assert main(["--home", str(tmp_path), "models", "add", "tiny-lama-a"]) == 2
+    err = capsys.readouterr().err
+    assert "tiny-lama-a" in err and "tiny-llama-a" in err
+
+
+def test_a_model_name_that_is_not_a_plain_word_is_refused(tmp_path, capsys):
+    assert main(["--home", str(tmp_path), "models", "add", "a'; DROP TABLE x", "--from", "tiny-llama-a"]) == 2
+    assert "invalid model name" in capsys.readouterr().err
+
+
+def test_models_added_from_a_folder_resolve_to_it(tmp_path):
+    folder = tmp_path / "my-model"
+    folder.mkdir()
+    catalog = ModelCatalog(Home(tmp_path / "home"), RftConfig())
+    catalog.add("mine", str(folder))
+    spec = catalog.spec("mine")
+    assert (spec.source, spec.path) == ("local", str(folder))
+    with pytest.raises(UnknownModelError, match="rft models add"):
+        catalog.spec("nobody")
+
+
+def test_a_broken_config_fails_before_any_work(tmp_path, capsys):
+    config = tmp_path / "bad.yaml"
+    config.write_text("sampling: {k: -1}")
+    assert main(["--home", str(tmp_path), "run", "--config", str(config)]) == 2
+    assert "k" in capsys.readouterr().err
+
+
+def test_an_unwritable_home_is_a_clear_error(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    assert main(["--home", str(blocker / "home"), "tables"]) == 2
+    assert "not writable" in capsys.readouterr().err
+
+
+def test_missing_java_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))  # no java here
+    with pytest.raises(SparkServerError, match="Java 17"):
+        ensure_server(ServerConfig(warehouse=tmp_path / "wh", port=1))
+
+
+def test_questions_load_from_gsm8k_jsonl():
+    task = TaskConfig(source="jsonl", train_path=str(GSM8K / "train.jsonl"), test_path=str(GSM8K / "test.jsonl"),
+                      limit_train=5, limit_test=3)
+    rows = load_questions(task)
+    assert [r["split"] for r in rows] == ["train"] * 5 + ["test"] * 3
+    assert rows[0]["question_id"] == "train-00000" and rows[0]["gold_answer"] == "72"

@@ -1,0 +1,197 @@
+"""The whole loop through Dagster on the smoke config: run one model, backfill a second, re-run.
+
+Real Spark + Delta, real Dagster runs on a temporary instance, real training and sampling of
+tiny models in external step processes. A few minutes on 2 cores.
+"""
+
+import base64
+import re
+
+import pytest
+from dagster import AssetKey, DagsterInstance, materialize
+
+from assets.evaluation_studies import union_gain_study
+from assets.filtering import verified_paths
+from assets.sampled_paths import sampled_paths
+from rft.home import PROJECT_ROOT
+from rft.reporting.result_tables import percent, with_interval
+from rft_dagster.cli import main
+from rft_dagster.dataset_commands import rebuild
+from rft_dagster.definitions import build_definitions
+from rft_dagster.job_runs import run_job
+from rft_dagster.pipeline import backfill_model, run_pipeline, summary_table
+from rft_dagster.resources import RftSettings, StepRunner
+from spark_jobs.lakehouse import where_equals
+
+SMOKE = PROJECT_ROOT / "configs" / "smoke.yaml"
+A, B = "tiny-llama-a", "tiny-llama-b"
+N_TRAIN, N_TEST, K = 40, 20, 2  # configs/smoke.yaml
+
+
+def snapshot(spark):
+    def rows(query):
+        return [tuple(r) for r in spark.sql(query).collect()]
+
+    return {
+        "sampled": rows("SELECT model, count(*), count(DISTINCT path_id), min(run_id) FROM rft.sampled_paths "
+                        f"WHERE model IN ('{A}', '{B}') GROUP BY model ORDER BY model"),
+        "verified": rows("SELECT model, count(*), count(DISTINCT path_id) FROM rft.verified_paths "
+                         f"WHERE model IN ('{A}', '{B}') GROUP BY model ORDER BY model"),
+        "distinct": rows("SELECT pool, count(*) FROM rft.distinct_paths GROUP BY pool ORDER BY pool"),
+        "datasets": rows("SELECT dataset, source_models, n_rft_rows FROM rft.rft_datasets ORDER BY dataset"),
+        "models": rows("SELECT model, stage, training_set FROM rft.models ORDER BY 1, 2, 3"),
+        "evals": rows("SELECT model, stage, training_set, metric, n_test FROM rft.eval_results ORDER BY 1, 2, 3, 4"),
+    }
+
+
+@pytest.fixture(scope="module")
+def loop(spark_resource, spark, tmp_path_factory):
+    home = tmp_path_factory.mktemp("rft_home")
+    resources = {
+        "spark": spark_resource,
+        "settings": RftSettings(config_file=str(SMOKE), home=str(home)),
+        "steps": StepRunner(),
+    }
+    defs = build_definitions(resources)
+    (home / "dagster").mkdir()
+    instance = DagsterInstance.local_temp(str(home / "dagster"))
+    states = {}
+    # The marts are built once, after the backfill (one dbt build fewer; `rft run` builds them too).
+    run_pipeline([A], instance=instance, defs=defs, marts=False)
+    states["one_model"] = snapshot(spark)
+    backfill_model(B, instance=instance, defs=defs)
+    states["backfilled"] = snapshot(spark)
+    # Re-materialise what writes path rows (same seeds, so the same texts again) and the
+    # cross-model assets; nothing may be added twice.
+    run_job(defs, "questions_job", instance)
+    materialize([sampled_paths, verified_paths], partition_key=A, instance=instance, resources=resources)
+    run_job(defs, "cross_model_job", instance)
+    states["rerun"] = snapshot(spark)
+    states["summary"] = summary_table(spark_resource.lakehouse(), [A, B])
+    states["instance"], states["resources"] = instance, resources
+    yield states
+    instance.dispose()
+
+
+def test_one_model_fills_every_table(loop):
+    state = loop["one_model"]
+    (model, n, n_unique, _run), = state["sampled"]
+    assert (model, n, n_unique) == (A, N_TRAIN * K, N_TRAIN * K)
+    assert state["verified"] == [(A, N_TRAIN * K, N_TRAIN * K)]
+    assert [d[0] for d in state["datasets"]] == [f"own:{A}", "union"]
+    assert state["models"] == [(A, "rft", f"own:{A}"), (A, "rft", "union"), (A, "sft", "sft")]
+    assert [(e[1], e[2], e[3], e[4]) for e in state["evals"]] == [
+        ("rft", f"own:{A}", "maj1@1", N_TEST), ("rft", "union", "maj1@1", N_TEST), ("sft", "sft", "maj1@1", N_TEST),
+    ]
+
+
+def test_backfill_samples_only_the_new_model_and_recomputes_the_union(loop):
+    before, after = loop["one_model"], loop["backfilled"]
+    assert after["sampled"][0] == before["sampled"][0]  # model A untouched, same run id
+    assert after["sampled"][1][:3] == (B, N_TRAIN * K, N_TRAIN * K)
+    union = dict((d[0], d[1]) for d in after["datasets"])["union"]
+    assert union == [A, B]
+    assert {e[0] for e in after["evals"]} == {A, B}
+    assert len(after["evals"]) == 6
+    assert loop["instance"].get_dynamic_partitions("models") == [A, B]
+
+
+def test_rematerialising_adds_no_rows(loop):
+    after, rerun = loop["backfilled"], loop["rerun"]
+    for table in ("verified", "distinct", "datasets", "models", "evals"):
+        assert rerun[table] == after[table], table
+    for before_row, rerun_row in zip(after["sampled"], rerun["sampled"]):
+        assert rerun_row[:3] == before_row[:3]  # same counts, no duplicate path ids
+
+
+def test_summary_table_reports_every_model_and_the_union(loop):
+    summary = loop["summary"]
+    for label in (A, B, "union", "SFT acc %", "RFT union acc %"):
+        assert label in summary
+
+
+def test_the_loop_ends_with_the_dbt_marts_of_every_model(loop, spark):
+    """`rft backfill` ends with marts_job (as `rft run` does): the marts hold both models after it."""
+    assert loop["instance"].get_latest_materialization_event(AssetKey("accuracy_leaderboard")) is not None
+    pools = {r.pool: r for r in spark.sql("SELECT * FROM rft_marts.distinct_paths_per_question").collect()}
+    for model in (A, B):
+        own = pools[f"own:{model}"]
+        assert (own.n_questions, own.n_sampled) == (N_TRAIN, N_TRAIN * K)
+        assert own.n_distinct <= own.n_correct <= own.n_sampled
+    pass_at_k = {(r.model, r.k): r for r in spark.sql(
+        f"SELECT * FROM rft_marts.pass_at_k WHERE model IN ('{A}', '{B}')").collect()}
+    assert sorted(pass_at_k) == [(A, 1), (A, 2), (B, 1), (B, 2)]
+    solved = spark.sql(f"SELECT count(DISTINCT question_id) FROM rft.verified_paths WHERE model = '{A}' AND is_correct").first()[0]
+    assert pass_at_k[(A, K)].n_solved == solved  # all K samples: every question with a correct path
+    assert pass_at_k[(A, 1)].pass_at_k <= pass_at_k[(A, K)].pass_at_k
+    leaderboard = spark.sql(f"SELECT * FROM rft_marts.accuracy_leaderboard WHERE model IN ('{A}', '{B}')").collect()
+    assert len(leaderboard) == 6 and all((r.gain is None) == (r.stage == "sft") for r in leaderboard)
+
+
+def test_materialisations_carry_the_plots_and_their_numbers(loop):
+    instance = loop["instance"]
+    distinct = instance.get_latest_materialization_event(AssetKey("distinct_paths")).asset_materialization.metadata
+    assert distinct["pass_at_k_plot"].value.startswith("![pass@k per model](data:image/png;base64,iVBORw0KGgo")
+    assert {model: sorted(curve) for model, curve in distinct["pass_at_k"].value.items()} == {A: ["1", "2"], B: ["1", "2"]}
+
+    evaluation = instance.get_latest_materialization_event(AssetKey("eval_results")).asset_materialization.metadata
+    assert evaluation["accuracy_vs_distinct_paths_plot"].value.startswith("![accuracy vs distinct paths](data:image/png")
+    points = evaluation["accuracy_vs_distinct_paths"].value
+    assert sorted((p["model"], p["training_set"]) for p in points) == [
+        (m, s) for m in (A, B) for s in (f"own:{m}", "sft", "union")
+    ]
+    assert all(p["distinct_paths"] == 0 for p in points if p["training_set"] == "sft")
+
+
+def test_the_report_is_one_html_file_with_the_numbers_and_the_plots(loop, spark_resource, spark, tmp_path, monkeypatch):
+    monkeypatch.setenv("RFT_SPARK_REMOTE", spark_resource.server_config().url)
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
+    out = tmp_path / "report.html"
+    assert main(["--home", str(tmp_path), "report", "--out", str(out)]) == 0
+    page = re.sub(r">\s+<", "><", out.read_text())
+
+    images = re.findall(r"<img alt='([^']+)' src='data:image/png;base64,([A-Za-z0-9+/=]+)'>", page)
+    # (plus a figure per scaling study, when the warehouse holds study cells: tests/dagster/test_studies_e2e.py)
+    assert [alt for alt, _ in images if not alt.startswith("Scaling study")] == [
+        "Accuracy vs distinct paths trained on", "pass@k per model"]
+    assert all(base64.b64decode(data).startswith(b"\x89PNG") for _, data in images)
+    assert not re.search(r"<script|<link|src='http", page)  # nothing to fetch: one file
+
+    correct = dict(spark.sql("SELECT model, sum(cast(is_correct AS INT)) FROM rft.verified_paths "
+                             f"WHERE model IN ('{A}', '{B}') GROUP BY model").collect())
+    own = dict(spark.sql("SELECT pool, count(*) FROM rft.distinct_paths GROUP BY pool").collect())
+    for model in (A, B):
+        share = percent(correct[model], N_TRAIN * K)
+        assert (f"<tr><td>{model}</td><td>{N_TRAIN * K}</td><td>{correct[model]}</td><td>{share}</td>"
+                f"<td>{own.get(f'own:{model}', 0)}</td></tr>") in page
+    for r in spark.sql("SELECT * FROM rft.eval_results WHERE metric = 'maj1@1'").collect():
+        assert with_interval(r.accuracy, r.ci_low, r.ci_high) in page
+
+
+def test_a_checkpoints_training_set_is_rebuilt_from_the_manifest_it_recorded(loop, spark_resource):
+    lake = spark_resource.lakehouse()
+    rebuilt = rebuild(lake, "union", model=A)  # the union as A's RFT checkpoint saw it
+    assert rebuilt.matches_stored
+    assert rebuilt.manifest["source_models"] == [A, B]
+    assert len(rebuilt.rows) == rebuilt.manifest["rft_rows"]  # what training counted
+    assert rebuilt.rows["question"].notna().all()
+
+
+def test_the_union_gain_study_reads_what_the_rft_stage_wrote(loop, spark):
+    """The study trains nothing: its two cells are the loop's own RFT checkpoints as eval_results scored them."""
+    result = materialize([union_gain_study], partition_key=A, instance=loop["instance"], resources=loop["resources"])
+    try:
+        assert result.success
+        cells = {r.arm: r for r in spark.sql(
+            f"SELECT * FROM rft.study_results WHERE study = 'union_gain' AND model = '{A}'").collect()}
+        evals = {r.training_set: r for r in spark.sql(
+            f"SELECT * FROM rft.eval_results WHERE model = '{A}' AND stage = 'rft' AND metric = 'maj1@1'").collect()}
+        sets = {r.dataset: r.n_rft_rows for r in spark.sql("SELECT dataset, n_rft_rows FROM rft.rft_datasets").collect()}
+        for arm, training_set in (("own", f"own:{A}"), ("union", "union")):
+            cell, scored = cells[arm], evals[training_set]
+            assert (cell.n_test, cell.n_correct, cell.checkpoint) == (scored.n_test, scored.n_correct, scored.checkpoint)
+            assert cell.x == cell.distinct_paths == sets[training_set] and cell.n_sft_rows == N_TRAIN
+        [entry] = result.asset_materializations_for_node("union_gain_study")[0].metadata["union_gain_points"].value
+        assert entry["fits"]["gain"]["difference"] == pytest.approx(cells["union"].accuracy - cells["own"].accuracy)
+    finally:  # the studies' own tests count this table's rows of their model only; leave it as found
+        spark.sql(f"DELETE FROM rft.study_results WHERE {where_equals(study='union_gain', model=A)}")
