@@ -1,0 +1,106 @@
+"""The docs' results tables are generated from benches/results/*.json (scripts/results_tables.py).
+
+A table edited by hand, or a record changed without regenerating the docs, fails here:
+
+    python scripts/results_tables.py           # rewrites the stale tables
+"""
+
+import importlib.util
+import json
+
+from rft.home import PROJECT_ROOT
+
+_spec = importlib.util.spec_from_file_location("results_tables", PROJECT_ROOT / "scripts" / "results_tables.py")
+results_tables = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(results_tables)
+
+TINY_RUN = {
+    "entries": [
+        {"model": "tiny", "stage": "sft", "training_set": "sft", "n_test": 4, "correct": 3, "accuracy": 0.75,
+         "ci_low": 0.3006, "ci_high": 0.9544, "distinct_paths": None},
+        {"model": "tiny", "stage": "rft", "training_set": "own:tiny", "n_test": 4, "correct": 4, "accuracy": 1.0,
+         "ci_low": 0.5101, "ci_high": 1.0, "distinct_paths": 1234},
+    ],
+    "paired": [{"model": "tiny", "training_set": "own:tiny", "gain": 0.25, "only_rft_correct": 1,
+                "only_sft_correct": 0, "mcnemar_p": 1.0}],
+}
+DOC = """# Tiny
+
+<!-- results:gsm8k_rft -->
+| typed | by hand |
+<!-- /results:gsm8k_rft -->
+
+Text between the tables stays as it is.
+
+<!-- results:gsm8k_paired -->
+<!-- /results:gsm8k_paired -->
+"""
+
+
+def tiny_repo(tmp_path, doc: str = DOC):
+    (tmp_path / "benches" / "results").mkdir(parents=True)
+    (tmp_path / "benches" / "results" / "gsm8k_rft.json").write_text(json.dumps(TINY_RUN))
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "tiny.md").write_text(doc)
+    return tmp_path / "docs" / "tiny.md"
+
+
+def test_every_results_table_in_the_docs_matches_its_record():
+    stale = results_tables.stale(PROJECT_ROOT)
+    assert stale == [], f"regenerate with `python scripts/results_tables.py`: {[str(p) for p in stale]}"
+
+
+def test_a_table_is_rendered_from_its_record_between_the_markers(tmp_path):
+    doc = tiny_repo(tmp_path)
+
+    assert results_tables.main(["--root", str(tmp_path)]) == 0
+
+    text = doc.read_text()
+    assert "| typed | by hand |" not in text
+    assert "| tiny | SFT | SFT data (GSM8K train) |  | 3 / 4 | 75.0 [30.1, 95.4] |" in text
+    assert "| tiny | RFT | SFT data + own paths | 1,234 | 4 / 4 | 100.0 [51.0, 100.0] |" in text
+    assert "| tiny | own | +25.0 | 1 | 0 | 1.0 |" in text
+    assert "Text between the tables stays as it is." in text
+    assert text.count("from `benches/results/gsm8k_rft.json`") == 2
+    assert results_tables.main(["--root", str(tmp_path), "--check"]) == 0
+
+
+def test_a_hand_edit_or_a_changed_record_makes_the_check_fail_without_writing(tmp_path, capsys):
+    doc = tiny_repo(tmp_path)
+    results_tables.main(["--root", str(tmp_path)])
+    edited = doc.read_text().replace("75.0 [30.1, 95.4]", "80.0 [30.1, 95.4]")
+    doc.write_text(edited)
+
+    assert results_tables.main(["--root", str(tmp_path), "--check"]) == 1
+    assert doc.read_text() == edited
+    assert "docs/tiny.md: stale" in capsys.readouterr().out
+
+    results_tables.main(["--root", str(tmp_path)])
+    record = tmp_path / "benches" / "results" / "gsm8k_rft.json"
+    record.write_text(json.dumps({**TINY_RUN, "entries": TINY_RUN["entries"][:1]}))
+    assert results_tables.main(["--root", str(tmp_path), "--check"]) == 1
+
+
+def test_fitted_laws_and_cells_read_as_the_record_states_them():
+    record = {"entries": [{"run": "r", "study": "sft_vs_data", "model": "m", "varies": "fraction",
+                           "x": [0.03125, 1.0], "n_sft_rows": [234, 7473], "distinct_paths": [0, 0],
+                           "y": [0.1736, 0.3275], "ci_low": [0.15, 0.30], "ci_high": [0.2, 0.35],
+                           "n": [1319, 1319], "correct": [229, 432],
+                           "fits": {"n_sft_rows": {"a": -0.0539, "b": 0.0431, "r2": 0.9675, "n": 2, "log_x": True}}}]}
+
+    cells = "\n".join(results_tables.scaling(record, "r"))
+    fits = "\n".join(results_tables.scaling_fits(record, "r"))
+
+    assert "| sft_vs_data | m | 1/32 |  | 0 | 234 | 229 / 1,319 | 17.4 [15.0, 20.0] |" in cells
+    assert "| sft_vs_data | m | -0.0539 + 0.0431 ln(SFT rows) | 0.968 |  | 2 |" in fits
+    assert results_tables.scaling(record, "another run")[2:] == []
+
+
+def test_an_unknown_table_or_a_missing_end_marker_is_a_clear_error(tmp_path, capsys):
+    tiny_repo(tmp_path, "<!-- results:no_such_table -->\n<!-- /results:no_such_table -->\n")
+    assert results_tables.main(["--root", str(tmp_path), "--check"]) == 2
+    assert "unknown results table 'no_such_table'" in capsys.readouterr().err
+
+    (tmp_path / "docs" / "tiny.md").write_text("<!-- results:gsm8k_rft -->\nno end\n")
+    assert results_tables.main(["--root", str(tmp_path), "--check"]) == 2
+    assert "docs/tiny.md:1: <!-- /results:gsm8k_rft --> missing" in capsys.readouterr().err
