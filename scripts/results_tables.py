@@ -221,9 +221,12 @@ def reliability(record: dict, run: str | None) -> list[str]:
 
 def measures(record: dict, rows: list[tuple[str, ...]]) -> list[str]:
     """A two-column table of a flat record: a label, then the values of its fields."""
-    value = lambda v: count(v) if isinstance(v, int) else str(v)  # noqa: E731
-    return table(["measure", "value"], [[label, ", ".join(value(record[f]) for f in fields)]
+    return table(["measure", "value"], [[label, ", ".join(_value(record[f]) for f in fields)]
                                         for label, *fields in rows])
+
+
+def _value(v) -> str:
+    return count(v) if isinstance(v, int) else str(v)
 
 
 def faults(record: dict, run: str | None) -> list[str]:
