@@ -1,0 +1,276 @@
+"""GSM8K with compute-matched controls and several training seeds, on one GPU, resumable.
+
+    # GPU machine: every run of the plan that has no result yet, within --budget seconds
+    python -m benches.gsm8k_controls gpu --base ~/qwen.gguf --name qwen2.5-coder-0.5b \
+        --gsm8k data/gsm8k --work ~/ctl --out $OUT --seeds 42 43 44 --budget 540
+    # CPU, a rehearsal of the same plan with a tiny model and 24 questions
+    python -m benches.gsm8k_controls gpu --base tiny-llama-a --name tiny --gsm8k data/gsm8k \
+        --work /tmp/ctl --out /tmp/ctl-out --seeds 42 43 --limit 24 --k 2 --budget 900
+
+The plan, in order: SFT (seed 42); k samples per train question from that SFT model (T=0.7,
+base seed 0); the filter; then for each seed: RFT on the SFT data plus the distinct correct
+paths of the model's own samples, SFT step-matched to that RFT run (the SFT data for exactly
+as many optimizer steps, cosine over those steps), and plain SFT (3 epochs). Every run trains
+from the base with the pipeline's own steps (`rft.steps.train`, `rft.steps.evaluate`,
+`rft.steps.sample`) at the paper's settings and is scored greedily on every test question.
+
+The filter is the project's rule, applied without Spark (the GPU machine has none): each
+path through `rft.filter.path_verdict.verify_path`, then per question one representative per
+equation list (`rft.filter.equation_dedup.representatives`), path ids as in `spark_jobs`.
+
+Results go to <work>/results (kept while the machine stays up) and, at the end of each call,
+into --out: `results.tar.gz` (every result so far) and `samples.parquet` (when sampled in this
+call). A run whose result is in <work>/results or in a --results folder (brought back earlier)
+is skipped, so a call cut at its time limit, or a fresh machine, goes on where the last one
+stopped; only the filtered set is needed to train RFT again, and it is in the results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import tarfile
+import time
+
+import pandas as pd
+
+from benches.gsm8k_rft import run_step, write_questions
+
+from rft.filter.path_verdict import verify_path
+from rft.filter.pools import own_pool
+from rft.models.loading import load_model_and_tokenizer
+from rft.models.registry import resolve_model_spec
+from rft.task.prompts import format_prompt, format_response
+from rft.training.trainer import save_checkpoint
+
+SAMPLING_SEED = 42
+SAMPLED_FROM = f"sft-s{SAMPLING_SEED}"  # the SFT model whose samples make the RFT set
+# Seconds a run takes on an H100/H200 for Qwen2.5-Coder-0.5B (benches/results/gpu.md), with
+# the step's start, load and save: a run that would not end within the budget is left for later.
+EXPECTED_S = {"base": 90, "sft": 240, "sample": 220, "filter": 40, "rft_own": 500, "sft_matched": 500}
+
+
+def path_id(model: str, question_id: str, sample_idx: int) -> str:
+    """The key of rft.sampled_paths, as `spark_jobs.path_ids.path_id` computes it."""
+    return hashlib.sha1(f"{model}|{question_id}|{sample_idx}".encode()).hexdigest()
+
+
+def own_distinct_paths(samples: pd.DataFrame, questions: pd.DataFrame, model: str) -> tuple[pd.DataFrame, dict]:
+    """One model's samples -> its own pool of distinct correct paths (the pipeline's rule)."""
+    from rft.filter.equation_dedup import representatives  # rapidfuzz: carried to the GPU machine as a wheel
+
+    gold = dict(zip(questions["question_id"], questions["gold_answer"]))
+    rows = []
+    for r in samples.itertuples():
+        verdict = verify_path(r.text, gold.get(r.question_id) or "")
+        if verdict.is_correct and r.question_id in gold:
+            rows.append({"question_id": r.question_id, "sample_idx": int(r.sample_idx), "text": r.text,
+                         "path_id": path_id(model, r.question_id, int(r.sample_idx)),
+                         "equation_list": verdict.equation_list})
+    correct = pd.DataFrame(rows, columns=["question_id", "sample_idx", "text", "path_id", "equation_list"])
+    chosen = []
+    for _, paths in correct.groupby("question_id", sort=True):
+        paths = paths.reset_index(drop=True)
+        for group in representatives(list(paths["path_id"]), list(paths["equation_list"]), list(paths["text"])):
+            chosen.append({**paths.iloc[group.representative].to_dict(), "n_producers": len(group.members)})
+    distinct = pd.DataFrame(chosen, columns=[*correct.columns, "n_producers"])
+    distinct.insert(0, "pool", own_pool(model))
+    return distinct, {"sampled": len(samples), "correct": len(correct), "distinct": len(distinct)}
+
+
+def plan(seeds: list[int]) -> list[tuple[str, int | None]]:
+    runs = [("base", None), ("sft", SAMPLING_SEED), ("sample", None), ("filter", None)]
+    for seed in seeds:
+        runs += [("rft_own", seed), ("sft_matched", seed)] + ([("sft", seed)] if seed != SAMPLING_SEED else [])
+    return runs
+
+
+class Runner:
+    """Runs one unit of the plan; a unit's result is `<out>/<unit>.json` (and its files)."""
+
+    def __init__(self, args):
+        self.args, self.name = args, args.name
+        self.work = args.work
+        self.out = os.path.join(self.work, "results")
+        os.makedirs(self.out, exist_ok=True)
+        self.paths = write_questions(args.gsm8k, self.work, args.limit)
+        self.base_dir = os.path.join(self.work, "base")
+
+    def result(self, unit: str) -> dict | None:
+        for folder in (self.out, *self.args.results):
+            path = os.path.join(folder, f"{unit}.json")
+            if os.path.exists(path):
+                with open(path) as f:
+                    return json.load(f)
+        return None
+
+    def found(self, filename: str) -> str | None:
+        """A file of an earlier unit: in --out, in --results (brought back), or in the work folder."""
+        for folder in (self.out, *self.args.results):
+            if os.path.exists(os.path.join(folder, filename)):
+                return os.path.join(folder, filename)
+        return None
+
+    def base(self) -> dict:
+        """The base converted once to a plain checkpoint: later runs load it in seconds, not a GGUF."""
+        if not os.path.exists(os.path.join(self.base_dir, "config.json")):
+            spec = resolve_model_spec(self.args.base)
+            if spec.source == "tiny":  # rehearsal: the train step builds and saves the tiny base
+                return {"source": "tiny", "dir": self.base_dir}
+            import torch
+
+            model, tokenizer = load_model_and_tokenizer(spec, dtype=torch.float32)
+            save_checkpoint(model, tokenizer, self.base_dir)
+        return {"source": self.args.base, "dir": self.base_dir}
+
+    def train(self, tag: str, data: str, seed: int, max_steps: int | None = None) -> dict:
+        out_dir = os.path.join(self.work, tag)
+        config = {"micro_batch_size": self.args.micro_batch, "seed": seed,
+                  **({"max_steps": max_steps} if max_steps else {}), **self.args.train_config}
+        spec = {"base": {"spec": self.args.base, "dir": self.base_dir}, "corpus_path": self.paths["train"],
+                "train_data": data, "output_dir": out_dir, "train_config": config, "progress": False}
+        return run_step("train", spec, os.path.join(self.work, f"train_{tag}.json"))
+
+    def evaluate(self, tag: str) -> dict:
+        output = os.path.join(self.out, f"{tag}.eval.parquet")
+        spec = {"checkpoint": os.path.join(self.work, tag), "questions": self.paths["test"], "output": output,
+                "max_new_tokens": self.args.max_new_tokens, "batch_size": self.args.batch, "progress": False}
+        summary = run_step("evaluate", spec, os.path.join(self.work, f"eval_{tag}.json"))
+        verdicts = pd.read_parquet(output, columns=["metric", "is_correct"])
+        greedy = verdicts[verdicts["metric"] == "maj1@1"]["is_correct"]
+        return {**summary, "n_test": len(greedy), "correct": int(greedy.sum())}
+
+    def train_and_evaluate(self, arm: str, seed: int, data: str, max_steps: int | None = None) -> dict:
+        tag = f"{arm}-s{seed}"
+        train = self.train(tag, data, seed, max_steps)
+        evaluation = self.evaluate(tag)
+        if tag != SAMPLED_FROM:  # a checkpoint is 2 GB; its eval rows are what is kept
+            shutil.rmtree(os.path.join(self.work, tag))
+        return {"arm": arm, "seed": seed, "train": train, "eval": evaluation}
+
+    def rft_data(self) -> str:
+        """SFT data followed by the own set's paths as (prompt, response)."""
+        data = os.path.join(self.work, "rft_own_data.parquet")
+        if not os.path.exists(data):
+            paths = pd.read_parquet(self.found("own_set.parquet"))
+            questions = pd.read_parquet(self.paths["train"], columns=["question_id", "question"])
+            paths = paths.merge(questions, on="question_id", how="inner", validate="many_to_one")
+            rft = pd.DataFrame({"prompt": paths["question"].map(format_prompt),
+                                "response": paths["text"].map(format_response)})
+            pd.concat([pd.read_parquet(self.paths["sft"]), rft], ignore_index=True).to_parquet(data, index=False)
+        return data
+
+    def run(self, unit: str, seed: int | None) -> dict:
+        if unit == "base":
+            return {"base": self.base()}
+        if unit == "sft":
+            return self.train_and_evaluate("sft", seed, self.paths["sft"])
+        if unit == "sample":
+            checkpoint = os.path.join(self.work, SAMPLED_FROM)
+            if not os.path.exists(os.path.join(checkpoint, "train_stats.json")):  # a fresh machine
+                self.train(SAMPLED_FROM, self.paths["sft"], SAMPLING_SEED)
+            samples = os.path.join(self.out, "samples.parquet")
+            spec = {"checkpoint": checkpoint,
+                    "questions": self.paths["train"], "k": self.args.k, "temperature": 0.7,
+                    "max_new_tokens": self.args.max_new_tokens, "base_seed": 0, "batch_size": self.args.batch,
+                    "output": samples, "chunk_rows": 8192, "progress": False}
+            return {"sample": run_step("sample", spec, os.path.join(self.work, "sample.json"))}
+        if unit == "filter":
+            samples = pd.read_parquet(self.found("samples.parquet"), columns=["question_id", "sample_idx", "text"])
+            questions = pd.read_parquet(self.paths["train"], columns=["question_id", "gold_answer"])
+            distinct, counts = own_distinct_paths(samples, questions, self.name)
+            distinct.to_parquet(os.path.join(self.out, "own_set.parquet"), index=False)
+            return {"filter": counts}
+        if unit == "rft_own":
+            return self.train_and_evaluate("rft_own", seed, self.rft_data())
+        if unit == "sft_matched":
+            rft = self.result(f"rft_own-s{seed}")
+            steps = rft["train"]["n_steps"] if rft else self.args.matched_steps
+            if not steps:
+                raise ValueError(f"sft_matched-s{seed} needs rft_own-s{seed}'s step count, or --matched-steps")
+            return {**self.train_and_evaluate("sft_matched", seed, self.paths["sft"], max_steps=steps),
+                    "matched_to": f"rft_own-s{seed}"}
+        raise ValueError(f"unknown unit {unit!r}")
+
+
+def unit_name(unit: str, seed: int | None) -> str:
+    return unit if seed is None else f"{unit}-s{seed}"
+
+
+def pack(results: str, out: str, sampled_here: bool) -> None:
+    """What comes back from the machine: every result in one archive, the samples beside it."""
+    with tarfile.open(os.path.join(out, "results.tar.gz"), "w:gz") as archive:
+        for name in sorted(os.listdir(results)):
+            if name != "samples.parquet":
+                archive.add(os.path.join(results, name), arcname=name)
+    if sampled_here:
+        shutil.copy(os.path.join(results, "samples.parquet"), os.path.join(out, "samples.parquet"))
+
+
+def cmd_gpu(args) -> None:
+    runner = Runner(args)
+    started, sampled_here = time.perf_counter(), False
+    try:
+        run_plan(args, runner, started)
+    finally:
+        sampled_here = os.path.exists(os.path.join(runner.out, "samples.parquet")) and not any(
+            os.path.exists(os.path.join(folder, "samples.parquet")) for folder in args.results)
+        pack(runner.out, args.out, sampled_here)
+
+
+def run_plan(args, runner: Runner, started: float) -> None:
+    for unit, seed in plan(args.seeds):
+        name = unit_name(unit, seed)
+        if args.units and name not in args.units:
+            continue
+        if runner.result(name) is not None:
+            print(f"[done] {name}", flush=True)
+            continue
+        if unit == "sample" and runner.found("samples.parquet"):
+            print("[done] sample (samples.parquet found)", flush=True)
+            continue
+        left = args.budget - (time.perf_counter() - started)
+        if EXPECTED_S[unit] > left:
+            print(f"[stop] {name} needs about {EXPECTED_S[unit]} s, {left:.0f} s of the budget left", flush=True)
+            break
+        begin = time.perf_counter()
+        record = runner.run(unit, seed)
+        record.update(unit=name, wall_s=round(time.perf_counter() - begin, 1), device=args.device)
+        with open(os.path.join(runner.out, f"{name}.json"), "w") as f:
+            json.dump(record, f, indent=2, default=str)
+        print(f"[ok] {name} {time.perf_counter() - begin:.0f} s", flush=True)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+    g = sub.add_parser("gpu", help="run the plan's missing runs within a time budget")
+    g.add_argument("--base", required=True, help="base model: GGUF file, folder, hub id or tiny name")
+    g.add_argument("--name", required=True, help="model name in the results and path ids")
+    g.add_argument("--gsm8k", required=True, help="folder with GSM8K train.jsonl and test.jsonl")
+    g.add_argument("--work", required=True, help="scratch folder: base, specs, the kept SFT checkpoint")
+    g.add_argument("--out", required=True, help="folder for results to bring back")
+    g.add_argument("--results", nargs="*", default=[], help="folders of results brought back earlier")
+    g.add_argument("--seeds", type=int, nargs="+", default=[42, 43, 44], help="training seeds")
+    g.add_argument("--budget", type=float, default=540, help="seconds this call may start runs in")
+    g.add_argument("--k", type=int, default=8, help="samples per train question")
+    g.add_argument("--micro-batch", type=int, default=32, help="sequences per forward pass")
+    g.add_argument("--batch", type=int, default=4096, help="sequences decoded at once")
+    g.add_argument("--max-new-tokens", type=int, default=256)
+    g.add_argument("--limit", type=int, help="first N questions of each split (rehearsals)")
+    g.add_argument("--units", nargs="*", default=[], help="only these runs of the plan, e.g. base sft-s43")
+    g.add_argument("--matched-steps", type=int, help="steps of the step-matched SFT when its RFT run has "
+                   "no result yet: ceil(ceil(examples / 128) * 3) for the RFT set")
+    g.add_argument("--device", default="cpu", help="the card, as recorded with each run")
+    g.add_argument("--train-config", type=json.loads, default={}, help="TrainConfig fields as JSON")
+    args = p.parse_args(argv)
+    os.makedirs(args.out, exist_ok=True)
+    os.makedirs(args.work, exist_ok=True)
+    {"gpu": cmd_gpu}[args.command](args)
+
+
+if __name__ == "__main__":
+    main()
