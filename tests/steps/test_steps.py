@@ -10,6 +10,7 @@ import pytest
 from rft.task.prompts import format_prompt, format_response
 from rft.steps import sample as sample_step
 from rft.steps import train as train_step
+from rft.steps.step_specs import SampleSpec
 from rft.task.generator import embedded_task
 
 SMALL = {"hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2,
@@ -78,7 +79,7 @@ def test_sample_writes_sorted_paths_and_resumes_identically(workdir):
     # Pretend a run was killed after its first chunk: pass 0 of the first 8 questions.
     resumed_spec = {**spec, "output": str(tmp / "resumed.parquet")}
     parts = str(tmp / "resumed.parquet.parts")
-    sample_step.open_parts(parts, {"num_threads": 2, "progress": False, **resumed_spec}, print)
+    sample_step.open_parts(parts, SampleSpec(num_threads=2, progress=False, **resumed_spec), print)
     first_chunk = full[(full.sample_idx == 0) & full.question_id.isin(sorted(full.question_id)[:16])]
     first_chunk.to_parquet(f"{parts}/part-00000.parquet", index=False)
     summary = sample_step.main(["--spec", write_spec("sample", resumed_spec, tmp)])  # in-process
