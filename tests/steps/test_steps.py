@@ -133,3 +133,12 @@ def test_help_shows_the_spec_format(capsys):
     with pytest.raises(SystemExit):
         train_step.main(["--help"])
     assert '"train_config"' in capsys.readouterr().out
+
+
+def test_a_misspelt_spec_field_fails_before_any_work_and_names_it(tmp_path):
+    path = write_spec("train", {"base": {"spec": "tiny-llama-a"}, "train_data": "t.parquet",
+                                "output_dir": str(tmp_path / "out"), "train_confg": {"epochs": 1}}, tmp_path)
+    done = subprocess.run([sys.executable, "-m", "rft.steps.train", "--spec", path],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0 and not (tmp_path / "out").exists()
+    assert f"SpecError: train spec {path}: train_confg: unknown field" in done.stderr
