@@ -6,13 +6,13 @@ from dataclasses import asdict
 import dagster as dg
 import pandas as pd
 
-from rft.task.prompts import format_prompt, format_response
-from rft_dagster.asset_steps import sft_examples, train_step
+from rft.filter.pools import UNION_POOL, own_pool
+from rft_dagster.asset_steps import train_step
 from rft_dagster.partitions import models_partitions
 from rft_dagster.resources import RftSettings, SparkResource, StepRunner
-from spark_jobs.rft_datasets import UnknownDataset, read_manifest, stored_rows
-from rft.filter.pools import UNION_POOL, own_pool
-from spark_jobs.lakehouse import Lakehouse, to_pandas, where_equals
+from spark_jobs.lakehouse import Lakehouse, where_equals
+from spark_jobs.rft_datasets import UnknownDataset, read_manifest
+from spark_jobs.step_inputs import sft_examples, training_set_examples
 
 SFT = "sft"
 
@@ -26,7 +26,7 @@ def train_checkpoint(
     spec = settings.catalog.spec(model)
     home = settings.paths
     run_dir = home.run_dir("train", model, training_set.replace(":", "_"), context.run.run_id[:8])
-    train_config = asdict(settings.config.train_config("sft" if stage == SFT else "rft"))
+    train_config = settings.config.train_config("sft" if stage == SFT else "rft")
     output_dir = home.checkpoints / model / training_set.replace(":", "_") / context.run.run_id[:8]
     stats = train_step(
         context, settings, lake, steps, examples=examples, train_config=train_config, run_dir=run_dir,
@@ -34,10 +34,10 @@ def train_checkpoint(
     )
     row = {
         "model": model, "stage": stage, "training_set": training_set, "checkpoint": str(output_dir),
-        "base": spec.path or spec.tiny or spec.name, "method": train_config["method"],
+        "base": spec.path or spec.tiny or spec.name, "method": train_config.method,
         "n_examples": stats["n_examples"], "n_steps": stats["n_steps"], "n_skipped_steps": stats.get("n_skipped_steps", 0),
         "final_loss": stats["mean_loss_last_10pct"], "tokens_per_s": stats["tokens_per_s"],
-        "seconds": stats["seconds"], "train_config": json.dumps(train_config),
+        "seconds": stats["seconds"], "train_config": json.dumps(asdict(train_config)),
         "data_manifest": json.dumps(data_manifest, default=str), "run_id": context.run.run_id,
     }
     lake.replace(
@@ -55,7 +55,7 @@ def sft_model(
 ) -> dg.MaterializeResult:
     """The base model fine-tuned on the gold solutions of the train split (one row in rft.models)."""
     lake = spark.lakehouse()
-    examples = sft_examples(lake)
+    examples = sft_examples(lake.table("questions"))
     manifest = {"sft_rows": len(examples), "questions_version": lake.version("questions")}
     stats = train_checkpoint(
         context, settings, lake, steps, stage=SFT, training_set=SFT, examples=examples, data_manifest=manifest
@@ -83,13 +83,7 @@ def rft_model(
             manifest = read_manifest(lake, training_set)
         except UnknownDataset:
             raise dg.Failure(f"RFT set {training_set!r} is not in rft.rft_datasets: materialise rft_datasets first")
-        # Exactly the data the manifest names: its rows and the questions at its Delta versions.
-        questions_version = (manifest["table_versions"] or {}).get("questions")
-        sft = sft_examples(lake, questions_version)
-        paths = to_pandas(stored_rows(lake, manifest).select("question_id", "text"))
-        questions = to_pandas(lake.table("questions", questions_version).select("question_id", "question"))
-        paths = paths.merge(questions, on="question_id", how="inner", validate="many_to_one")
-        rft = pd.DataFrame({"prompt": paths["question"].map(format_prompt), "response": paths["text"].map(format_response)})
+        sft, rft = training_set_examples(lake, manifest)
         examples = pd.concat([sft, rft], ignore_index=True)
         manifest = {**manifest, "sft_rows": len(sft), "rft_rows": len(rft)}
         stats = train_checkpoint(

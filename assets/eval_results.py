@@ -3,7 +3,6 @@
 
 import dagster as dg
 import pandas as pd
-from pyspark.sql import functions as F
 
 from rft_dagster.asset_steps import evaluate_checkpoints
 from rft_dagster.partitions import models_partitions
@@ -23,7 +22,7 @@ def eval_results(
     """One row per (model, stage, training set, metric): greedy maj1@1 and, if configured, maj1@K."""
     model, cfg = context.partition_key, settings.config.evaluation
     lake = spark.lakehouse()
-    checkpoints = lake.table("models").filter(F.col("model") == model).orderBy("stage", "training_set").collect()
+    checkpoints = lake.table("models").filter(where_equals(model=model)).orderBy("stage", "training_set").collect()
     run_dir = settings.paths.run_dir("evaluate", model, context.run.run_id[:8])
     results = evaluate_checkpoints(
         context, settings, lake, steps, [c["checkpoint"] for c in checkpoints], run_dir,

@@ -1,13 +1,14 @@
 """Sampled reasoning paths: k completions per train question from each model's SFT checkpoint."""
 
 import dagster as dg
-from pyspark.sql import functions as F
 
+from rft.steps.step_specs import SampleSpec
 from rft_dagster.partitions import models_partitions
 from rft_dagster.resources import RftSettings, SparkResource, StepRunner
 from spark_jobs.imported_paths import imported_models
 from spark_jobs.lakehouse import Lakehouse, export_parquet, where_equals
 from spark_jobs.path_ids import with_path_ids
+from spark_jobs.step_inputs import train_questions
 
 
 def latest_checkpoint(lake: Lakehouse, model: str, stage: str, training_set: str) -> str:
@@ -35,17 +36,16 @@ def sampled_paths(
     checkpoint = latest_checkpoint(lake, model, "sft", "sft")
     # A stable folder per model, so a killed sampling job resumes from its finished chunks.
     run_dir = settings.paths.run_dir("sample", model)
-    train = lake.table("questions").filter(F.col("split") == "train").select("question_id", "question")
-    export_parquet(train, run_dir / "questions.parquet")
+    export_parquet(train_questions(lake.table("questions")), run_dir / "questions.parquet")
     output = run_dir / "samples.parquet"
     backend = steps.backend_for(cfg.backend)
-    step_spec = {
-        "checkpoint": checkpoint, "questions": str(run_dir / "questions.parquet"),
-        "k": cfg.k, "temperature": cfg.temperature, "max_new_tokens": cfg.max_new_tokens,
-        "base_seed": cfg.seed, "batch_size": cfg.batch_size, "backend": backend,
-        "vllm_options": cfg.vllm_options, "output": str(output), "chunk_rows": cfg.resume_chunk_rows,
-    }
-    reports = steps.run(context, "sample", step_spec, run_dir / "spec.json")
+    spec = SampleSpec(
+        checkpoint=checkpoint, questions=str(run_dir / "questions.parquet"),
+        k=cfg.k, temperature=cfg.temperature, max_new_tokens=cfg.max_new_tokens,
+        base_seed=cfg.seed, batch_size=cfg.batch_size, backend=backend,
+        vllm_options=cfg.vllm_options, output=str(output), chunk_rows=cfg.resume_chunk_rows,
+    )
+    reports = steps.run(context, spec, run_dir / "spec.json")
     rows = with_path_ids(lake.read_parquet(str(output)), model, cfg.temperature, backend, context.run.run_id)
     n = lake.replace("sampled_paths", rows, where_equals(model=model))
     return dg.MaterializeResult(

@@ -33,6 +33,7 @@ import pandas as pd
 
 from rft.filter.answers import extract_answer
 from rft.evaluation.significance import mcnemar_p_value, wilson_interval
+from rft.steps.step_specs import BaseModelSpec, EvaluateSpec, SampleSpec, StepSpec, TrainSpec, write_spec
 from rft.task.prompts import format_prompt, format_response
 from rft.task.gsm8k import load_jsonl_questions
 
@@ -55,16 +56,15 @@ def write_questions(gsm8k: str, work: str, limit: int | None = None) -> dict[str
     return paths
 
 
-def run_step(step: str, spec: dict, spec_path: str) -> dict:
+def run_step(spec: StepSpec, spec_path: str) -> dict:
     """One pipeline step as its own process, exactly as Dagster Pipes launches it."""
-    with open(spec_path, "w") as f:
-        json.dump(spec, f, indent=2)
+    write_spec(spec, spec_path)
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", f"rft.steps.{step}", "--spec", spec_path],
+    done = subprocess.run([sys.executable, "-m", f"rft.steps.{spec.step}", "--spec", spec_path],
                           check=True, stdout=subprocess.PIPE, text=True)
     summary = json.loads(done.stdout.strip().splitlines()[-1])
     summary["wall_seconds"] = round(time.perf_counter() - start, 1)
-    print(f"[{step}] {json.dumps(summary)}", flush=True)
+    print(f"[{spec.step}] {json.dumps(summary)}", flush=True)
     return summary
 
 
@@ -72,16 +72,16 @@ TRAIN_OPTIONS: dict = {}  # --train-config: TrainConfig fields on top of the pap
 
 
 def train(base: str, data: str, out_dir: str, work: str, tag: str, micro_batch: int) -> dict:
-    spec = {"base": {"spec": base}, "train_data": data, "output_dir": out_dir,
-            "train_config": {"micro_batch_size": micro_batch, **TRAIN_OPTIONS}, "progress": False}
-    return run_step("train", spec, os.path.join(work, f"train_{tag}.json"))
+    spec = TrainSpec(base=BaseModelSpec(spec=base), train_data=data, output_dir=out_dir,
+                     train_config={"micro_batch_size": micro_batch, **TRAIN_OPTIONS}, progress=False)
+    return run_step(spec, os.path.join(work, f"train_{tag}.json"))
 
 
 def evaluate(checkpoint: str, test: str, output: str, work: str, tag: str, batch: int,
              max_new_tokens: int) -> dict:
-    spec = {"checkpoint": checkpoint, "questions": test, "output": output,
-            "max_new_tokens": max_new_tokens, "batch_size": batch, "progress": False}
-    return run_step("evaluate", spec, os.path.join(work, f"eval_{tag}.json"))
+    spec = EvaluateSpec(checkpoint=checkpoint, questions=test, output=output, max_new_tokens=max_new_tokens,
+                        batch_size=batch, progress=False)
+    return run_step(spec, os.path.join(work, f"eval_{tag}.json"))
 
 
 def finished(summary_file: str) -> dict | None:
@@ -112,10 +112,10 @@ def cmd_sft_sample(args) -> None:
         with open(kept_eval + ".json", "w") as f:
             json.dump(summaries["eval_sft"], f)
     samples = os.path.join(args.work, f"{args.name}.samples.parquet")
-    spec = {"checkpoint": sft_dir, "questions": paths["train"], "k": args.k,
-            "temperature": 0.7, "max_new_tokens": args.max_new_tokens, "base_seed": 0,
-            "batch_size": args.batch, "output": samples, "chunk_rows": 8192, "progress": False}
-    summaries["sample"] = run_step("sample", spec, os.path.join(args.work, "sample.json"))
+    spec = SampleSpec(checkpoint=sft_dir, questions=paths["train"], k=args.k, temperature=0.7,
+                      max_new_tokens=args.max_new_tokens, base_seed=0, batch_size=args.batch, output=samples,
+                      chunk_rows=8192, progress=False)
+    summaries["sample"] = run_step(spec, os.path.join(args.work, "sample.json"))
     shutil.copy(samples, os.path.join(args.out, os.path.basename(samples)))
     with open(os.path.join(args.out, f"{args.name}.sft_sample.json"), "w") as f:
         json.dump(summaries, f, indent=2)

@@ -19,7 +19,7 @@ sampled path and its verdict, so nothing is sampled again (the studies' own rule
 Cells the two-model run already trained are reused, not trained again: RFT vs k at k = K
 (the own-paths RFT), SFT vs data at fraction 1 (the SFT model), the `distinct` arm at n = all
 distinct paths (the own-paths RFT again), and the union gain (own vs union RFT). Each cell's
-data is the pipeline's: `assets.training_studies` builds the same examples from the same functions.
+data is the pipeline's: `spark_jobs.study_inputs` builds the same examples from the same functions.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from benches.gsm8k_rft import (_greedy_verdicts, evaluate, finished, load_verdic
 from rft.filter.pools import UNION_POOL, own_pool
 from rft.evaluation.significance import wilson_interval
 from rft.config.study_config import RftVsDiversityStudy, SftVsDataStudy
+from rft.steps.step_specs import BaseModelSpec, HeldoutLossSpec
 
 RESULTS_JSON = "benches/results/scaling.json"
 PLOTS = "benches/results/scaling_gsm8k"
@@ -65,12 +66,13 @@ def cmd_sets(args) -> None:
     os.environ["RFT_HOME"] = os.path.abspath(args.home)
     from pyspark.sql import functions as F
 
-    from assets.training_studies import as_examples, selection_examples
     from rft.task.prompts import heldout_text
     from rft.task.gsm8k import load_jsonl_questions
     from rft_dagster.resources import default_resources
     from spark_jobs.lakehouse import to_pandas
+    from spark_jobs.step_inputs import as_examples
     from spark_jobs.study_datasets import filter_fraction, first_k_distinct_paths, with_subset_order
+    from spark_jobs.study_inputs import selection_examples
     from spark_jobs.study_selection import own_correct_paths, paths_per_selection, select_paths
 
     os.makedirs(args.out, exist_ok=True)
@@ -159,9 +161,9 @@ def cmd_loss(args) -> None:
     os.makedirs(args.work, exist_ok=True)
     os.makedirs(args.out, exist_ok=True)
     output = os.path.join(args.out, f"{args.name}.heldout_loss.json")
-    spec = {"base": {"spec": args.base}, "texts": args.texts, "max_length": args.max_length,
-            "batch_size": args.batch, "output": output, "progress": False}
-    run_step("heldout_loss", spec, os.path.join(args.work, f"heldout_loss_{args.name}.json"))
+    spec = HeldoutLossSpec(base=BaseModelSpec(spec=args.base), texts=args.texts, max_length=args.max_length,
+                           batch_size=args.batch, output=output, progress=False)
+    run_step(spec, os.path.join(args.work, f"heldout_loss_{args.name}.json"))
 
 
 # --- anywhere: the figures ----------------------------------------------------------------------
@@ -265,9 +267,8 @@ def pretrain_inputs(losses: list[dict], verdicts: dict) -> tuple[pd.DataFrame, p
 
 
 def cmd_report(args) -> None:
+    from rft.reporting.study_registry import STUDIES
     from rft.studies.pretrain_loss import pretrain_figures, pretrain_points
-    from rft.studies.cells import STUDIES
-    from rft.studies.study_summary import figures
     from rft_dagster.study_commands import records_table, write_records
 
     with open(os.path.join(args.sets, "manifest.json")) as f:
@@ -279,9 +280,9 @@ def cmd_report(args) -> None:
             "n_sft_rows": manifest["n_sft_rows"]}
     points, verdicts = study_points(manifest, cell_verdicts(manifest, args.results), run2)
     entries = []
-    for study in STUDIES:
-        if study in points:
-            entries += figures(study, points[study])
+    for study in STUDIES:  # pretrain_loss, across models, is made from the loss files below
+        if study.name in points and not study.across_models:
+            entries += study.figures(points[study.name])
     losses = []
     for name in sorted(os.listdir(args.results)):
         if name.endswith(".heldout_loss.json"):
@@ -312,10 +313,10 @@ def cmd_report(args) -> None:
 def write_plots(points: dict[str, pd.DataFrame], pretrain_entries: list[dict], folder: str) -> list[str]:
     """Each study's figure as the study assets draw it (intervals as error bars, fits dashed)."""
     from rft.reporting.comparison_plots import pretrain_loss_plot
-    from rft_dagster.study_metadata import study_view
+    from rft.reporting.study_registry import find_study
 
     os.makedirs(folder, exist_ok=True)
-    pngs = {study: study_view(study, frame.assign(n_steps=None)).png for study, frame in points.items()}
+    pngs = {study: find_study(study).view(frame.assign(n_steps=None)).png for study, frame in points.items()}
     if pretrain_entries:
         pngs["pretrain_loss"] = pretrain_loss_plot(pretrain_entries)
     written = []

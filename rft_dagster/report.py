@@ -17,10 +17,9 @@ import pandas as pd
 from rft.evaluation.pass_at_k import pass_at_k_curve
 from rft.reporting.run_plots import accuracy_vs_paths_plot, pass_at_k_plot, png_data_uri
 from rft.reporting.result_tables import funnel_table, sft_vs_rft, with_interval
-from rft.studies.cells import PRETRAIN_LOSS, STUDIES
+from rft.reporting.study_registry import STUDIES, find_study
 from rft.studies.study_summary import latest_settings
 from rft_dagster.dataset_commands import manifests
-from rft_dagster.study_metadata import pretrain_view, study_view
 from spark_jobs.lakehouse import Lakehouse, to_pandas
 from spark_jobs.run_results import accuracy_by_training_paths, first_correct_samples, path_counts, pool_sizes
 from spark_jobs.study_accuracy import stage_accuracies
@@ -62,21 +61,19 @@ def report_data(lake: Lakehouse) -> dict:
 
 def study_sections(study_results, eval_results) -> dict[str, dict]:
     """Per study with cells: its table and figure, from the newest settings of each (study, model)."""
-    everything = to_pandas(study_results.drop("table_versions"))
-    rows = latest_settings(everything)
+    rows = latest_settings(to_pandas(study_results.drop("table_versions")))
+    accuracies = None
     sections = {}
     for study in STUDIES:
-        points = rows[rows["study"] == study] if not rows.empty else rows
+        points = rows[rows["study"] == study.name] if not rows.empty else rows
         if points.empty:
             continue
-        if study == PRETRAIN_LOSS:
-            view = pretrain_view(everything[everything["study"] == PRETRAIN_LOSS],
-                                 to_pandas(stage_accuracies(eval_results)))
-        else:
-            view = study_view(study, points)
+        if study.across_models and accuracies is None:
+            accuracies = to_pandas(stage_accuracies(eval_results))
+        view = study.view(points, accuracies)
         notes = [f"{e.get('stage', e['model'])} vs {name}: no fit, {why}"
                  for e in view.entries for name, why in e.get("no_fit", {}).items()]
-        sections[study] = {"png": view.png, "table": view.table, "notes": notes}
+        sections[study.name] = {"png": view.png, "table": view.table, "notes": notes}
     return sections
 
 
@@ -124,28 +121,13 @@ def render_html(data: dict, title: str = "RFT results") -> str:
     )
 
 
-STUDY_CAPTIONS = {
-    "rft_vs_k": "RFT on SFT data + own distinct paths among the first k samples per question; dashed: "
-                "fitted a + b ln k and a + b * paths.",
-    "sft_vs_data": "SFT on nested fractions of the train split; dashed: the fitted law a + b ln(examples).",
-    "rft_vs_diversity": "RFT on SFT data + the same number of own correct paths, chosen distinct (one per "
-                        "equation list), from all correct paths, or as a few distinct paths repeated; numbers on "
-                        "the bars: distinct paths among them.",
-    "pretrain_loss": "Each base model's mean per-token loss on the test split's gold solutions (held out from "
-                     "all training) against its SFT and RFT (own paths) accuracy; dashed: least-squares lines "
-                     "with Pearson's r.",
-    "union_gain": "The pipeline's RFT checkpoints on the model's own distinct paths and on the union of every "
-                  "model's; gain with a 95% interval (Newcombe).",
-}
-
-
 def _study_parts(studies: dict[str, dict]) -> list[str]:
     if not studies:
         return ["<p class='note'>No study cells yet: materialise studies_job (rft.study_results).</p>"]
     parts = []
     for study, section in studies.items():
         parts += [f"<h3>{html.escape(study)}</h3>", _figure(section["png"], f"Scaling study {study}"),
-                  _table(section["table"], STUDY_CAPTIONS[study] + " Greedy test accuracy, [95% Wilson interval].")]
+                  _table(section["table"], find_study(study).caption + " Greedy test accuracy, [95% Wilson interval].")]
         parts += [f"<p class='note'>{html.escape(note)}</p>" for note in section["notes"]]
     return parts
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from functools import cached_property
@@ -16,6 +15,7 @@ from rft.home import PROJECT_ROOT, Home, default_home
 from rft.models.catalog import ModelCatalog
 from rft.sampling.requests import choose_backend
 from rft.steps.step_environment import launcher, reads_the_hub
+from rft.steps.step_specs import StepSpec, write_spec
 from rft.sampling.vllm_python import find_vllm_python
 from spark_jobs.lakehouse import Lakehouse
 from spark_jobs.server import ServerConfig, ensure_server
@@ -85,6 +85,7 @@ class StepRunner(dg.ConfigurableResource):
     The step imports neither Spark nor Dagster, so `python` can be another interpreter
     (a vLLM environment, say) and the same step runs on a GPU node. A step whose spec says
     `"backend": "vllm"` runs with the vLLM interpreter (rft/sampling/vllm_python.py says which).
+    The spec's type (rft/steps/step_specs.py) names the step.
     """
 
     python: str | None = None  # interpreter for steps; None: this one
@@ -97,18 +98,18 @@ class StepRunner(dg.ConfigurableResource):
             return requested
         return choose_backend(requested, vllm_available=find_vllm_python(self.vllm_python) is not None)
 
-    def run(self, context: dg.AssetExecutionContext, step: str, spec: dict, spec_path: Path) -> list[dict]:
-        """Run one step with its JSON spec; returns the metadata the step reported."""
-        spec = {**spec, "num_threads": self.num_threads}
-        spec_path.write_text(json.dumps(spec, indent=2, default=str))
-        vllm = find_vllm_python(self.vllm_python) if spec.get("backend") == "vllm" else None
+    def run(self, context: dg.AssetExecutionContext, spec: StepSpec, spec_path: Path) -> list[dict]:
+        """Run the step `spec` is for, its spec written to `spec_path`; returns the metadata the step reported."""
+        spec = spec.model_copy(update={"num_threads": self.num_threads})
+        write_spec(spec, spec_path)
+        vllm = find_vllm_python(self.vllm_python) if getattr(spec, "backend", None) == "vllm" else None
         python = vllm or self.python or sys.executable
         # The client hands this process's whole environment on; the launcher keeps only what the
         # step needs (the rule is in rft/steps/step_environment.py), so no credential reaches model code.
         # The project goes first on PYTHONPATH: another interpreter (vLLM's) has it not installed.
         pythonpath = os.pathsep.join(p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH")) if p)
-        command = [*launcher(python, hub=reads_the_hub(spec)),
-                   python, "-m", f"rft.steps.{step}", "--spec", str(spec_path)]
+        command = [*launcher(python, hub=reads_the_hub(spec.model_dump())),
+                   python, "-m", f"rft.steps.{spec.step}", "--spec", str(spec_path)]
         invocation = dg.PipesSubprocessClient(env={"PYTHONPATH": pythonpath}).run(command=command, context=context)
         return list(invocation.get_custom_messages())
 

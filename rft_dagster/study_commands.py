@@ -19,10 +19,8 @@ from pathlib import Path
 import pandas as pd
 from dagster import DagsterInstance, Definitions
 
-from rft.studies.pretrain_loss import comparable_losses, pretrain_figures, pretrain_points
-from rft.reporting.result_tables import with_interval
-from rft.studies.cells import PRETRAIN_LOSS, RFT_VS_DIVERSITY, STUDIES, UNION_GAIN
-from rft.studies.study_summary import figures, latest_settings
+from rft.reporting.study_registry import STUDIES, find_study
+from rft.studies.study_summary import latest_settings
 from rft_dagster.partitions import models_partitions
 from rft_dagster.job_runs import run_job
 from rft_dagster.pipeline import check_models, render_table
@@ -41,23 +39,20 @@ def run_studies(models: list[str], instance: DagsterInstance, defs: Definitions)
 def study_records(lake: Lakehouse) -> dict:
     """The newest settings' cells of every (study, model) as figures, with the table versions read.
 
-    pretrain_loss has one entry per stage (SFT, RFT on own paths) across every model with a
-    loss cell, its accuracies read from rft.eval_results.
+    The study across models (pretrain_loss) has one entry per stage (SFT, RFT on own paths) across
+    every model with a loss cell, its accuracies read from rft.eval_results.
     """
     version, eval_version = lake.version("study_results"), lake.version("eval_results")
-    everything = to_pandas(lake.table("study_results", version).drop("table_versions"))
-    rows = latest_settings(everything)
+    rows = latest_settings(to_pandas(lake.table("study_results", version).drop("table_versions")))
+    accuracies = None
     entries = []
     for study in STUDIES:
-        points = rows[rows["study"] == study] if not rows.empty else rows
+        points = rows[rows["study"] == study.name] if not rows.empty else rows
         if points.empty:
             continue
-        if study == PRETRAIN_LOSS:
-            losses, _ = comparable_losses(everything[everything["study"] == PRETRAIN_LOSS])
+        if study.across_models and accuracies is None:
             accuracies = to_pandas(stage_accuracies(lake.table("eval_results", eval_version)))
-            entries += pretrain_figures(pretrain_points(losses, accuracies), losses)
-        else:
-            entries += figures(study, points)
+        entries += study.figures(points, accuracies)
     return {"table": "rft.study_results", "table_version": version, "eval_results_version": eval_version,
             "entries": entries}
 
@@ -82,22 +77,6 @@ def write_records(records: dict, out: Path, run: str = "local") -> Path:
     return out
 
 
-def _cells(e: dict) -> list[dict]:
-    """The printed rows of one entry's cells (their columns depend on the study)."""
-    acc = [with_interval(y, lo, hi) for y, lo, hi in zip(e["y"], e["ci_low"], e["ci_high"])]
-    if e["study"] == PRETRAIN_LOSS:
-        return [{"study": e["study"], "model": m, "stage": e["stage"], "loss": f"{x:.4f}", "parameters": p,
-                 "n_test": n, "accuracy % [95% CI]": a}
-                for m, x, p, n, a in zip(e["models"], e["x"], e["n_params"], e["n"], acc)]
-    if e["study"] in (RFT_VS_DIVERSITY, UNION_GAIN):
-        return [{"study": e["study"], "model": e["model"], e["varies"]: x, "seed": s, "paths": p,
-                 "distinct paths": d, "n_test": n, "accuracy % [95% CI]": a}
-                for x, s, p, d, n, a in zip(e["x"], e["seed"], e["paths"], e["distinct_paths"], e["n"], acc)]
-    return [{"study": e["study"], "model": e["model"], e["varies"]: f"{x:g}", "seed": s, "distinct paths": d,
-             "SFT rows": r, "n_test": n, "accuracy % [95% CI]": a}
-            for x, s, d, r, n, a in zip(e["x"], e["seed"], e["distinct_paths"], e["n_sft_rows"], e["n"], acc)]
-
-
 def _law(against: str, fit: dict | None, why: str | None) -> str:
     if fit is None:
         return f"no fit: {why}" if why else "fewer than 2 distinct x"
@@ -116,8 +95,9 @@ def records_table(records: dict) -> str:
     """One table of cells per study, then each (study, model)'s fitted laws and differences."""
     cells, laws = {}, []
     for e in records["entries"]:
-        cells.setdefault(e["study"], []).extend(_cells(e))
-        model = f"all ({e['stage']})" if e["study"] == PRETRAIN_LOSS else e["model"]
+        study = find_study(e["study"])
+        cells.setdefault(e["study"], []).extend(study.record_rows(e))
+        model = f"all ({e['stage']})" if study.across_models else e["model"]
         laws += [{"study": e["study"], "model": model, "accuracy vs": against,
                   "fit": _law(against, fit, e.get("no_fit", {}).get(against))} for against, fit in e["fits"].items()]
     if not any(cells.values()):

@@ -4,6 +4,8 @@ A manifest (one row of `rft.rft_datasets`) names the Delta version of every tabl
 read from. `rebuild_rows` reads `rft.distinct_paths` at that version (`VERSION AS OF`) and
 applies the same selection, so a set comes back row for row however the tables moved on:
 
+    rows = all_dataset_rows(distinct, dataset_specs(models))  # rft.rft_dataset_rows
+    manifests = manifest_rows(lake, specs, versions, rows_version, run_id)   # rft.rft_datasets
     manifest = read_manifest(lake, "union", as_of=3)      # rft.rft_datasets VERSION AS OF 3
     manifest = trained_manifest(lake, "tiny-llama-a", "union")  # what that checkpoint learned from
     rows = rebuild_rows(lake, manifest)
@@ -18,8 +20,9 @@ from dataclasses import dataclass, field
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from rft.filter.path_verdict import FILTER_VERSION
 from rft.filter.pools import UNION_POOL, own_pool
-from spark_jobs.lakehouse import Lakehouse, where_equals
+from spark_jobs.lakehouse import Lakehouse, where_equals, where_in
 
 ROW_COLUMNS = ["dataset", "question_id", "path_id", "model", "equation_list", "text"]
 
@@ -42,6 +45,43 @@ def dataset_specs(models: list[str]) -> list[DatasetSpec]:
 def dataset_rows(distinct: DataFrame, spec: DatasetSpec) -> DataFrame:
     """Rows of `rft.rft_dataset_rows` for one training set."""
     return distinct.filter(F.col("pool") == spec.pool).select(F.lit(spec.name).alias("dataset"), *ROW_COLUMNS[1:])
+
+
+def all_dataset_rows(distinct: DataFrame, specs: list[DatasetSpec]) -> DataFrame:
+    """Rows of `rft.rft_dataset_rows` for every set in `specs`."""
+    rows = None
+    for spec in specs:
+        part = dataset_rows(distinct, spec)
+        rows = part if rows is None else rows.unionByName(part)
+    return rows
+
+
+def manifest_rows(
+    lake: Lakehouse, specs: list[DatasetSpec], versions: dict[str, int], rows_version: int, run_id: str,
+) -> list[dict]:
+    """One manifest per set, from three small aggregates over the tables at the pinned versions."""
+    sizes = {
+        r["dataset"]: r for r in lake.table("rft_dataset_rows", rows_version).groupBy("dataset")
+        .agg(F.count("*").alias("n"), F.countDistinct("question_id").alias("questions")).collect()
+    }
+    models = sorted({m for spec in specs for m in spec.source_models})
+    sampling = {
+        r["model"]: r for r in lake.table("sampled_paths", versions["sampled_paths"]).filter(where_in("model", models))
+        .groupBy("model").agg(F.max("sample_idx").alias("max_idx"), F.max("temperature").alias("t")).collect()
+    }
+    n_sft = lake.table("questions", versions["questions"]).filter(F.col("split") == "train").count()
+    manifests = []
+    for spec in specs:
+        drawn = [sampling[m] for m in spec.source_models if m in sampling]
+        size = sizes.get(spec.name)
+        manifests.append({
+            "dataset": spec.name, "pool": spec.pool, "source_models": list(spec.source_models),
+            "k": max((int(r["max_idx"]) + 1 for r in drawn), default=0),
+            "temperature": max((float(r["t"] or 0.0) for r in drawn), default=0.0), "filter_version": FILTER_VERSION,
+            "table_versions": versions, "n_rft_rows": size["n"] if size else 0, "n_sft_rows": n_sft,
+            "n_questions": size["questions"] if size else 0, "created_run_id": run_id, "rows_version": rows_version,
+        })
+    return manifests
 
 
 class UnknownDataset(ValueError):

@@ -72,3 +72,15 @@ def with_verdicts(paths: DataFrame) -> DataFrame:
 
 def verify_sampled_paths(sampled: DataFrame, questions: DataFrame) -> DataFrame:
     return sampled.transform(lambda df: with_gold_answers(df, questions)).transform(with_verdicts)
+
+
+def verdict_summary(verified: DataFrame, model: str, top: int = 10) -> dict:
+    """One model's paths, its correct ones and its `top` reject reasons (the part before ':') with counts."""
+    own = verified.filter(F.col("model") == model)
+    stats = own.agg(F.count("*").alias("n"), F.sum(F.col("is_correct").cast("int")).alias("correct")).collect()[0]
+    reasons = (
+        own.filter(~F.col("is_correct")).withColumn("reason", F.split("reject_reason", ":").getItem(0))
+        .groupBy("reason").count().orderBy(F.desc("count")).limit(top).collect()
+    )
+    return {"n": stats["n"], "correct": int(stats["correct"] or 0),
+            "reject_reasons": {r["reason"]: r["count"] for r in reasons}}

@@ -1,6 +1,7 @@
 """External-process entry points for the GPU (or CPU) side of the pipeline.
 
-Each step reads a JSON spec, reads and writes plain files (Parquet, checkpoint folders), and
+Each step reads a JSON spec (a typed model of `rft/steps/step_specs.py`: a bad field is an error
+that names it), reads and writes plain files (Parquet, checkpoint folders), and
 reports through Dagster Pipes when Dagster launched it, or prints a JSON summary otherwise:
 
     python -m rft.steps.train --spec train.json

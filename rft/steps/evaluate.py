@@ -2,7 +2,7 @@
 
     python -m rft.steps.evaluate --spec evaluate.json
 
-Spec (JSON):
+Spec (JSON, rft.steps.step_specs.EvaluateSpec; unknown fields are errors):
     {
       "checkpoint": "artifacts/models/tiny-llama-a/rft",
       "questions": "test_questions.parquet",   # columns question_id, question, gold_answer
@@ -16,7 +16,7 @@ Spec (JSON):
       # "checkpoints": [{"checkpoint": "...", "output": "....parquet"}, ...]
       "backend": "auto",        # optional: auto (vllm where importable), vllm or transformers
       "workers": null, "vllm_options": {}, "chunk_rows": 1024,  # optional, as in rft.steps.sample
-      "num_threads": null, "asset_key": null   # optional
+      "num_threads": null, "progress": false, "asset_key": null   # optional
     }
 
 Output rows: question_id, metric ("maj1@1" or "maj1@K"), text, answer, is_correct.
@@ -34,25 +34,26 @@ import pandas as pd
 from rft.evaluation.scoring import accuracy_summary, score_greedy, score_majority
 from rft.sampling.requests import SEEDING, choose_backend, plan_requests
 from rft.steps.step_io import parse_spec, read_records, reporter, set_threads, write_parquet_atomic
+from rft.steps.step_specs import EvaluateSpec
 from rft.steps.gpu_workers import Backend, Job, read_parts, run_jobs
 
 COLUMNS = ["question_id", "metric", "text", "answer", "is_correct"]
 
 
-def plan_jobs(checkpoint: str, output: str, questions: list[dict], spec: dict) -> dict[str, Job]:
-    """metric -> the generation job that answers it, for one checkpoint."""
-    seeding = SEEDING[spec["backend"]]
-    batch_size = int(spec.get("batch_size", 64))
+def plan_jobs(checkpoint: str, output: str, questions: list[dict], spec: EvaluateSpec) -> dict[str, Job]:
+    """metric -> the generation job that answers it, for one checkpoint (`spec.backend` already chosen)."""
+    seeding = SEEDING[spec.backend]
+    batch_size = spec.batch_size
     if seeding == "request":  # vLLM batches inside one call: give it many requests at once
-        batch_size = max(batch_size, int(spec.get("chunk_rows", 1024)))
-    max_new = int(spec["max_new_tokens"])
+        batch_size = max(batch_size, spec.chunk_rows)
+    max_new = spec.max_new_tokens
     parts = output + ".parts"
     jobs = {"maj1@1": Job(checkpoint, 0.0, max_new, plan_requests(questions, 1, 0, batch_size, seeding),
                           os.path.join(parts, "maj1@1"), label="greedy")}
-    if spec.get("maj_k"):
-        k = int(spec["maj_k"])
-        groups = plan_requests(questions, k, int(spec.get("seed", 0)), batch_size, seeding)
-        jobs[f"maj1@{k}"] = Job(checkpoint, float(spec.get("temperature", 0.7)), max_new, groups,
+    if spec.maj_k:
+        k = spec.maj_k
+        groups = plan_requests(questions, k, spec.seed, batch_size, seeding)
+        jobs[f"maj1@{k}"] = Job(checkpoint, spec.temperature, max_new, groups,
                                 os.path.join(parts, f"maj1@{k}"), label=f"maj1@{k}")
     return jobs
 
@@ -79,26 +80,26 @@ def score_checkpoint(checkpoint: str, output: str, questions: list[dict], jobs: 
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
-    spec = parse_spec(__doc__, argv)
+    spec = parse_spec(__doc__, EvaluateSpec, argv)
     set_threads(spec)
     # One process for many checkpoints: loading torch (or vLLM) costs seconds, a tiny model less.
-    targets = spec.get("checkpoints") or [{"checkpoint": spec["checkpoint"], "output": spec["output"]}]
-    with reporter("evaluate", spec) as rep:
-        spec = {**spec, "backend": choose_backend(spec.get("backend", "auto"))}
-        questions = sorted(read_records(spec["questions"]), key=lambda q: q["question_id"])
+    targets = spec.targets
+    with reporter(spec) as rep:
+        spec = spec.model_copy(update={"backend": choose_backend(spec.backend)})
+        questions = sorted(read_records(spec.questions), key=lambda q: q["question_id"])
         plans = []
         for target in targets:
-            shutil.rmtree(target["output"] + ".parts", ignore_errors=True)  # evaluation restarts whole
-            plans.append(plan_jobs(target["checkpoint"], target["output"], questions, spec))
+            shutil.rmtree(target.output + ".parts", ignore_errors=True)  # evaluation restarts whole
+            plans.append(plan_jobs(target.checkpoint, target.output, questions, spec))
         run_jobs([job for jobs in plans for job in jobs.values()],
-                 Backend(spec["backend"], int(spec.get("batch_size", 64)), spec.get("vllm_options")),
-                 workers=spec.get("workers"), workdir=targets[0]["output"] + ".parts/workers",
-                 chunk_rows=int(spec.get("chunk_rows", 1024)), num_threads=spec.get("num_threads"),
-                 progress=bool(spec.get("progress", False)), log=rep.log)
+                 Backend(spec.backend, spec.batch_size, spec.vllm_options),
+                 workers=spec.workers, workdir=targets[0].output + ".parts/workers",
+                 chunk_rows=spec.chunk_rows, num_threads=spec.num_threads,
+                 progress=spec.progress, log=rep.log)
         summaries = []
         for target, jobs in zip(targets, plans):
-            summary = score_checkpoint(target["checkpoint"], target["output"], questions, jobs, rep)
-            shutil.rmtree(target["output"] + ".parts")
+            summary = score_checkpoint(target.checkpoint, target.output, questions, jobs, rep)
+            shutil.rmtree(target.output + ".parts")
             rep.report(summary)
             summaries.append(summary)
         return summaries

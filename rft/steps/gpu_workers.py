@@ -28,6 +28,7 @@ from rft.home import PROJECT_ROOT
 from rft.sampling.requests import Request
 from rft.sampling.sampler import load_backend, run_requests
 from rft.steps.step_io import parse_spec, set_threads, write_json, write_parquet_atomic
+from rft.steps.step_specs import WorkerBackend, WorkerJob, WorkerSpec, write_spec
 
 ROW_COLUMNS = ["question_id", "sample_idx", "seed", "text", "n_new_tokens"]
 
@@ -94,7 +95,7 @@ def run_jobs(jobs: list[Job], backend: Backend, *, workers: int | None = None, w
     procs = []
     for i, device in enumerate(devices):
         spec_path = os.path.join(workdir, f"worker-{i}.json")
-        write_json(_worker_spec(jobs, backend, i, len(devices), workdir, chunk_rows,
+        write_spec(_worker_spec(jobs, backend, i, len(devices), workdir, chunk_rows,
                                 num_threads if device else cpu_threads, progress), spec_path)
         procs.append(subprocess.Popen([sys.executable, "-m", "rft.steps.gpu_workers", "--spec", spec_path],
                                       env=_worker_env(device), preexec_fn=_die_with_parent))
@@ -161,7 +162,7 @@ def _write_part(rows: list[dict], parts_dir: str, run_id: str, part_no: int) -> 
                          os.path.join(parts_dir, f"part-{run_id}-{part_no:05d}.parquet"))
 
 
-def _worker_spec(jobs, backend, i, n, workdir, chunk_rows, num_threads, progress) -> dict:
+def _worker_spec(jobs, backend, i, n, workdir, chunk_rows, num_threads, progress) -> WorkerSpec:
     specs = []
     for j, job in enumerate(jobs):
         requests = os.path.join(workdir, f"worker-{i}-job-{j}.parquet")
@@ -169,12 +170,12 @@ def _worker_spec(jobs, backend, i, n, workdir, chunk_rows, num_threads, progress
         write_parquet_atomic(pd.DataFrame(
             [{**r.__dict__, "group": g} for g, group in enumerate(groups) for r in group],
             columns=["question_id", "question", "sample_idx", "seed", "keep", "group"]), requests)
-        specs.append({"checkpoint": job.checkpoint, "temperature": job.temperature,
-                      "max_new_tokens": job.max_new_tokens, "requests": requests,
-                      "parts_dir": job.parts_dir, "label": job.label})
-    return {"jobs": specs, "backend": backend.__dict__, "worker": i, "chunk_rows": chunk_rows,
-            "num_threads": num_threads, "progress": progress,
-            "stats": os.path.join(workdir, f"worker-{i}.stats.json")}
+        specs.append(WorkerJob(checkpoint=job.checkpoint, temperature=job.temperature,
+                               max_new_tokens=job.max_new_tokens, requests=requests,
+                               parts_dir=job.parts_dir, label=job.label))
+    return WorkerSpec(jobs=specs, backend=WorkerBackend(**backend.__dict__), worker=i, chunk_rows=chunk_rows,
+                      num_threads=num_threads, progress=progress,
+                      stats=os.path.join(workdir, f"worker-{i}.stats.json"))
 
 
 def _read_json(path: str) -> dict:
@@ -203,13 +204,13 @@ def _groups_from_file(path: str) -> list[list[Request]]:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    spec = parse_spec(__doc__, argv)
+    spec = parse_spec(__doc__, WorkerSpec, argv)
     set_threads(spec)
-    jobs = [Job(j["checkpoint"], j["temperature"], j["max_new_tokens"], _groups_from_file(j["requests"]),
-                j["parts_dir"], j["label"]) for j in spec["jobs"]]
-    stats = generate_jobs(jobs, Backend(**spec["backend"]), int(spec["chunk_rows"]),
-                          bool(spec["progress"]), worker=int(spec["worker"]))
-    write_json(stats, spec["stats"])
+    jobs = [Job(j.checkpoint, j.temperature, j.max_new_tokens, _groups_from_file(j.requests), j.parts_dir, j.label)
+            for j in spec.jobs]
+    stats = generate_jobs(jobs, Backend(**spec.backend.model_dump()), spec.chunk_rows, spec.progress,
+                          worker=spec.worker)
+    write_json(stats, spec.stats)
     return stats
 
 

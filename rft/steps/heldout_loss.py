@@ -2,7 +2,7 @@
 
     python -m rft.steps.heldout_loss --spec heldout_loss.json
 
-Spec (JSON):
+Spec (JSON, rft.steps.step_specs.HeldoutLossSpec; unknown fields are errors):
     {
       "base": {"spec": {"name": "tiny-llama-a", "source": "tiny", "tiny": "tiny-llama-a"},
                "dir": "artifacts/models/tiny-llama-a/base"},   # as in rft.steps.train
@@ -25,23 +25,24 @@ import torch
 
 from rft.evaluation.token_loss import mean_token_loss
 from rft.steps.step_io import parse_spec, read_records, reporter, set_threads, write_json
+from rft.steps.step_specs import HeldoutLossSpec
 from rft.steps.train import load_base
 
 
 def main(argv: list[str] | None = None) -> dict:
-    spec = parse_spec(__doc__, argv)
+    spec = parse_spec(__doc__, HeldoutLossSpec, argv)
     set_threads(spec)
-    with reporter("heldout_loss", spec) as rep:
-        model, tokenizer = load_base(spec["base"], spec.get("corpus_path"), int(spec.get("seed", 0)), rep.log)
+    with reporter(spec) as rep:
+        model, tokenizer = load_base(spec.base, spec.corpus_path, spec.seed, rep.log)
         if tokenizer.pad_token_id is None:
             tokenizer.pad_token = tokenizer.eos_token
-        texts = [r["text"] for r in read_records(spec["texts"])]
-        rep.log(f"scoring {len(texts)} held-out texts (max {spec['max_length']} tokens each)")
+        texts = [r["text"] for r in read_records(spec.texts)]
+        rep.log(f"scoring {len(texts)} held-out texts (max {spec.max_length} tokens each)")
         device = "cuda" if torch.cuda.is_available() else "cpu"
         result = mean_token_loss(model.to(device).eval(), tokenizer, texts,
-                                 max_length=int(spec["max_length"]), batch_size=int(spec.get("batch_size", 16)))
+                                 max_length=spec.max_length, batch_size=spec.batch_size)
         result["n_params"] = sum(p.numel() for p in model.parameters())
-        write_json(result, spec["output"])
+        write_json(result, spec.output)
         rep.report(result)
         return result
 

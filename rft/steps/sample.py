@@ -3,7 +3,7 @@
     python -m rft.steps.sample --spec sample.json                       # transformers, or vLLM if importable
     .venv-vllm/bin/python -m rft.steps.sample --spec sample.json        # vLLM's own environment
                                                                         # (project on PYTHONPATH)
-Spec (JSON):
+Spec (JSON, rft.steps.step_specs.SampleSpec; unknown fields are errors):
     {
       "checkpoint": "artifacts/models/tiny-llama-a/sft",  # folder written by the train step
       "questions": "train_questions.parquet",   # columns question_id, question
@@ -35,6 +35,7 @@ import shutil
 from rft.sampling.requests import SEEDING, choose_backend, plan_requests
 from rft.steps.step_io import (parse_spec, read_records, reporter, set_threads,
                               write_json, write_parquet_atomic)
+from rft.steps.step_specs import SampleSpec
 from rft.steps.gpu_workers import Backend, Job, read_parts, run_jobs
 
 # Spec keys that do not change the texts, so a resumed run may differ in them.
@@ -43,14 +44,14 @@ _RESUME_IRRELEVANT = {"output", "chunk_rows", "num_threads", "asset_key", "progr
 _RESUME_IRRELEVANT_PER_REQUEST = _RESUME_IRRELEVANT | {"batch_size"}
 
 
-def open_parts(parts_dir: str, spec: dict, log) -> set[tuple]:
+def open_parts(parts_dir: str, spec: SampleSpec, log) -> set[tuple]:
     """(question_id, sample_idx) pairs already in `parts_dir` from an earlier run of this spec.
 
-    `spec["backend"]` must be the chosen backend (not "auto"): it decides what may change.
+    `spec.backend` must be the chosen backend (not "auto"): it decides what may change.
     """
-    ignore = (_RESUME_IRRELEVANT_PER_REQUEST if SEEDING[spec["backend"]] == "request"
+    ignore = (_RESUME_IRRELEVANT_PER_REQUEST if SEEDING[spec.backend] == "request"
               else _RESUME_IRRELEVANT)
-    fingerprint = {k: v for k, v in spec.items() if k not in ignore}
+    fingerprint = spec.model_dump(mode="json", exclude=ignore)
     spec_path = os.path.join(parts_dir, "spec.json")
     if os.path.exists(spec_path):
         with open(spec_path) as f:
@@ -67,28 +68,27 @@ def open_parts(parts_dir: str, spec: dict, log) -> set[tuple]:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    spec = parse_spec(__doc__, argv)
+    spec = parse_spec(__doc__, SampleSpec, argv)
     set_threads(spec)
-    with reporter("sample", spec) as rep:
-        spec = {**spec, "backend": choose_backend(spec.get("backend", "auto"))}
-        seeding = SEEDING[spec["backend"]]
-        questions = sorted(read_records(spec["questions"]), key=lambda q: q["question_id"])
+    with reporter(spec) as rep:
+        spec = spec.model_copy(update={"backend": choose_backend(spec.backend)})
+        seeding = SEEDING[spec.backend]
+        questions = sorted(read_records(spec.questions), key=lambda q: q["question_id"])
         if len({q["question_id"] for q in questions}) != len(questions):
-            raise ValueError(f"{spec['questions']}: question_id repeats; each question once, please")
-        output, chunk_rows, k = spec["output"], int(spec.get("chunk_rows", 1024)), int(spec["k"])
-        batch_size = int(spec.get("batch_size", 64))
+            raise ValueError(f"{spec.questions}: question_id repeats; each question once, please")
+        output, chunk_rows, k, batch_size = spec.output, spec.chunk_rows, spec.k, spec.batch_size
         parts_dir = output + ".parts"
         done = open_parts(parts_dir, spec, rep.log)
         # One generate call per chunk for vLLM: it batches inside the call, and bigger calls
         # keep a GPU busier; the transformers batch is part of what fixes the texts.
         group_size = chunk_rows if seeding == "request" else batch_size
-        groups = plan_requests(questions, k, int(spec.get("base_seed", 0)), group_size, seeding, done)
-        job = Job(spec["checkpoint"], float(spec["temperature"]), int(spec["max_new_tokens"]), groups,
-                  parts_dir, label=f"sample {spec['backend']}")
-        stats = run_jobs([job], Backend(spec["backend"], batch_size, spec.get("vllm_options")),
-                         workers=spec.get("workers"), workdir=os.path.join(parts_dir, "workers"),
-                         chunk_rows=chunk_rows, num_threads=spec.get("num_threads"),
-                         progress=bool(spec.get("progress", True)), log=rep.log)
+        groups = plan_requests(questions, k, spec.base_seed, group_size, seeding, done)
+        job = Job(spec.checkpoint, spec.temperature, spec.max_new_tokens, groups,
+                  parts_dir, label=f"sample {spec.backend}")
+        stats = run_jobs([job], Backend(spec.backend, batch_size, spec.vllm_options),
+                         workers=spec.workers, workdir=os.path.join(parts_dir, "workers"),
+                         chunk_rows=chunk_rows, num_threads=spec.num_threads,
+                         progress=spec.progress, log=rep.log)
 
         paths = read_parts(parts_dir)
         expected = len(questions) * k
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> dict:
         seconds = stats["generate_seconds"]
         summary = {"output": output, "n_rows": len(paths), "n_questions": len(questions),
                    "n_sampled_now": stats["rows"], "n_resumed": len(done), "k": k,
-                   "temperature": float(spec["temperature"]), "backend": spec["backend"],
+                   "temperature": spec.temperature, "backend": spec.backend,
                    "workers": stats["workers"], "generated_tokens": stats["tokens"],
                    "sample_seconds": round(seconds, 2), "load_and_sample_seconds": round(stats["seconds"], 2),
                    "generated_tokens_per_s": round(stats["tokens"] / max(seconds, 1e-9), 1)}

@@ -1,4 +1,4 @@
-"""What every step shares: reading its spec, thread setup, Parquet I/O, reporting.
+"""What every step shares: reading its spec (rft/steps/step_specs.py), thread setup, Parquet I/O, reporting.
 
 Reporting goes through Dagster Pipes only when the process was launched by Pipes (the
 DAGSTER_PIPES_CONTEXT variable is set); run by hand, a step logs to stderr and prints one JSON
@@ -11,25 +11,32 @@ import json
 import os
 import sys
 import time
+from typing import TypeVar
 
 import pandas as pd
 import torch
 
+from rft.steps.step_specs import StepSpec, read_spec
 
-def parse_spec(doc: str, argv: list[str] | None = None) -> dict:
-    """`--spec FILE` from the command line, read as JSON; `doc` (the step's docstring) is --help."""
+Spec = TypeVar("Spec", bound=StepSpec)
+
+
+def parse_spec(doc: str, spec_type: type[Spec], argv: list[str] | None = None) -> Spec:
+    """`--spec FILE` from the command line, read as `spec_type`; `doc` (the step's docstring) is --help.
+
+    A bad file is a SpecError naming the step, the file and each bad field.
+    """
     parser = argparse.ArgumentParser(description=doc,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--spec", required=True, help="path to the step's JSON spec file")
     # parse_known_args: Pipes may add its own --dagster-pipes-* arguments.
     args, _ = parser.parse_known_args(argv)
-    with open(args.spec) as f:
-        return json.load(f)
+    return read_spec(spec_type, args.spec)
 
 
-def set_threads(spec: dict) -> None:
+def set_threads(spec: StepSpec) -> None:
     """All cores by default; `num_threads` in the spec when the machine is shared."""
-    torch.set_num_threads(int(spec.get("num_threads") or os.cpu_count() or 1))
+    torch.set_num_threads(spec.num_threads or os.cpu_count() or 1)
 
 
 def read_records(path: str) -> list[dict]:
@@ -75,15 +82,15 @@ class Reporter:
 
 
 @contextlib.contextmanager
-def reporter(step: str, spec: dict):
+def reporter(spec: StepSpec):
     """A Reporter bound to Dagster Pipes when launched by Pipes, standalone otherwise."""
     if not _launched_by_pipes():
-        yield Reporter(step)
+        yield Reporter(spec.step)
         return
     from dagster_pipes import open_dagster_pipes
 
     with open_dagster_pipes() as pipes:
-        yield Reporter(step, pipes, spec.get("asset_key"))
+        yield Reporter(spec.step, pipes, spec.asset_key)
 
 
 def _launched_by_pipes() -> bool:

@@ -2,7 +2,7 @@
 
     python -m rft.steps.train --spec train.json
 
-Spec (JSON):
+Spec (JSON, rft.steps.step_specs.TrainSpec; unknown fields are errors):
     {
       "base": {"spec": {"name": "tiny-llama-a", "source": "tiny", "tiny": "tiny-llama-a"},
                "dir": "artifacts/models/tiny-llama-a/base"},
@@ -33,13 +33,14 @@ from rft.models.loading import create_base_model, load_model_and_tokenizer
 from rft.models.registry import resolve_model_spec
 from rft.task.prompts import format_prompt, format_response
 from rft.steps.step_io import parse_spec, read_records, reporter, set_threads, write_json
-from rft.training.trainer import TrainConfig, save_checkpoint, train_model
+from rft.steps.step_specs import BaseModelSpec, TrainSpec
+from rft.training.trainer import save_checkpoint, train_model
 
 
-def load_base(base: dict, corpus_path: str | None, seed: int, log):
+def load_base(base: BaseModelSpec, corpus_path: str | None, seed: int, log):
     """(model, tokenizer) of the base: the saved tiny base (created if missing), or the source."""
-    spec = resolve_model_spec(base["spec"])
-    base_dir = base.get("dir")
+    spec = resolve_model_spec(base.spec)
+    base_dir = base.dir
     if base_dir and os.path.exists(os.path.join(base_dir, "config.json")):
         log(f"loading base {spec.name!r} from {base_dir}")
         return load_model_and_tokenizer(base_dir, dtype=torch.float32)
@@ -57,22 +58,21 @@ def load_base(base: dict, corpus_path: str | None, seed: int, log):
 
 
 def main(argv: list[str] | None = None) -> dict:
-    spec = parse_spec(__doc__, argv)
+    spec = parse_spec(__doc__, TrainSpec, argv)
     set_threads(spec)
-    with reporter("train", spec) as rep:
-        cfg = TrainConfig(**spec.get("train_config", {}))
-        model, tokenizer = load_base(spec["base"], spec.get("corpus_path"),
-                                     int(spec.get("seed", 0)), rep.log)
-        data = read_records(spec["train_data"])
+    with reporter(spec) as rep:
+        cfg = spec.train_config
+        model, tokenizer = load_base(spec.base, spec.corpus_path, spec.seed, rep.log)
+        data = read_records(spec.train_data)
         examples = [(r["prompt"], r["response"]) for r in data]
         rep.log(f"training on {len(examples)} examples ({cfg.method}, {cfg.epochs} epochs)")
         stats = train_model(model, tokenizer, examples, cfg,
-                            progress=bool(spec.get("progress", True)))
-        out = spec["output_dir"]
+                            progress=spec.progress)
+        out = spec.output_dir
         save_checkpoint(model, tokenizer, out)
         summary = {**stats.to_dict(), "output_dir": out,
                    "n_params": sum(p.numel() for p in model.parameters())}
-        write_json({**summary, "train_config": cfg.__dict__, "base": spec["base"]},
+        write_json({**summary, "train_config": cfg.__dict__, "base": spec.base.model_dump()},
                    os.path.join(out, "train_stats.json"))
         rep.report(summary)
         return summary

@@ -5,7 +5,7 @@
     cells[0].cell_id, cells[0].x, cells[0].settings
     rft_vs_diversity_cells(config, model, spec)            # one per (selection, seed): `arm` names it
     pretrain_loss_cell(config, model, spec)                # the base model's held-out loss
-    union_gain_cells(config, model, spec, evaluations)     # own and union: evaluations already made
+    union_gain_cells(model, spec, evaluations)             # own and union: evaluations already made
 
 A cell's id is the sha1 of its settings as canonical JSON: the study, the model and its spec,
 the value that varies, the training seed, and everything held fixed (task, the sampling run it
@@ -28,7 +28,6 @@ SFT_VS_DATA = "sft_vs_data"
 RFT_VS_DIVERSITY = "rft_vs_diversity"
 PRETRAIN_LOSS = "pretrain_loss"
 UNION_GAIN = "union_gain"
-STUDIES = (RFT_VS_K, SFT_VS_DATA, RFT_VS_DIVERSITY, PRETRAIN_LOSS, UNION_GAIN)
 EVAL_METRIC = "maj1@1"  # greedy, the paper's headline metric
 
 
@@ -157,6 +156,11 @@ def pretrain_loss_cell(config: RftConfig, model: str, model_spec: dict | None = 
                    "text": "question, a blank line, the gold solution; every token scored but the first"},
     }
     return StudyCell(PRETRAIN_LOSS, model, "loss", None, None, fixed)
+
+
+def pretrain_loss_cells(config: RftConfig, model: str, model_spec: dict | None = None) -> list[StudyCell]:
+    """The one pretrain_loss cell, as a list like every other study's cells."""
+    return [pretrain_loss_cell(config, model, model_spec)]
 
 
 def union_gain_cells(model: str, model_spec: dict | None, evaluations: dict[str, dict]) -> list[StudyCell]:

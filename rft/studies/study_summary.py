@@ -1,8 +1,9 @@
-"""A study's cells as points, with the fitted curves each study claims, ready for plots and JSON.
+"""The numeric studies' cells as points, with the fitted curves each claims, ready for plots and JSON.
 
     fits = rft_vs_k_fits(points)      # per model: accuracy ~ a + b ln(k), and ~ a + b * distinct paths
     fits = sft_vs_data_fits(points)   # per model: accuracy ~ a + b ln(SFT examples)
-    figures(study, points)            # one JSON-able entry per model: x, y, intervals, n, fits
+    rft_vs_k_figures(points)          # one JSON-able entry per model: x, y, intervals, n, its fits
+    sft_vs_data_figures(points)
     latest_settings(rows)             # per (study, model): only the cells of the newest cell's settings
 
 `points` is a pandas frame of `rft.study_results` rows (model, x, distinct_paths, n_sft_rows,
@@ -17,9 +18,8 @@ import json
 
 import pandas as pd
 
+from rft.studies.cells import RFT_VS_K, SFT_VS_DATA
 from rft.studies.fits import Fit, fit_if_possible, fit_line, fit_log_linear
-from rft.studies.cells import RFT_VS_DIVERSITY, RFT_VS_K, UNION_GAIN
-from rft.studies.contrasts import diversity_figures, union_gain_figures
 
 Fits = dict[str, dict[str, Fit | None]]
 
@@ -41,17 +41,16 @@ def sft_vs_data_fits(points: pd.DataFrame) -> Fits:
     }
 
 
-def study_fits(study: str, points: pd.DataFrame) -> Fits:
-    return rft_vs_k_fits(points) if study == RFT_VS_K else sft_vs_data_fits(points)
+def rft_vs_k_figures(points: pd.DataFrame) -> list[dict]:
+    return curve_figures(RFT_VS_K, points, rft_vs_k_fits(points))
 
 
-def figures(study: str, points: pd.DataFrame) -> list[dict]:
-    """One entry per model: its cells' x, y (accuracy), intervals and n in x order, and its fits."""
-    if study == RFT_VS_DIVERSITY:
-        return diversity_figures(points)
-    if study == UNION_GAIN:
-        return union_gain_figures(points)
-    fits = study_fits(study, points)
+def sft_vs_data_figures(points: pd.DataFrame) -> list[dict]:
+    return curve_figures(SFT_VS_DATA, points, sft_vs_data_fits(points))
+
+
+def curve_figures(study: str, points: pd.DataFrame, fits: Fits) -> list[dict]:
+    """One entry per model: its cells' x, y (accuracy), intervals and n in x order, and its `fits`."""
     entries = []
     for model, group in points.sort_values(["model", "x", "seed"]).groupby("model", sort=True):
         entries.append({

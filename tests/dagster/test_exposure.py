@@ -18,6 +18,7 @@ from rft.models.loading import create_base_model
 from rft.models.registry import resolve_model_spec
 from rft.task.prompts import format_prompt, format_response
 from rft.steps.step_environment import reads_the_hub, step_environment
+from rft.steps.step_specs import SampleSpec
 from rft.task.generator import embedded_task
 from rft_dagster.cli import main
 from rft_dagster.resources import StepRunner
@@ -118,13 +119,13 @@ def sampled_through_dagster(tmp_path_factory):
     probe.write_text(f'#!/bin/sh\nif [ "$2" = rft.steps.step_environment ]; then role=launcher; else role=step; fi\n'
                      f'/usr/bin/env -0 > "{tmp}/env-$role"\nexec "{sys.executable}" "$@"\n')
     probe.chmod(0o755)
-    step_spec = {"checkpoint": str(tmp / "model"), "questions": str(tmp / "questions.parquet"), "k": 2,
-                 "temperature": 1.0, "max_new_tokens": 24, "base_seed": 0, "batch_size": 8,
-                 "backend": "transformers", "output": str(tmp / "paths.parquet"), "progress": False}
+    step_spec = SampleSpec(checkpoint=str(tmp / "model"), questions=str(tmp / "questions.parquet"), k=2,
+                           temperature=1.0, max_new_tokens=24, base_seed=0, batch_size=8,
+                           backend="transformers", output=str(tmp / "paths.parquet"), progress=False)
 
     @dg.asset
     def probe_sample(context: dg.AssetExecutionContext, steps: StepRunner) -> dg.MaterializeResult:
-        reports = steps.run(context, "sample", step_spec, tmp / "spec.json")
+        reports = steps.run(context, step_spec, tmp / "spec.json")
         return dg.MaterializeResult(metadata={"rows": reports[-1]["n_rows"]})
 
     with pytest.MonkeyPatch.context() as env:

@@ -5,7 +5,7 @@ import math
 import pandas as pd
 import pytest
 
-from rft.studies.study_summary import figures
+from rft.reporting.study_registry import find_study
 from rft_dagster.study_commands import records_table
 
 
@@ -21,7 +21,7 @@ def test_sft_vs_data_figures_carry_the_log_linear_law():
     sft_rows = [1, 10, 100]
     points = cells("sft_vs_data", "fraction", [0.01, 0.1, 1.0], [0.2 + 0.1 * math.log(n) for n in sft_rows],
                    sft_rows=sft_rows)
-    [entry] = figures("sft_vs_data", points)
+    [entry] = find_study("sft_vs_data").figures(points)
     assert (entry["x"], entry["n_sft_rows"], entry["n"]) == ([0.01, 0.1, 1.0], sft_rows, [100] * 3)
     law = entry["fits"]["n_sft_rows"]
     assert (law["a"], law["b"], law["r2"]) == (pytest.approx(0.2), pytest.approx(0.1), pytest.approx(1.0))
@@ -29,7 +29,7 @@ def test_sft_vs_data_figures_carry_the_log_linear_law():
 
 def test_rft_vs_k_figures_fit_k_and_distinct_paths_and_print_as_a_table():
     points = cells("rft_vs_k", "k", [1, 4], [0.3, 0.5], distinct=[10, 30])
-    [entry] = figures("rft_vs_k", points)
+    [entry] = find_study("rft_vs_k").figures(points)
     assert entry["fits"]["distinct_paths"]["b"] == pytest.approx(0.01)  # 0.2 accuracy over 20 paths
     printed = records_table({"entries": [entry], "table_version": 7})
     lines = [[c.strip() for c in line.split("|")[1:-1]] for line in printed.splitlines() if line.startswith("| rft")]
@@ -43,6 +43,6 @@ def test_rft_vs_k_figures_fit_k_and_distinct_paths_and_print_as_a_table():
 
 
 def test_a_single_cell_has_no_law_yet():
-    [entry] = figures("sft_vs_data", cells("sft_vs_data", "fraction", [1.0], [0.4]))
+    [entry] = find_study("sft_vs_data").figures(cells("sft_vs_data", "fraction", [1.0], [0.4]))
     assert entry["fits"] == {"n_sft_rows": None}
     assert "fewer than 2 distinct x" in records_table({"entries": [entry], "table_version": 0})

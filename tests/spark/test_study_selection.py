@@ -1,6 +1,6 @@
 """The RFT-vs-diversity selections on one tiny model: same size, different numbers of distinct paths.
 
-Then a cell's training examples from the chosen paths (assets/training_studies.py). The cell's training
+Then a cell's training examples from the chosen paths (spark_jobs/study_inputs.py). The cell's training
 and evaluation are the same steps as every study's (tests/dagster/test_studies_e2e.py).
 """
 
@@ -9,7 +9,7 @@ from collections import Counter
 import pandas as pd
 import pytest
 
-from assets.training_studies import selection_examples
+from spark_jobs.study_inputs import selection_examples
 from rft.task.prompts import format_prompt
 from spark_jobs.schemas import VERIFIED_PATHS
 from spark_jobs.study_datasets import first_k_distinct_paths

@@ -10,6 +10,7 @@ import pytest
 from rft.task.prompts import format_prompt, format_response
 from rft.steps import sample as sample_step
 from rft.steps import train as train_step
+from rft.steps.step_specs import SampleSpec
 from rft.task.generator import embedded_task
 
 SMALL = {"hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2,
@@ -78,7 +79,7 @@ def test_sample_writes_sorted_paths_and_resumes_identically(workdir):
     # Pretend a run was killed after its first chunk: pass 0 of the first 8 questions.
     resumed_spec = {**spec, "output": str(tmp / "resumed.parquet")}
     parts = str(tmp / "resumed.parquet.parts")
-    sample_step.open_parts(parts, {"num_threads": 2, "progress": False, **resumed_spec}, print)
+    sample_step.open_parts(parts, SampleSpec(num_threads=2, progress=False, **resumed_spec), print)
     first_chunk = full[(full.sample_idx == 0) & full.question_id.isin(sorted(full.question_id)[:16])]
     first_chunk.to_parquet(f"{parts}/part-00000.parquet", index=False)
     summary = sample_step.main(["--spec", write_spec("sample", resumed_spec, tmp)])  # in-process
@@ -132,3 +133,12 @@ def test_help_shows_the_spec_format(capsys):
     with pytest.raises(SystemExit):
         train_step.main(["--help"])
     assert '"train_config"' in capsys.readouterr().out
+
+
+def test_a_misspelt_spec_field_fails_before_any_work_and_names_it(tmp_path):
+    path = write_spec("train", {"base": {"spec": "tiny-llama-a"}, "train_data": "t.parquet",
+                                "output_dir": str(tmp_path / "out"), "train_confg": {"epochs": 1}}, tmp_path)
+    done = subprocess.run([sys.executable, "-m", "rft.steps.train", "--spec", path],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0 and not (tmp_path / "out").exists()
+    assert f"SpecError: train spec {path}: train_confg: unknown field" in done.stderr

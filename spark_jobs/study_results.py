@@ -1,15 +1,17 @@
 """Rows of `rft.study_results`: which cells are finished, writing cells, reading a config's cells.
 
-Shared by the study assets (assets/training_studies.py, assets/evaluation_studies.py).
+    todo = missing_cells(cells, finished_cell_ids(lake, "rft_vs_k", model))
+    write_cell(lake, cell, {"x": 1.0, "accuracy": 0.4, ...})    # one commit; a rerun replaces it
+    points = current_points(lake, "rft_vs_k", cells, model)     # the rows of these cells only
 """
 
-from dataclasses import asdict
+from __future__ import annotations
+
 from datetime import datetime, timezone
 
 import pandas as pd
 
 from rft.studies.cells import StudyCell
-from rft_dagster.resources import RftSettings
 from spark_jobs.lakehouse import Lakehouse, to_pandas, where_equals, where_in
 from spark_jobs.schemas import STUDY_RESULTS
 
@@ -17,11 +19,6 @@ from spark_jobs.schemas import STUDY_RESULTS
 def finished_cell_ids(lake: Lakehouse, study: str, model: str) -> set[str]:
     rows = lake.table("study_results").filter(where_equals(study=study, model=model)).select("cell_id").collect()
     return {r["cell_id"] for r in rows}
-
-
-def model_spec(settings: RftSettings, model: str) -> dict:
-    """What the partition's name resolves to (tiny config, hub id, folder, GGUF file): part of a cell's settings."""
-    return asdict(settings.catalog.spec(model))
 
 
 def write_cells(lake: Lakehouse, rows: list[tuple[StudyCell, dict]]) -> None:
@@ -40,6 +37,12 @@ def write_cells(lake: Lakehouse, rows: list[tuple[StudyCell, dict]]) -> None:
 
 def write_cell(lake: Lakehouse, cell: StudyCell, row: dict) -> None:
     write_cells(lake, [(cell, row)])
+
+
+def model_rows(lake: Lakehouse, study: str, models: list[str], version: int) -> pd.DataFrame:
+    """Every row of `study` for `models` at Delta `version`: the cells of every setting tried."""
+    rows = lake.table("study_results", version).filter(where_equals(study=study)).filter(where_in("model", models))
+    return to_pandas(rows.drop("table_versions"))
 
 
 def current_points(lake: Lakehouse, study: str, cells: list[StudyCell], model: str) -> pd.DataFrame:
