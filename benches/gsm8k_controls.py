@@ -41,10 +41,9 @@ from benches.gsm8k_rft import run_step, write_questions
 
 from rft.filter.path_verdict import verify_path
 from rft.filter.pools import own_pool
-from rft.models.loading import load_model_and_tokenizer
 from rft.models.registry import resolve_model_spec
+from rft.steps.step_specs import BaseModelSpec, EvaluateSpec, SampleSpec, TrainSpec
 from rft.task.prompts import format_prompt, format_response
-from rft.training.trainer import save_checkpoint
 
 SAMPLING_SEED = 42
 SAMPLED_FROM = f"sft-s{SAMPLING_SEED}"  # the SFT model whose samples make the RFT set
@@ -120,7 +119,10 @@ class Runner:
             spec = resolve_model_spec(self.args.base)
             if spec.source == "tiny":  # rehearsal: the train step builds and saves the tiny base
                 return {"source": "tiny", "dir": self.base_dir}
-            import torch
+            import torch  # here: the plan and the filter run without torch
+
+            from rft.models.loading import load_model_and_tokenizer
+            from rft.training.trainer import save_checkpoint
 
             model, tokenizer = load_model_and_tokenizer(spec, dtype=torch.float32)
             save_checkpoint(model, tokenizer, self.base_dir)
@@ -130,15 +132,15 @@ class Runner:
         out_dir = os.path.join(self.work, tag)
         config = {"micro_batch_size": self.args.micro_batch, "seed": seed,
                   **({"max_steps": max_steps} if max_steps else {}), **self.args.train_config}
-        spec = {"base": {"spec": self.args.base, "dir": self.base_dir}, "corpus_path": self.paths["train"],
-                "train_data": data, "output_dir": out_dir, "train_config": config, "progress": False}
-        return run_step("train", spec, os.path.join(self.work, f"train_{tag}.json"))
+        spec = TrainSpec(base=BaseModelSpec(spec=self.args.base, dir=self.base_dir), corpus_path=self.paths["train"],
+                         train_data=data, output_dir=out_dir, train_config=config, progress=False)
+        return run_step(spec, os.path.join(self.work, f"train_{tag}.json"))
 
     def evaluate(self, tag: str) -> dict:
         output = os.path.join(self.out, f"{tag}.eval.parquet")
-        spec = {"checkpoint": os.path.join(self.work, tag), "questions": self.paths["test"], "output": output,
-                "max_new_tokens": self.args.max_new_tokens, "batch_size": self.args.batch, "progress": False}
-        summary = run_step("evaluate", spec, os.path.join(self.work, f"eval_{tag}.json"))
+        spec = EvaluateSpec(checkpoint=os.path.join(self.work, tag), questions=self.paths["test"], output=output,
+                            max_new_tokens=self.args.max_new_tokens, batch_size=self.args.batch, progress=False)
+        summary = run_step(spec, os.path.join(self.work, f"eval_{tag}.json"))
         verdicts = pd.read_parquet(output, columns=["metric", "is_correct"])
         greedy = verdicts[verdicts["metric"] == "maj1@1"]["is_correct"]
         return {**summary, "n_test": len(greedy), "correct": int(greedy.sum())}
@@ -173,11 +175,10 @@ class Runner:
             if not os.path.exists(os.path.join(checkpoint, "train_stats.json")):  # a fresh machine
                 self.train(SAMPLED_FROM, self.paths["sft"], SAMPLING_SEED)
             samples = os.path.join(self.out, "samples.parquet")
-            spec = {"checkpoint": checkpoint,
-                    "questions": self.paths["train"], "k": self.args.k, "temperature": 0.7,
-                    "max_new_tokens": self.args.max_new_tokens, "base_seed": 0, "batch_size": self.args.batch,
-                    "output": samples, "chunk_rows": 8192, "progress": False}
-            return {"sample": run_step("sample", spec, os.path.join(self.work, "sample.json"))}
+            spec = SampleSpec(checkpoint=checkpoint, questions=self.paths["train"], k=self.args.k, temperature=0.7,
+                              max_new_tokens=self.args.max_new_tokens, base_seed=0, batch_size=self.args.batch,
+                              output=samples, chunk_rows=8192, progress=False)
+            return {"sample": run_step(spec, os.path.join(self.work, "sample.json"))}
         if unit == "filter":
             samples = pd.read_parquet(self.found("samples.parquet"), columns=["question_id", "sample_idx", "text"])
             questions = pd.read_parquet(self.paths["train"], columns=["question_id", "gold_answer"])

@@ -1,0 +1,31 @@
+"""The controls bench's plan and its Spark-free filter (benches/gsm8k_controls.py)."""
+
+import pandas as pd
+
+from benches.gsm8k_controls import own_distinct_paths, path_id, plan
+from rft.task.gsm8k import gsm8k_dir, load_jsonl_questions
+
+
+def test_every_seed_gets_rft_its_step_matched_control_and_sft():
+    assert plan([42, 43]) == [
+        ("base", None), ("sft", 42), ("sample", None), ("filter", None),
+        ("rft_own", 42), ("sft_matched", 42), ("rft_own", 43), ("sft_matched", 43), ("sft", 43),
+    ]
+
+
+def test_the_filter_keeps_one_correct_path_per_equation_list():
+    gold = load_jsonl_questions(gsm8k_dir() / "train.jsonl", "train", limit=3)
+    questions = pd.DataFrame({"question_id": [q["question_id"] for q in gold],
+                              "gold_answer": [q["answer"].split("####")[-1].strip() for q in gold]})
+    wrong = gold[0]["answer"].rsplit("####", 1)[0] + "#### 999"
+    samples = pd.DataFrame([
+        {"question_id": q["question_id"], "sample_idx": j, "text": q["answer"]} for q in gold for j in (0, 1)
+    ] + [{"question_id": gold[0]["question_id"], "sample_idx": 2, "text": wrong}])
+    distinct, counts = own_distinct_paths(samples, questions, "m")
+    assert counts == {"sampled": 7, "correct": 6, "distinct": 3}
+    assert distinct["n_producers"].tolist() == [2, 2, 2]
+    assert set(distinct["pool"]) == {"own:m"}
+    # ties between identical texts go to the smallest path id, as in the Spark job
+    first = distinct[distinct["question_id"] == gold[0]["question_id"]].iloc[0]
+    assert first["path_id"] == min(path_id("m", gold[0]["question_id"], j) for j in (0, 1))
+
