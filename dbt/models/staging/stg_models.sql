@@ -1,22 +1,5 @@
-with checkpoints as (
-    select * from {{ source('rft', 'models') }}
-),
-
-final as (
-    select
-        model,
-        stage,
-        training_set,
-        checkpoint,
-        base,
-        method,
-        n_examples,
-        n_steps,
-        final_loss,
-        tokens_per_s,
-        seconds,
-        run_id
-    from checkpoints
-)
-
-select * from final
+-- One row per trained checkpoint (model, stage, training set), as rft.models holds it.
+select
+    model, stage, training_set, checkpoint, base, method,
+    n_examples, n_steps, final_loss, tokens_per_s, seconds, run_id
+from {{ source('rft', 'models') }}

@@ -1,15 +1,3 @@
-with questions as (
-    select * from {{ source('rft', 'questions') }}
-),
-
-final as (
-    select
-        question_id,
-        split,
-        question,
-        gold_answer,
-        source
-    from questions
-)
-
-select * from final
+-- Staging views that only pick columns select straight from the source: one row per question.
+select question_id, split, question, gold_answer, source
+from {{ source('rft', 'questions') }}

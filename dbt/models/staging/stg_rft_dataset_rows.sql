@@ -1,15 +1,3 @@
-with dataset_rows as (
-    select * from {{ source('rft', 'rft_dataset_rows') }}
-),
-
-final as (
-    select
-        dataset,
-        question_id,
-        path_id,
-        model,
-        equation_list
-    from dataset_rows
-)
-
-select * from final
+-- One row per distinct path of an RFT training set.
+select dataset, question_id, path_id, model, equation_list
+from {{ source('rft', 'rft_dataset_rows') }}

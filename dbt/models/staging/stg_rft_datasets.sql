@@ -1,21 +1,5 @@
-with datasets as (
-    select * from {{ source('rft', 'rft_datasets') }}
-),
-
-final as (
-    select
-        dataset,
-        pool,
-        source_models,
-        size(source_models) as n_source_models,
-        k,
-        temperature,
-        filter_version,
-        n_rft_rows,
-        n_sft_rows,
-        n_questions,
-        created_run_id
-    from datasets
-)
-
-select * from final
+-- One row per RFT training set: its manifest, with the number of models it draws from.
+select
+    dataset, pool, source_models, size(source_models) as n_source_models,
+    k, temperature, filter_version, n_rft_rows, n_sft_rows, n_questions, created_run_id
+from {{ source('rft', 'rft_datasets') }}
