@@ -8,6 +8,7 @@ from rft_dagster.result_metadata import pass_at_k_metadata
 from rft_dagster.resources import SparkResource
 from spark_jobs.distinct_paths import distinct_paths as distinct_paths_of
 from spark_jobs.lakehouse import where_equals, where_in
+from spark_jobs.run_results import path_counts, pool_sizes
 from spark_jobs.verified_paths import verify_sampled_paths
 
 
@@ -22,9 +23,8 @@ def verified_paths(context: dg.AssetExecutionContext, spark: SparkResource) -> d
     sampled = lake.table("sampled_paths").filter(F.col("model") == model)
     verified = verify_sampled_paths(sampled, lake.table("questions"))
     n = lake.replace("verified_paths", verified, where_equals(model=model))
-    stats = lake.table("verified_paths").filter(F.col("model") == model).agg(
-        F.count("*").alias("n"), F.sum(F.col("is_correct").cast("int")).alias("correct")
-    ).collect()[0]
+    counts = path_counts(lake.table("verified_paths").filter(F.col("model") == model)).collect()  # its one row
+    sampled, correct = (counts[0]["sampled"], counts[0]["correct"] or 0) if counts else (0, 0)
     reasons = (
         lake.table("verified_paths").filter((F.col("model") == model) & ~F.col("is_correct"))
         .withColumn("reason", F.split("reject_reason", ":").getItem(0))
@@ -32,8 +32,8 @@ def verified_paths(context: dg.AssetExecutionContext, spark: SparkResource) -> d
     )
     return dg.MaterializeResult(
         metadata={
-            "rows": n, "correct": int(stats["correct"] or 0),
-            "correct_rate": dg.MetadataValue.float((stats["correct"] or 0) / max(stats["n"], 1)),
+            "rows": n, "correct": int(correct),
+            "correct_rate": dg.MetadataValue.float(correct / max(sampled, 1)),
             "reject_reasons": dg.MetadataValue.json({r["reason"]: r["count"] for r in reasons}),
             "table_version": lake.version("verified_paths"),
         }
@@ -50,11 +50,11 @@ def distinct_paths(context: dg.AssetExecutionContext, spark: SparkResource) -> d
     lake = spark.lakehouse()
     verified = lake.table("verified_paths").filter(where_in("model", models))
     n = lake.replace("distinct_paths", distinct_paths_of(verified), materialise=True)
-    per_pool = lake.table("distinct_paths").groupBy("pool").count().orderBy("pool").collect()
+    per_pool = pool_sizes(lake.table("distinct_paths")).collect()
     return dg.MaterializeResult(
         metadata={
             "rows": n, "models": dg.MetadataValue.json(models),
-            "per_pool": dg.MetadataValue.json({r["pool"]: r["count"] for r in per_pool}),
+            "per_pool": dg.MetadataValue.json({r["pool"]: r["distinct"] for r in per_pool}),
             "table_version": lake.version("distinct_paths"),
             **pass_at_k_metadata(verified),
         }

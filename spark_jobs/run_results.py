@@ -2,12 +2,18 @@
 
 Each function takes the lakehouse tables it needs and returns one small DataFrame (one row per
 model, per (model, question) or per checkpoint), so callers decide which Delta version to read.
+
+    counts, pools = funnel_counts(lake.table("verified_paths"), lake.table("distinct_paths"))
+    funnel_table(counts, pools)   # rft.reporting.result_tables: the table people read
 """
 
 from __future__ import annotations
 
+import pandas as pd
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
+
+from spark_jobs.lakehouse import to_pandas
 
 GREEDY = "maj1@1"
 
@@ -30,6 +36,20 @@ def path_counts(verified: DataFrame) -> DataFrame:
 def pool_sizes(distinct: DataFrame) -> DataFrame:
     """One row per distinct-paths pool (own:<model>, union): its distinct paths."""
     return distinct.groupBy("pool").agg(F.count("*").alias("distinct")).orderBy("pool")
+
+
+def funnel_counts(verified: DataFrame, distinct: DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The paths funnel: per model paths sampled and correct (`path_counts`), per pool distinct (`pool_sizes`).
+
+    The one place the funnel is counted; `rft.reporting.result_tables.funnel_table` lays it out.
+    Python owns it, not the dbt marts: `rft run`, `rft backfill` and `rft import` print it as
+    soon as the Spark jobs are done, with `--no-marts` too and before any dbt build, and
+    `rft report` counts the tables at the Delta versions it names. The mart
+    distinct_paths_per_question restates these counts in SQL for SQL users (its n_sampled
+    counts rft.sampled_paths, equal once every path is verified); tests/dagster/test_dbt_marts.py
+    checks the two agree.
+    """
+    return to_pandas(path_counts(verified)), to_pandas(pool_sizes(distinct))
 
 
 def accuracy_by_training_paths(eval_results: DataFrame, models: DataFrame) -> DataFrame:
