@@ -7,8 +7,8 @@ from rft_dagster.result_metadata import pass_at_k_metadata
 from rft_dagster.resources import SparkResource
 from spark_jobs.distinct_paths import distinct_paths as distinct_paths_of
 from spark_jobs.lakehouse import where_equals, where_in
-from spark_jobs.run_results import pool_sizes
-from spark_jobs.verified_paths import verdict_summary, verify_sampled_paths
+from spark_jobs.run_results import pool_sizes, verdict_summary
+from spark_jobs.verified_paths import verify_sampled_paths
 
 
 @dg.asset(

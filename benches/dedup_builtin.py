@@ -8,10 +8,10 @@ programme, and the join materialises one row per (path, other group's anchor).
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from rft.filter.pools import OWN_PREFIX
+from rft.filter.pools import OWN_PREFIX, UNION_POOL
 from rft.filter.path_verdict import FILTER_VERSION
 
-UNION_POOL = "union"
+
 def with_pools(correct: DataFrame) -> DataFrame:
     """Each correct path twice: once in its model's own pool, once in the union pool."""
     own = correct.withColumn("pool", F.concat(F.lit(OWN_PREFIX), F.col("model")))

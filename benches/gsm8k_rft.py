@@ -32,6 +32,7 @@ import time
 import pandas as pd
 
 from rft.filter.answers import extract_answer
+from rft.filter.pools import OWN_PREFIX, UNION_POOL, own_pool, pool_model
 from rft.evaluation.significance import mcnemar_p_value, wilson_interval
 from rft.steps.step_specs import BaseModelSpec, EvaluateSpec, SampleSpec, StepSpec, TrainSpec, write_spec
 from rft.task.prompts import format_prompt, format_response
@@ -135,25 +136,28 @@ def cmd_filter(args) -> None:
                     os.path.join(args.gsm8k, "train.jsonl")], check=True, env=env)
 
     os.environ["RFT_HOME"] = env["RFT_HOME"]
-    from pyspark.sql import functions as F
-
     from rft_dagster.resources import default_resources
+    from spark_jobs.run_results import funnel_counts
+
     lake = default_resources()["spark"].lakehouse()
-    verified = lake.table("verified_paths").groupBy("model").agg(
-        F.count("*").alias("sampled"), F.sum(F.col("is_correct").cast("int")).alias("correct"))
-    distinct = lake.table("distinct_paths").groupBy("pool").agg(F.count("*").alias("distinct"))
-    summary = {"verified": [r.asDict() for r in verified.collect()],
-               "distinct": [r.asDict() for r in distinct.collect()], "sets": {}}
+    # The pipeline's own funnel counts (what `rft import` prints), kept as records in the JSON.
+    counts, pools = funnel_counts(lake.table("verified_paths"), lake.table("distinct_paths"))
+    summary = {"verified": counts.to_dict("records"), "distinct": pools.to_dict("records"), "sets": {}}
     questions = lake.table("questions").select("question_id", "question")
     sets = lake.table("rft_dataset_rows").join(questions, "question_id").toPandas()
     for name, rows in sets.groupby("dataset"):
-        out = os.path.join(args.out, f"rft_{name.replace(':', '_')}.parquet")
+        out = os.path.join(args.out, f"rft_{set_tag(name)}.parquet")
         pd.DataFrame({"prompt": rows["question"].map(format_prompt),
                       "response": rows["text"].map(format_response)}).to_parquet(out, index=False)
         summary["sets"][name] = {"file": os.path.basename(out), "rows": len(rows)}
     with open(os.path.join(args.out, "filter_summary.json"), "w") as f:
         json.dump(summary, f, indent=2, default=str)
     print(json.dumps(summary, indent=2, default=str))
+
+
+def recorded_distinct(filtered: dict) -> dict[str, int]:
+    """Distinct paths per pool as `filter` recorded them in filter_summary.json (funnel_counts' pools)."""
+    return {d["pool"]: d["distinct"] for d in filtered["distinct"]}
 
 
 def cmd_rft_eval(args) -> None:
@@ -189,7 +193,7 @@ def _model_and_stage(path: str) -> tuple[str, str]:
 
 def _table_order(path: str) -> tuple:
     model, stage = _model_and_stage(path)
-    return model, stage != "sft", "union" in stage, stage  # SFT, then own sets, then the union
+    return model, stage != "sft", _training_set(stage) == UNION_POOL, stage  # SFT, then own sets, then the union
 
 
 def _greedy_verdicts(path: str) -> pd.Series:
@@ -197,9 +201,26 @@ def _greedy_verdicts(path: str) -> pd.Series:
     return rows[rows["metric"] == "maj1@1"].set_index("question_id")["is_correct"].astype(bool)
 
 
+FILE_OWN_PREFIX = OWN_PREFIX.replace(":", "_")  # a set's name in file names: no ':' there
+
+
+def set_tag(training_set: str) -> str:
+    """A training set's name in file names: 'own:qwen2.5' -> 'own_qwen2.5', 'union' -> 'union'."""
+    model = pool_model(training_set)
+    return training_set if model is None else f"{FILE_OWN_PREFIX}{model}"
+
+
+def rft_stage(training_set: str) -> str:
+    """The stage in eval file names of RFT on a set: 'own:qwen2.5' -> 'rft-own_qwen2.5'."""
+    return f"rft-{set_tag(training_set)}"
+
+
 def _training_set(stage: str) -> str:
-    """'rft-own_qwen2.5' -> 'own:qwen2.5' (the pool name), 'sft' -> 'sft'."""
-    return stage[len("rft-"):].replace("_", ":", 1) if stage != "sft" else "sft"
+    """'rft-own_qwen2.5' -> 'own:qwen2.5' (the pool name, rft.filter.pools), 'sft' -> 'sft'."""
+    if stage == "sft":
+        return "sft"
+    tag = stage.removeprefix("rft-")
+    return own_pool(tag.removeprefix(FILE_OWN_PREFIX)) if tag.startswith(FILE_OWN_PREFIX) else tag
 
 
 def load_verdicts(results: str) -> dict[tuple[str, str], pd.Series]:
@@ -238,7 +259,7 @@ def paired_comparisons(verdicts: dict[tuple[str, str], pd.Series]) -> list[dict]
 def cmd_report(args) -> None:
     with open(args.filter) as f:
         filtered = json.load(f)
-    distinct = {d["pool"]: d["distinct"] for d in filtered["distinct"]}
+    distinct = recorded_distinct(filtered)
     verdicts = load_verdicts(args.results)
     entries = []
     for (model, stage), verdict in verdicts.items():

@@ -31,8 +31,8 @@ import shutil
 
 import pandas as pd
 
-from benches.gsm8k_rft import (_greedy_verdicts, evaluate, finished, load_verdicts, paired, run_step, train,
-                               write_questions)
+from benches.gsm8k_rft import (_greedy_verdicts, evaluate, finished, load_verdicts, paired, recorded_distinct,
+                               rft_stage, run_step, train, write_questions)
 from rft.filter.pools import UNION_POOL, own_pool
 from rft.evaluation.significance import wilson_interval
 from rft.config.study_config import RftVsDiversityStudy, SftVsDataStudy
@@ -190,19 +190,19 @@ def reused_cells(manifest: dict, run2: dict) -> list[dict]:
     own_paths = run2["distinct"][own_pool(model)]
     cells = [
         {"model": model, "study": "rft_vs_k", "varies": "k", "x": manifest["k_sampled"],
-         "distinct_paths": own_paths, "stage": f"rft-own_{model}"},
+         "distinct_paths": own_paths, "stage": rft_stage(own_pool(model))},
         {"model": model, "study": "sft_vs_data", "varies": "fraction", "x": 1.0, "distinct_paths": 0,
          "stage": "sft"},
     ]
     if manifest["n_paths"] == own_paths:  # distinct at n = all distinct paths is the own-paths set
         cells.append({"model": model, "study": "rft_vs_diversity", "varies": "selection", "arm": "distinct",
-                      "x": own_paths, "distinct_paths": own_paths, "stage": f"rft-own_{model}"})
+                      "x": own_paths, "distinct_paths": own_paths, "stage": rft_stage(own_pool(model))})
     for name in sorted({m for m, _ in run2["verdicts"]}):  # the union gain of every model with both sets
-        for arm, stage, pool in (("own", f"rft-own_{name}", own_pool(name)), ("union", "rft-union", UNION_POOL)):
-            if (name, stage) in run2["verdicts"]:
+        for arm, pool in (("own", own_pool(name)), ("union", UNION_POOL)):
+            if (name, rft_stage(pool)) in run2["verdicts"]:
                 paths = run2["distinct"][pool]
                 cells.append({"model": name, "study": "union_gain", "varies": "training_set", "arm": arm,
-                              "x": paths, "distinct_paths": paths, "stage": stage})
+                              "x": paths, "distinct_paths": paths, "stage": rft_stage(pool)})
     return [{**c, "n_sft_rows": n_sft} for c in cells]
 
 
@@ -261,7 +261,7 @@ def pretrain_inputs(losses: list[dict], verdicts: dict) -> tuple[pd.DataFrame, p
                               for r in losses])
     accuracies = []
     for (model, stage), verdict in verdicts.items():
-        if stage == "sft" or stage == f"rft-own_{model}":
+        if stage == "sft" or stage == rft_stage(own_pool(model)):
             accuracies.append({"model": model, "stage": "sft" if stage == "sft" else "rft", **accuracy_row(verdict)})
     return loss_rows, pd.DataFrame(accuracies)
 
@@ -276,7 +276,7 @@ def cmd_report(args) -> None:
     with open(os.path.join(args.run2, "sets", "filter_summary.json")) as f:
         filtered = json.load(f)
     run2_verdicts = load_verdicts(os.path.join(args.run2, "results"))
-    run2 = {"verdicts": run2_verdicts, "distinct": {d["pool"]: d["distinct"] for d in filtered["distinct"]},
+    run2 = {"verdicts": run2_verdicts, "distinct": recorded_distinct(filtered),
             "n_sft_rows": manifest["n_sft_rows"]}
     points, verdicts = study_points(manifest, cell_verdicts(manifest, args.results), run2)
     entries = []

@@ -27,8 +27,6 @@ from spark_jobs.server import SparkServerError, require_java_unless_remote
 
 DEMO_CONFIG = PROJECT_ROOT / "configs" / "demo.yaml"
 MARTS_SCHEMA = "rft_marts"  # dbt/profiles.yml
-MARTS = ("pass_at_k", "distinct_paths_per_question", "question_path_counts", "difficulty_buckets",
-         "accuracy_leaderboard", "scaling_rft_vs_k", "scaling_sft_vs_data")
 
 
 def _setup_env(args, needs_spark: bool = True) -> Home:
@@ -229,6 +227,7 @@ def cmd_marts(args) -> int:
     """The dbt marts again (what `rft run` ends with), e.g. after `rft import`."""
     from dagster import DagsterInstance
 
+    from rft_dagster.dbt_project import mart_names
     from rft_dagster.definitions import build_definitions
     from rft_dagster.job_runs import run_job
     from rft_dagster.resources import default_resources
@@ -241,7 +240,7 @@ def cmd_marts(args) -> int:
         print(f"rft marts: {error}; dbt's log and run_results.json are in {home.runs / 'dbt'}/<run id>/",
               file=sys.stderr)
         return 1
-    print(f"dbt marts in {MARTS_SCHEMA}: {', '.join(MARTS)}")
+    print(f"dbt marts in {MARTS_SCHEMA}: {', '.join(mart_names())}")
     print(f'e.g. rft sql "SELECT * FROM {MARTS_SCHEMA}.pass_at_k ORDER BY model, k"')
     return 0
 

@@ -9,6 +9,7 @@ neither the Spark server nor `SPARK_REMOTE`.
 from __future__ import annotations
 
 import fcntl
+import json
 import subprocess
 import sys
 from contextlib import contextmanager
@@ -84,3 +85,9 @@ def prepare_manifest(project: DbtProject = dbt_project) -> Path:
                     f"{(result.stdout + result.stderr).strip()[-4000:]}"
                 )
     return project.manifest_path
+
+
+def mart_names(project: DbtProject = dbt_project) -> list[str]:
+    """The marts (models under models/marts/), as the manifest lists them: the one list of them."""
+    nodes = json.loads(prepare_manifest(project).read_text())["nodes"].values()
+    return sorted(node["name"] for node in nodes if node["resource_type"] == "model" and node["fqn"][1:2] == ["marts"])

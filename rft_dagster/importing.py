@@ -25,20 +25,19 @@ import dagster as dg
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from pyspark.sql import functions as F
 
 from rft.ingest.generations import IMPORT_BACKEND, read_generations, read_questions
 from rft.ingest.question_ownership import questions_to_write
+from rft.reporting.result_tables import funnel_table
 from rft_dagster.partitions import models_partitions
 from rft_dagster.job_runs import run_job
 from spark_jobs import imported_paths as lake_imports
-from rft.filter.pools import UNION_POOL, own_pool
-from spark_jobs.lakehouse import Lakehouse, where_in
+from spark_jobs.lakehouse import Lakehouse
+from spark_jobs.run_results import funnel_counts
+from spark_jobs.schemas import SAMPLED_PATHS
 
-STAGED_SCHEMA = pa.schema([
-    ("model", pa.string()), ("question_id", pa.string()), ("sample_idx", pa.int32()),
-    ("seed", pa.int64()), ("temperature", pa.float64()), ("text", pa.string()),
-])
+# The columns of rft.sampled_paths an import brings (the rest are derived when written).
+STAGED_SCHEMA = SAMPLED_PATHS.arrow_schema(["model", "question_id", "sample_idx", "seed", "temperature", "text"])
 # Rows are staged in batches so a big file never sits in memory twice; texts can be long.
 STAGE_BATCH_ROWS, STAGE_BATCH_CHARS = 10_000, 32 * 2**20
 
@@ -125,16 +124,5 @@ def import_generations(
 
 
 def import_summary(lake: Lakehouse, models: list[str]) -> pd.DataFrame:
-    """Per imported model: rows imported, correct, distinct (own pool); and the union's distinct paths."""
-    verdicts = {
-        r["model"]: r for r in lake.table("verified_paths").filter(where_in("model", models)).groupBy("model")
-        .agg(F.count("*").alias("rows"), F.sum(F.col("is_correct").cast("int")).alias("correct")).collect()
-    }
-    pools = {r["pool"]: r["count"] for r in lake.table("distinct_paths").groupBy("pool").count().collect()}
-    rows = [
-        {"model": m, "imported": verdicts[m]["rows"] if m in verdicts else 0,
-         "correct": (verdicts[m]["correct"] or 0) if m in verdicts else 0, "distinct": pools.get(own_pool(m), 0)}
-        for m in models
-    ]
-    rows.append({"model": "union (all models)", "imported": "", "correct": "", "distinct": pools.get(UNION_POOL, 0)})
-    return pd.DataFrame(rows)
+    """The paths funnel of the imported models (sampled: the rows imported), then the union of every model."""
+    return funnel_table(*funnel_counts(lake.table("verified_paths"), lake.table("distinct_paths")), models)

@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import pandas as pd
 from dagster import AssetKey, DagsterInstance, Definitions
+from pyspark.sql import functions as F
 
 from rft.filter.pools import UNION_POOL, own_pool
 from rft.models.catalog import UnknownModelError
+from rft.reporting.result_tables import funnel_table, with_interval
+from rft_dagster.dbt_project import mart_names
 from rft_dagster.job_runs import is_imported, run_job
 from rft_dagster.partitions import models_partitions
 from spark_jobs.imported_paths import imported_models
-from spark_jobs.lakehouse import Lakehouse
+from spark_jobs.lakehouse import Lakehouse, to_pandas
+from spark_jobs.run_results import GREEDY, funnel_counts
 
 
 def _defs(defs: Definitions | None) -> Definitions:
@@ -85,7 +89,7 @@ def _cross_model_and_rft(defs: Definitions, instance: DagsterInstance, marts: bo
             print(f"==> rft_job[{model}] skipped: imported generations", flush=True)
             continue
         run_job(defs, "rft_job", instance, model)
-    # Last, the dbt marts over every table (pass@k, distinct paths, difficulty, leaderboard).
+    # Last, the dbt marts over every table (the summary below lists them: dbt_project.mart_names).
     # Left out (`--no-marts`) when more models follow at once: one `rft marts` at the end then.
     if marts:
         run_job(defs, "marts_job", instance)
@@ -93,46 +97,17 @@ def _cross_model_and_rft(defs: Definitions, instance: DagsterInstance, marts: bo
 
 
 def summary_table(lake: Lakehouse, models: list[str]) -> str:
-    """Sampled, correct and distinct paths per model and for the union; SFT and RFT accuracy."""
-    spark = lake.spark
-    counts = spark.sql(
-        """
-        SELECT v.model, count(*) AS sampled, sum(cast(v.is_correct AS INT)) AS correct
-        FROM rft.verified_paths v GROUP BY v.model
-        """
-    ).toPandas().set_index("model")
-    distinct = spark.sql("SELECT pool, count(*) AS n FROM rft.distinct_paths GROUP BY pool").toPandas()
-    distinct = dict(zip(distinct["pool"], distinct["n"]))
-    acc = spark.sql(
-        "SELECT model, training_set, accuracy, ci_low, ci_high FROM rft.eval_results WHERE metric = 'maj1@1'"
-    ).toPandas()
-
-    def accuracy(model: str, training_set: str) -> str:
-        row = acc[(acc["model"] == model) & (acc["training_set"] == training_set)]
-        if row.empty:
-            return "-"
-        r = row.iloc[0]
-        return f"{100 * r.accuracy:.1f} [{100 * r.ci_low:.0f}-{100 * r.ci_high:.0f}]"
-
-    rows = []
-    for model in models:
-        c = counts.loc[model] if model in counts.index else None
-        rows.append({
-            "model": model,
-            "sampled": int(c["sampled"]) if c is not None else 0,
-            "correct": int(c["correct"] or 0) if c is not None else 0,
-            "distinct": int(distinct.get(own_pool(model), 0)),
-            "SFT acc %": accuracy(model, "sft"),
-            "RFT own acc %": accuracy(model, own_pool(model)),
-            "RFT union acc %": accuracy(model, UNION_POOL),
-        })
-    rows.append({
-        "model": "union", "sampled": int(counts["sampled"].sum()), "correct": int(counts["correct"].fillna(0).sum()),
-        "distinct": int(distinct.get(UNION_POOL, 0)), "SFT acc %": "", "RFT own acc %": "", "RFT union acc %": "",
-    })
-    note = ("accuracy: greedy maj1@1 on the test split, [95% Wilson interval]\n"
-            "dbt marts: rft_marts.pass_at_k, distinct_paths_per_question, difficulty_buckets, accuracy_leaderboard")
-    return render_table(pd.DataFrame(rows)) + "\n" + note
+    """The paths funnel of `models` and the union, with each model's greedy SFT and RFT accuracy."""
+    counts, pools = funnel_counts(lake.table("verified_paths"), lake.table("distinct_paths"))
+    table = funnel_table(counts, pools, models)
+    evals = to_pandas(lake.table("eval_results").filter(F.col("metric") == GREEDY))
+    accuracy = {(r.model, r.training_set): with_interval(r.accuracy, r.ci_low, r.ci_high) for r in evals.itertuples()}
+    for column, training_set in (("SFT acc %", lambda m: "sft"), ("RFT own acc %", own_pool),
+                                 ("RFT union acc %", lambda m: UNION_POOL)):
+        table[column] = [accuracy.get((m, training_set(m)), "-") for m in models] + [""]  # none for the union row
+    note = (f"accuracy: greedy {GREEDY} on the test split, [95% Wilson interval]\n"
+            f"dbt marts in rft_marts: {', '.join(mart_names())}")
+    return render_table(table) + "\n" + note
 
 
 def render_table(df: pd.DataFrame) -> str:

@@ -21,7 +21,7 @@ from rft.reporting.study_registry import STUDIES, find_study
 from rft.studies.study_summary import latest_settings
 from rft_dagster.dataset_commands import manifests
 from spark_jobs.lakehouse import Lakehouse, to_pandas
-from spark_jobs.run_results import accuracy_by_training_paths, first_correct_samples, path_counts, pool_sizes
+from spark_jobs.run_results import accuracy_by_training_paths, first_correct_samples, funnel_counts
 from spark_jobs.study_accuracy import stage_accuracies
 
 READ = ("verified_paths", "distinct_paths", "rft_datasets", "models", "eval_results", "study_results")
@@ -41,14 +41,12 @@ def report_data(lake: Lakehouse) -> dict:
     """The tables and figures of the report, every table read at its current Delta version."""
     versions = {name: lake.version(name) for name in READ}
     table = {name: lake.table(name, version) for name, version in versions.items()}
-    counts = to_pandas(path_counts(table["verified_paths"]))
-    pools = to_pandas(pool_sizes(table["distinct_paths"]))
     accuracy = to_pandas(accuracy_by_training_paths(table["eval_results"], table["models"]))
     curve = pass_at_k_curve(to_pandas(first_correct_samples(table["verified_paths"])))
     evals = to_pandas(table["eval_results"].orderBy("model", "stage", "training_set", "metric"))
     return {
         "versions": versions,
-        "funnel": funnel_table(counts, pools),
+        "funnel": funnel_table(*funnel_counts(table["verified_paths"], table["distinct_paths"])),
         "sft_vs_rft": sft_vs_rft(accuracy),
         "accuracy": _accuracy_rows(evals, accuracy),
         "pass_at_k": curve,

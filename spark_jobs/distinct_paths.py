@@ -19,19 +19,12 @@ from pyspark.sql import functions as F
 
 from rft.filter.path_verdict import FILTER_VERSION
 from rft.filter.pools import UNION_POOL, own_pool
+from spark_jobs.schemas import DISTINCT_PATHS
 
 INPUT_COLUMNS = ["question_id", "path_id", "model", "sample_idx", "equation_list", "text"]
-OUTPUT_SCHEMA = (
-    "pool STRING, question_id STRING, equation_list STRING, path_id STRING, model STRING, text STRING, "
-    "diversity_score BIGINT, n_producers INT, producer_models ARRAY<STRING>, "
-    "producers ARRAY<STRUCT<model: STRING, path_id: STRING, sample_idx: INT>>, filter_version STRING"
-)
-_PRODUCER = pa.struct([("model", pa.string()), ("path_id", pa.string()), ("sample_idx", pa.int32())])
-_OUTPUT_TYPES = {
-    "pool": pa.string(), "question_id": pa.string(), "equation_list": pa.string(), "path_id": pa.string(),
-    "model": pa.string(), "text": pa.string(), "diversity_score": pa.int64(), "n_producers": pa.int32(),
-    "producer_models": pa.list_(pa.string()), "producers": pa.list_(_PRODUCER), "filter_version": pa.string(),
-}
+# The UDF returns the table's rows as they are stored: its Spark and Arrow types are the table's.
+OUTPUT_SCHEMA = DISTINCT_PATHS.schema
+_OUTPUT_ARROW = DISTINCT_PATHS.arrow_schema()
 
 
 def question_representatives(paths: pa.Table) -> pa.Table:
@@ -44,7 +37,7 @@ def question_representatives(paths: pa.Table) -> pa.Table:
     for i, model in enumerate(models):
         pools.setdefault(own_pool(model), []).append(i)
 
-    out: dict[str, list] = {name: [] for name in _OUTPUT_TYPES}
+    out: dict[str, list] = {name: [] for name in _OUTPUT_ARROW.names}
     for pool, rows in sorted(pools.items()):
         groups = representatives(
             [columns["path_id"][i] for i in rows],
@@ -66,7 +59,7 @@ def question_representatives(paths: pa.Table) -> pa.Table:
             out["producer_models"].append(sorted({model for model, _, _ in producers}))
             out["producers"].append([{"model": m, "path_id": p, "sample_idx": s} for m, p, s in producers])
             out["filter_version"].append(FILTER_VERSION)
-    return pa.table({name: pa.array(values, type=_OUTPUT_TYPES[name]) for name, values in out.items()})
+    return pa.Table.from_pydict(out, schema=_OUTPUT_ARROW)
 
 
 def representatives_by_question(correct: DataFrame) -> DataFrame:

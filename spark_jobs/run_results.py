@@ -2,12 +2,18 @@
 
 Each function takes the lakehouse tables it needs and returns one small DataFrame (one row per
 model, per (model, question) or per checkpoint), so callers decide which Delta version to read.
+
+    counts, pools = funnel_counts(lake.table("verified_paths"), lake.table("distinct_paths"))
+    funnel_table(counts, pools)   # rft.reporting.result_tables: the table people read
 """
 
 from __future__ import annotations
 
+import pandas as pd
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
+
+from spark_jobs.lakehouse import to_pandas
 
 GREEDY = "maj1@1"
 
@@ -32,6 +38,20 @@ def pool_sizes(distinct: DataFrame) -> DataFrame:
     return distinct.groupBy("pool").agg(F.count("*").alias("distinct")).orderBy("pool")
 
 
+def funnel_counts(verified: DataFrame, distinct: DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The paths funnel: per model paths sampled and correct (`path_counts`), per pool distinct (`pool_sizes`).
+
+    The one place the funnel is counted; `rft.reporting.result_tables.funnel_table` lays it out.
+    Python owns it, not the dbt marts: `rft run`, `rft backfill` and `rft import` print it as
+    soon as the Spark jobs are done, with `--no-marts` too and before any dbt build, and
+    `rft report` counts the tables at the Delta versions it names. The mart
+    distinct_paths_per_question restates these counts in SQL for SQL users (its n_sampled
+    counts rft.sampled_paths, equal once every path is verified); tests/dagster/test_dbt_marts.py
+    checks the two agree.
+    """
+    return to_pandas(path_counts(verified)), to_pandas(pool_sizes(distinct))
+
+
 def accuracy_by_training_paths(eval_results: DataFrame, models: DataFrame) -> DataFrame:
     """Greedy accuracy of every checkpoint with the distinct RFT paths it was trained on (0 for SFT).
 
@@ -51,3 +71,15 @@ def accuracy_by_training_paths(eval_results: DataFrame, models: DataFrame) -> Da
         )
         .orderBy("model", "distinct_paths", "training_set")
     )
+
+
+def verdict_summary(verified: DataFrame, model: str, top: int = 10) -> dict:
+    """One model's paths, its correct ones (`path_counts`) and its `top` reject reasons (the part before ':')."""
+    own = verified.filter(F.col("model") == model)
+    counts = path_counts(own).collect()  # its one row, or none
+    sampled, correct = (counts[0]["sampled"], counts[0]["correct"] or 0) if counts else (0, 0)
+    reasons = (
+        own.filter(~F.col("is_correct")).withColumn("reason", F.split("reject_reason", ":").getItem(0))
+        .groupBy("reason").count().orderBy(F.desc("count")).limit(top).collect()
+    )
+    return {"n": int(sampled), "correct": int(correct), "reject_reasons": {r["reason"]: r["count"] for r in reasons}}

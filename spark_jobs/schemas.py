@@ -7,7 +7,12 @@ works from Spark SQL, dbt and `rft sql`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+import pyarrow as pa
+
+from spark_jobs.sql_types import arrow_type
 
 DATABASE = "rft"
 
@@ -39,11 +44,27 @@ class Table:
     @property
     def schema(self) -> str:
         """The schema as a Spark DDL string, for `createDataFrame`/`from_json`."""
-        return ", ".join(f"{name} {sql_type}" for name, sql_type, _ in self.columns)
+        return self.ddl()
 
     @property
     def column_names(self) -> list[str]:
         return [name for name, _, _ in self.columns]
+
+    def column_types(self, names: Sequence[str] | None = None) -> list[tuple[str, str]]:
+        """(name, Spark SQL type) of the named columns in that order, or of every column."""
+        types = {name: sql_type for name, sql_type, _ in self.columns}
+        unknown = [name for name in names or () if name not in types]
+        if unknown:
+            raise KeyError(f"{self.qualified} has no column {', '.join(unknown)}")
+        return [(name, types[name]) for name in (names if names is not None else self.column_names)]
+
+    def ddl(self, names: Sequence[str] | None = None) -> str:
+        """Spark DDL of the named columns (default: all), e.g. for a UDF's return type."""
+        return ", ".join(f"{name} {sql_type}" for name, sql_type in self.column_types(names))
+
+    def arrow_schema(self, names: Sequence[str] | None = None) -> pa.Schema:
+        """The named columns (default: all) as Arrow types, as Spark hands them to an Arrow UDF."""
+        return pa.schema([(name, arrow_type(sql_type)) for name, sql_type in self.column_types(names)])
 
     def create_sql(self) -> str:
         partition = f" PARTITIONED BY ({', '.join(self.partitioned_by)})" if self.partitioned_by else ""

@@ -11,20 +11,18 @@ from __future__ import annotations
 import pyarrow as pa
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql import types as T
+from pyspark.sql.pandas.types import from_arrow_type
 
 from rft.filter.path_verdict import FILTER_VERSION
+from spark_jobs.schemas import VERIFIED_PATHS
 
 UNKNOWN_QUESTION = "unknown_question"
 
-# A StructType, not a DDL string: parsing DDL needs a live session at import time.
-VERDICT_TYPE = T.StructType([
-    T.StructField("is_correct", T.BooleanType()),
-    T.StructField("answer", T.StringType()),
-    T.StructField("equation_list", T.StringType()),
-    T.StructField("n_equations", T.IntegerType()),
-    T.StructField("reject_reason", T.StringType()),
-])
+# The verdict's fields are columns of rft.verified_paths: their types come from its schema. A
+# StructType, not a DDL string: parsing DDL needs a live session at import time.
+VERDICT_ARROW = pa.struct(VERIFIED_PATHS.arrow_schema(["is_correct", "answer", "equation_list", "n_equations",
+                                                        "reject_reason"]))
+VERDICT_TYPE = from_arrow_type(VERDICT_ARROW)
 
 
 def verdicts(text: pa.Array, gold_answer: pa.Array) -> pa.Array:
@@ -32,14 +30,8 @@ def verdicts(text: pa.Array, gold_answer: pa.Array) -> pa.Array:
 
     verdicts = [verify_path(t, g) for t, g in zip(text.to_pylist(), gold_answer.to_pylist())]
     return pa.StructArray.from_arrays(
-        [
-            pa.array([v.is_correct for v in verdicts], pa.bool_()),
-            pa.array([v.answer for v in verdicts], pa.string()),
-            pa.array([v.equation_list for v in verdicts], pa.string()),
-            pa.array([v.n_equations for v in verdicts], pa.int32()),
-            pa.array([v.reject_reason for v in verdicts], pa.string()),
-        ],
-        names=[f.name for f in VERDICT_TYPE.fields],
+        [pa.array([getattr(v, field.name) for v in verdicts], field.type) for field in VERDICT_ARROW],
+        fields=list(VERDICT_ARROW),
     )
 
 
@@ -72,15 +64,3 @@ def with_verdicts(paths: DataFrame) -> DataFrame:
 
 def verify_sampled_paths(sampled: DataFrame, questions: DataFrame) -> DataFrame:
     return sampled.transform(lambda df: with_gold_answers(df, questions)).transform(with_verdicts)
-
-
-def verdict_summary(verified: DataFrame, model: str, top: int = 10) -> dict:
-    """One model's paths, its correct ones and its `top` reject reasons (the part before ':') with counts."""
-    own = verified.filter(F.col("model") == model)
-    stats = own.agg(F.count("*").alias("n"), F.sum(F.col("is_correct").cast("int")).alias("correct")).collect()[0]
-    reasons = (
-        own.filter(~F.col("is_correct")).withColumn("reason", F.split("reject_reason", ":").getItem(0))
-        .groupBy("reason").count().orderBy(F.desc("count")).limit(top).collect()
-    )
-    return {"n": stats["n"], "correct": int(stats["correct"] or 0),
-            "reject_reasons": {r["reason"]: r["count"] for r in reasons}}

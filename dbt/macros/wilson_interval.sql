@@ -1,6 +1,8 @@
 {#
-  The 95% Wilson score interval of a proportion correct/n, as rft.evaluation.scoring.wilson_interval:
-  sane at 0%, 100% and small n; (0, 1) when n is 0. Used where cells are pooled over seeds.
+  The 95% Wilson score interval of a proportion correct/n, as rft.evaluation.significance.wilson_interval
+  (the Python owner, which writes eval_results' and study_results' intervals): sane at 0%, 100% and
+  small n; (0, 1) when n is 0. Used where cells are pooled over seeds; tests/dagster/test_dbt_marts.py
+  checks the pooled intervals against rft.studies.contrasts.
 #}
 {% macro wilson_bound(correct, n, side) %}
     case when {{ n }} = 0 then {{ 0 if side == 'low' else 1 }} else
@@ -16,7 +18,7 @@
 
 {#
   Newcombe's interval of a difference of two proportions (a - b) from their Wilson intervals, as
-  rft.studies.contrasts.difference and the accuracy_leaderboard mart: independent evaluations.
+  rft.studies.contrasts.difference (the Python owner): independent evaluations.
 #}
 {% macro newcombe_low(a, a_low, b, b_high) %}
     ({{ a }} - {{ b }}) - sqrt(power({{ a }} - {{ a_low }}, 2) + power({{ b_high }} - {{ b }}, 2))

@@ -10,23 +10,12 @@
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
+from rft.reporting.plot_parts import canvas, draw_fit, errorbars, legend, png_bytes
 from rft.studies.contrasts import DIVERSITY_ARMS, UNION_ARMS
-from rft.reporting.study_plots import DPI, errorbars, legend, png_bytes
 
 PERCENT = "test accuracy, greedy (%)"
-
-
-def _canvas(width: float, panels: int = 1):
-    fig = Figure(figsize=(width, 4.0), dpi=DPI)
-    FigureCanvasAgg(fig)
-    return fig, fig.subplots(1, panels)
 
 
 def _arm_bars(ax, points: pd.DataFrame, series_column: str, slot_column: str, series: list[str],
@@ -48,7 +37,7 @@ def _arm_bars(ax, points: pd.DataFrame, series_column: str, slot_column: str, se
 
 def diversity_plot(points: pd.DataFrame, entries: list[dict]) -> bytes:
     """Left: accuracy per selection (numbers: distinct paths); right: accuracy vs distinct paths."""
-    fig, (by_arm, by_paths) = _canvas(10.0, 2)
+    fig, (by_arm, by_paths) = canvas(10.0, panels=2)
     models = sorted(points["model"].unique()) if not points.empty else []
     arms = [a for a in DIVERSITY_ARMS if a in set(points.get("arm", []))]
     _arm_bars(by_arm, points, "model", "arm", models, arms)
@@ -56,7 +45,7 @@ def diversity_plot(points: pd.DataFrame, entries: list[dict]) -> bytes:
     for entry in entries:
         cells = points[points["model"] == entry["model"]]
         line = errorbars(by_paths, cells.sort_values("distinct_paths"), "distinct_paths", entry["model"])
-        _draw_line(by_paths, entry["fits"].get("distinct_paths"), cells["distinct_paths"], line.get_color(), "paths")
+        draw_fit(by_paths, entry["fits"].get("distinct_paths"), cells["distinct_paths"], line.get_color(), "paths")
     by_paths.set_xlabel("distinct reasoning paths among the added paths")
     by_paths.set_ylabel(PERCENT)
     by_paths.set_title("RFT accuracy vs distinct paths, same number of paths")
@@ -68,7 +57,7 @@ def diversity_plot(points: pd.DataFrame, entries: list[dict]) -> bytes:
 
 def union_gain_plot(points: pd.DataFrame, entries: list[dict]) -> bytes:
     """Own and union accuracy per model (numbers: distinct paths of each set), the gain in the labels."""
-    fig, ax = _canvas(6.4)
+    fig, ax = canvas()
     models = sorted(points["model"].unique()) if not points.empty else []
     gains = {e["model"]: e["fits"]["gain"] for e in entries}
     slots = [_gain_label(m, gains.get(m)) for m in models]
@@ -89,7 +78,7 @@ def _gain_label(model: str, gain: dict | None) -> str:
 
 def pretrain_loss_plot(entries: list[dict]) -> bytes:
     """Accuracy against held-out loss (left) and parameters (right, log axis), SFT and RFT."""
-    fig, (by_loss, by_params) = _canvas(10.0, 2)
+    fig, (by_loss, by_params) = canvas(10.0, panels=2)
     notes = {by_loss: [], by_params: []}
     for entry in entries:
         cells = pd.DataFrame({"model": entry["models"], "loss": entry["x"], "n_params": entry["n_params"],
@@ -102,7 +91,7 @@ def pretrain_loss_plot(entries: list[dict]) -> bytes:
             for r in cells.itertuples():
                 ax.annotate(r.model, (getattr(r, column), 100 * r.accuracy), textcoords="offset points",
                             xytext=(4, -8), fontsize=7)
-            _draw_line(ax, entry["fits"].get(fit_name), cells[column], line.get_color(), fit_name.removeprefix("log_"))
+            draw_fit(ax, entry["fits"].get(fit_name), cells[column], line.get_color(), fit_name.removeprefix("log_"))
         for ax, fit_name in ((by_loss, "loss"), (by_params, "log_params")):
             if fit_name in entry.get("no_fit", {}):
                 notes[ax].append(f"{label}: no fit, {entry['no_fit'][fit_name]}")
@@ -119,17 +108,3 @@ def pretrain_loss_plot(entries: list[dict]) -> bytes:
         if notes[ax]:
             ax.text(0.02, 0.02, "\n".join(notes[ax]), transform=ax.transAxes, fontsize=7, va="bottom", wrap=True)
     return png_bytes(fig)
-
-
-def _draw_line(ax, fit: dict | None, xs: pd.Series, color, x_name: str) -> None:
-    """A fit stored as JSON (a, b, log_x, r2, pearson_r), dashed over the x range."""
-    if not fit:
-        return
-    low, high = float(xs.min()), float(xs.max())
-    grid = np.geomspace(low, high, 50) if fit["log_x"] else np.linspace(low, high, 50)
-    values = [100 * (fit["a"] + fit["b"] * (math.log(v) if fit["log_x"] else v)) for v in grid]
-    r = fit.get("pearson_r")
-    stat = f"r {r:.2f}" if r is not None else ("R² n/a" if fit["r2"] is None else f"R² {fit['r2']:.2f}")
-    sign = "+" if fit["b"] >= 0 else "-"
-    law = f"acc = {fit['a']:.3f} {sign} {abs(fit['b']):.3g} {'ln ' if fit['log_x'] else ''}{x_name}, {stat}"
-    ax.plot(grid, values, color=color, linestyle="--", linewidth=1, label=law)

@@ -1,9 +1,11 @@
 """The tables of a results report, from small per-model frames (pandas only, no Spark).
 
     funnel_table(counts, pools)   # model, sampled, correct, correct %, distinct; then the union
+    funnel_table(counts, pools, ["b", "a"])   # those models' rows, in that order; then the union
     sft_vs_rft(accuracy)          # model, SFT, RFT own, RFT union: "41.5 [36.0-47.2]", change vs SFT
 
-`counts`: model, sampled, correct. `pools`: pool (own:<model> or union), distinct.
+`counts`: model, sampled, correct. `pools`: pool (own:<model> or union), distinct: both from
+spark_jobs.run_results.funnel_counts.
 `accuracy`: model, stage, training_set, accuracy, ci_low, ci_high (greedy maj1@1).
 """
 
@@ -14,19 +16,30 @@ import pandas as pd
 from rft.filter.pools import UNION_POOL, own_pool
 
 
-def funnel_table(counts: pd.DataFrame, pools: pd.DataFrame) -> pd.DataFrame:
-    """Paths sampled, correct and distinct per model (its own pool), then all models (the union pool)."""
+def funnel_table(counts: pd.DataFrame, pools: pd.DataFrame, models: list[str] | None = None) -> pd.DataFrame:
+    """Paths sampled, correct and distinct per model (its own pool), then all models (the union pool).
+
+    The one layout of the funnel (spark_jobs.run_results.funnel_counts counts it), for the CLI
+    summaries, `rft report` and the benches. `models`: the rows to show, in that order, a model
+    without paths as 0s (default: every model counted, sorted). The union row always counts
+    every model, as the union pool holds them all.
+    """
     distinct = dict(zip(pools["pool"], pools["distinct"]))
-    rows = [
-        {"model": r.model, "sampled": int(r.sampled), "correct": 0 if pd.isna(r.correct) else int(r.correct),
-         "distinct": int(distinct.get(own_pool(r.model), 0))}
-        for r in counts.sort_values("model").itertuples()
-    ]
-    rows.append({"model": UNION_POOL, "sampled": sum(r["sampled"] for r in rows),
-                 "correct": sum(r["correct"] for r in rows), "distinct": int(distinct.get(UNION_POOL, 0))})
+    sampled = dict(zip(counts["model"], counts["sampled"]))
+    correct = dict(zip(counts["model"], counts["correct"]))
+    shown = sorted(sampled) if models is None else list(models)
+    rows = [{"model": m, "sampled": _count(sampled.get(m)), "correct": _count(correct.get(m)),
+             "distinct": _count(distinct.get(own_pool(m)))} for m in shown]
+    rows.append({"model": UNION_POOL, "sampled": sum(_count(v) for v in sampled.values()),
+                 "correct": sum(_count(v) for v in correct.values()), "distinct": _count(distinct.get(UNION_POOL))})
     table = pd.DataFrame(rows, columns=["model", "sampled", "correct", "distinct"])
     table.insert(3, "correct %", [percent(c, s) for c, s in zip(table["correct"], table["sampled"])])
     return table
+
+
+def _count(value) -> int:
+    """A count as an int; a missing one (no row, or a sum over no verdicts) is 0."""
+    return 0 if value is None or pd.isna(value) else int(value)
 
 
 def percent(part: int, whole: int) -> str:

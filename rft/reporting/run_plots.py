@@ -3,21 +3,16 @@
     png = pass_at_k_plot(curve)            # curve: rft.evaluation.pass_at_k.pass_at_k_curve(...)
     markdown_image(png, "pass@k")          # ![pass@k](data:image/png;base64,...) for Dagster metadata
 
-Figures are drawn with matplotlib's object API on an Agg canvas (no pyplot, no display, no
-global state), so they render the same in a Dagster step, a CLI or a test.
+Drawn with the shared parts of rft/reporting/plot_parts.py.
 """
 
 from __future__ import annotations
 
 import base64
-import io
 
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
-SIZE = (6.4, 4.0)
-DPI = 100
+from rft.reporting.plot_parts import canvas, errorbars, legend, png_bytes
 
 
 def pass_at_k_plot(curve: pd.DataFrame) -> bytes:
@@ -33,7 +28,7 @@ def pass_at_k_plot(curve: pd.DataFrame) -> bytes:
     ax.set_ylabel("questions with a correct path (%)")
     ax.set_title("pass@k on the train questions")
     ax.set_ylim(0, 100)
-    return _png(fig, ax, legend=not curve.empty)
+    return _png(fig, ax, empty=curve.empty)
 
 
 def accuracy_vs_paths_plot(points: pd.DataFrame) -> bytes:
@@ -41,15 +36,13 @@ def accuracy_vs_paths_plot(points: pd.DataFrame) -> bytes:
     fig, ax = _figure()
     for model, group in points.groupby("model", sort=True):
         group = group.sort_values("distinct_paths")
-        y = 100 * group["accuracy"]
-        err = [y - 100 * group["ci_low"], 100 * group["ci_high"] - y]
-        ax.errorbar(group["distinct_paths"], y, yerr=err, marker="o", capsize=3, label=model)
-        for x, acc, name in zip(group["distinct_paths"], y, group["training_set"]):
+        errorbars(ax, group, "distinct_paths", model, joined=True)
+        for x, acc, name in zip(group["distinct_paths"], 100 * group["accuracy"], group["training_set"]):
             ax.annotate(name.split(":")[0], (x, acc), textcoords="offset points", xytext=(4, 4), fontsize=7)
     ax.set_xlabel("distinct RFT paths trained on (SFT: 0)")
     ax.set_ylabel("test accuracy, greedy (%)")
     ax.set_title("accuracy vs distinct reasoning paths")
-    return _png(fig, ax, legend=not points.empty)
+    return _png(fig, ax, empty=points.empty)
 
 
 def png_data_uri(png: bytes) -> str:
@@ -62,19 +55,11 @@ def markdown_image(png: bytes, alt: str) -> str:
 
 
 def _figure():
-    fig = Figure(figsize=SIZE, dpi=DPI)
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
+    fig, ax = canvas()
     ax.grid(True, alpha=0.3)
     return fig, ax
 
 
-def _png(fig: Figure, ax, legend: bool) -> bytes:
-    if legend:
-        ax.legend(fontsize=8)
-    else:
-        ax.text(0.5, 0.5, "no data yet", ha="center", va="center", transform=ax.transAxes)
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    return buffer.getvalue()
+def _png(fig, ax, empty: bool) -> bytes:
+    legend(ax, empty, empty_note="no data yet", fontsize=8)
+    return png_bytes(fig)

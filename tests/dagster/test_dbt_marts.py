@@ -4,8 +4,12 @@ Four questions, two models (k = 5 and k = 3) with hand-picked paths: correct one
 equation orders and two wordings, wrong answers, false equations, no answer. Sampled paths go
 through the real verification and dedup Spark jobs into the session's warehouse (under model
 and question ids of their own, removed afterwards); evaluations and checkpoints are written as
-rows. Then `rft marts`, one Dagster run of the dbt assets, runs `dbt build`: every model, the data
-tests and the unit tests.
+rows, and so are cells of every scaling study (tests/dagster/dbt_study_cells.py). Then `rft marts`,
+one Dagster run of the dbt assets, runs `dbt build`: every model, the data tests and the unit tests.
+
+Where a figure has a Python owner (the paths funnel: spark_jobs.run_results; pass@k:
+rft.evaluation.pass_at_k; the laws, pooled arms and differences: rft.studies), the mart that
+restates it in SQL is checked against that owner on the same rows (docs/figures.md).
 """
 
 import json
@@ -17,14 +21,20 @@ from pyspark.sql import functions as F
 from dagster import AssetKey, DagsterEventType, DagsterInstance, DagsterRunStatus
 
 from assets.marts import dbt_environment
+from rft.evaluation.pass_at_k import pass_at_k_curve
 from rft.evaluation.significance import wilson_interval
+from rft.filter.pools import UNION_POOL, own_pool
+from rft.reporting.result_tables import funnel_table
+from rft.studies.contrasts import difference
 from rft_dagster.cli import main
-from rft_dagster.dbt_project import dbt_resource
+from rft_dagster.dbt_project import dbt_resource, mart_names
 from spark_jobs.distinct_paths import distinct_paths
-from spark_jobs.lakehouse import Lakehouse, where_in
+from spark_jobs.lakehouse import Lakehouse, to_pandas, where_in
 from spark_jobs.path_ids import path_id
-from spark_jobs.schemas import TABLES
+from spark_jobs.run_results import first_correct_samples, funnel_counts
+from spark_jobs.schemas import SAMPLED_PATHS, TABLES
 from spark_jobs.verified_paths import verify_sampled_paths
+from tests.dagster.dbt_study_cells import owner_study_figures, write_study_cells
 
 A, B = "dbt-a", "dbt-b"
 # question id -> the two factors of its product (the gold answer)
@@ -53,9 +63,6 @@ EVALS = {
     (B, "sft", "sft", "maj1@1"): 5, (B, "rft", f"own:{B}", "maj1@1"): 5, (B, "rft", "union", "maj1@1"): 7,
 }
 IN_MODELS, IN_QUESTIONS = where_in("model", [A, B]), where_in("question_id", list(FACTORS))
-MARTS = ["pass_at_k", "question_path_counts", "distinct_paths_per_question", "difficulty_buckets",
-         "accuracy_leaderboard", "scaling_rft_vs_k", "scaling_sft_vs_data", "scaling_rft_vs_diversity",
-         "scaling_pretrain_loss", "scaling_union_gain"]
 
 
 def path_text(kind: str, x: int, y: int) -> str:
@@ -84,8 +91,7 @@ def write_tiny_lakehouse(lake: Lakehouse) -> None:
         for model, per_question in SAMPLES.items() for qid, kinds in per_question.items()
         for idx, kind in enumerate(kinds)
     ], columns=["model", "question_id", "sample_idx", "seed", "temperature", "text", "backend", "run_id"])
-    sampled = spark.createDataFrame(sampled, "model string, question_id string, sample_idx int, seed bigint, "
-                                             "temperature double, text string, backend string, run_id string")
+    sampled = spark.createDataFrame(sampled, SAMPLED_PATHS.ddl(list(sampled.columns)))
     sampled = sampled.withColumn("path_id", path_id(F.col("model"), F.col("question_id"), F.col("sample_idx")))
     lake.replace("sampled_paths", sampled, IN_MODELS)
     verified = verify_sampled_paths(lake.table("sampled_paths").filter(IN_MODELS), lake.table("questions"))
@@ -105,12 +111,14 @@ def write_tiny_lakehouse(lake: Lakehouse) -> None:
     checkpoints = pd.DataFrame(checkpoints, columns=TABLES["models"].column_names).drop_duplicates(
         ["model", "stage", "training_set"])
     lake.replace("models", spark.createDataFrame(checkpoints, TABLES["models"].schema), IN_MODELS)
+    write_study_cells(lake, A, B, N_TEST)
 
 
 def delete_tiny_lakehouse(lake: Lakehouse) -> None:
     """The warehouse is the test session's: leave it as this module found it."""
     for name, where in [("questions", IN_QUESTIONS), ("sampled_paths", IN_MODELS), ("verified_paths", IN_MODELS),
-                        ("distinct_paths", IN_QUESTIONS), ("eval_results", IN_MODELS), ("models", IN_MODELS)]:
+                        ("distinct_paths", IN_QUESTIONS), ("eval_results", IN_MODELS), ("models", IN_MODELS),
+                        ("study_results", IN_MODELS)]:
         lake.spark.sql(f"DELETE FROM {TABLES[name].qualified} WHERE {where}")
 
 
@@ -125,21 +133,6 @@ def lakehouse_rows(lake: Lakehouse) -> dict[str, list]:
         "verified": rows("verified_paths", IN_MODELS, "path_id", "model", "question_id", "is_correct"),
         "distinct": rows("distinct_paths", IN_QUESTIONS, "pool", "question_id"),
     }
-
-
-def python_pass_at_k(rows) -> dict[tuple[str, int], tuple]:
-    """(model, k) -> (k_sampled, questions, solved, pass@k): any correct sample with index < k."""
-    correct = {r.path_id for r in rows["verified"] if r.is_correct}
-    samples = defaultdict(lambda: defaultdict(list))  # model -> question -> [(index, correct)]
-    for r in rows["sampled"]:
-        samples[r.model][r.question_id].append((r.sample_idx, r.path_id in correct))
-    expected = {}
-    for model, questions in samples.items():
-        k_sampled = 1 + max(i for paths in questions.values() for i, _ in paths)
-        for k in sorted({2 ** e for e in range(31) if 2 ** e < k_sampled} | {k_sampled}):
-            solved = sum(any(ok for i, ok in paths if i < k) for paths in questions.values())
-            expected[(model, k)] = (k_sampled, len(questions), solved, solved / len(questions))
-    return expected
 
 
 def python_question_counts(rows) -> dict[tuple[str, str], tuple[int, int, int]]:
@@ -178,17 +171,20 @@ def python_buckets(counts, model: str) -> dict[int, int]:
 
 
 def python_leaderboard_row(model: str, training_set: str, metric: str) -> dict:
-    """Gain over the model's SFT with Newcombe's interval from the two Wilson intervals."""
+    """Gain over the model's SFT with Newcombe's interval (rft.studies.contrasts.difference, the Python owner)."""
     stage = "sft" if training_set == "sft" else "rft"
-    p1 = EVALS[(model, stage, training_set, metric)] / N_TEST
-    p2 = EVALS[(model, "sft", "sft", metric)] / N_TEST
-    (l1, u1), (l2, u2) = (wilson_interval(EVALS[(model, stage, training_set, metric)], N_TEST),
-                          wilson_interval(EVALS[(model, "sft", "sft", metric)], N_TEST))
+
+    def evaluation(stage, training_set):
+        correct = EVALS[(model, stage, training_set, metric)]
+        low, high = wilson_interval(correct, N_TEST)
+        return {"accuracy": correct / N_TEST, "ci_low": low, "ci_high": high}
+
+    rft, sft = evaluation(stage, training_set), evaluation("sft", "sft")
     if stage == "sft":
-        return {"accuracy": p1, "gain": None, "gain_ci_low": None, "gain_ci_high": None}
-    gain = p1 - p2
-    return {"accuracy": p1, "gain": gain, "gain_ci_low": gain - ((p1 - l1) ** 2 + (u2 - p2) ** 2) ** 0.5,
-            "gain_ci_high": gain + ((u1 - p1) ** 2 + (p2 - l2) ** 2) ** 0.5}
+        return {"accuracy": sft["accuracy"], "gain": None, "gain_ci_low": None, "gain_ci_high": None}
+    gain = difference(rft, sft)
+    return {"accuracy": rft["accuracy"], "gain": gain["difference"], "gain_ci_low": gain["ci_low"],
+            "gain_ci_high": gain["ci_high"]}
 
 
 # ---- the marts, built through Dagster -----------------------------------------------------------
@@ -229,7 +225,7 @@ def mart(spark, name: str, where: str = "true") -> list:
 
 def test_one_materialisation_builds_every_model_and_passes_every_test(built):
     assert built["rc"] == 0 and built["run"].status == DagsterRunStatus.SUCCESS
-    assert built["materialised"] == {AssetKey(name) for name in MARTS} | {
+    assert built["materialised"] == {AssetKey(name) for name in mart_names()} | {
         AssetKey(f"stg_{name}") for name in ("questions", "sampled_paths", "verified_paths", "distinct_paths",
                                              "rft_datasets", "rft_dataset_rows", "models", "eval_results",
                                              "study_results")
@@ -248,10 +244,14 @@ def test_one_materialisation_builds_every_model_and_passes_every_test(built):
     assert set(statuses) <= {("unit_test", "pass"), ("test", "pass"), ("test", "warn"), ("model", "success")}
 
 
-def test_pass_at_k_is_the_share_of_questions_solved_within_the_first_k_samples(built, spark):
+def test_pass_at_k_is_the_share_of_questions_solved_within_the_first_k_samples(built, lake, spark):
     rows = {(r.model, r.k): (r.k_sampled, r.n_questions, r.n_solved, r.pass_at_k)
             for r in mart(spark, "pass_at_k", IN_MODELS)}
-    assert rows == python_pass_at_k(built["rows"])
+    # the Python owner (the report and the Dagit metadata) on the same rows
+    curve = pass_at_k_curve(to_pandas(first_correct_samples(lake.table("verified_paths").filter(IN_MODELS))))
+    k_sampled = curve.groupby("model")["k"].max()
+    assert rows == {(r.model, r.k): (k_sampled[r.model], r.n_questions, r.n_solved, r.pass_at_k)
+                    for r in curve.itertuples()}
     # dbt-a: q1 solved by sample 0, q4 by sample 1, q2 by sample 3, q3 never; dbt-b sampled 3
     assert {k: v[3] for (m, k), v in rows.items() if m == A} == {1: 0.25, 2: 0.5, 4: 0.75, 5: 0.75}
     assert {k: v[3] for (m, k), v in rows.items() if m == B} == {1: 0.5, 2: 0.5, 3: 0.75}
@@ -273,6 +273,24 @@ def test_distinct_paths_are_counted_per_question_by_model_and_for_the_union(buil
     assert pools[f"own:{A}"]["n_distinct"] == 5 and pools[f"own:{B}"]["n_distinct"] == 4
 
 
+def test_the_funnel_mart_agrees_with_the_python_owner(built, lake, spark):
+    """distinct_paths_per_question restates the paths funnel (spark_jobs.run_results.funnel_counts) in SQL.
+
+    Over the whole warehouse: the union counts every model. The mart counts sampled paths in
+    rft.sampled_paths, the funnel those with a verdict; they differ by the paths not verified yet.
+    """
+    funnel = funnel_table(*funnel_counts(lake.table("verified_paths"), lake.table("distinct_paths")))
+    pools = {r.pool: r for r in mart(spark, "distinct_paths_per_question")}
+    unverified = dict(lake.table("sampled_paths").join(lake.table("verified_paths"), "path_id", "left_anti")
+                      .groupBy("model").count().collect())
+    for row in funnel.itertuples():
+        pool = UNION_POOL if row.model == UNION_POOL else own_pool(row.model)
+        waiting = sum(unverified.values()) if pool == UNION_POOL else unverified.get(row.model, 0)
+        assert (pools[pool].n_sampled - waiting, pools[pool].n_correct, pools[pool].n_distinct) == (
+            row.sampled, row.correct, row.distinct), pool
+    assert {own_pool(A), own_pool(B), UNION_POOL} <= set(pools)
+
+
 def test_difficulty_buckets_count_questions_by_correct_samples_with_empty_buckets(built, spark):
     counts = python_question_counts(built["rows"])
     for model, k in ((A, 5), (B, 3)):
@@ -291,12 +309,46 @@ def test_the_leaderboard_sets_every_rft_checkpoint_against_its_models_sft(built,
     for (model, training_set, metric), row in rows.items():
         expected = python_leaderboard_row(model, training_set, metric)
         for column, value in expected.items():
-            assert getattr(row, column) == (value if value is None else pytest.approx(value)), column
+            assert getattr(row, column) == (value if value is None else pytest.approx(value, abs=1e-6)), column
         assert row.rank == 1 + sum(1 for e in everyone if e.metric == metric and e.accuracy > row.accuracy)
         assert row.n_train_steps is not None and row.sft_n_steps is not None
     union = rows[(A, "union", "maj1@1")]
     assert union.gain == pytest.approx(0.35) and union.is_gain_significant  # 15/20 against 8/20
     assert not rows[(B, f"own:{B}", "maj1@1")].is_gain_significant  # 5/20 against 5/20
+
+
+def assert_agrees(row, expected: dict, what) -> None:
+    for column, value in expected.items():
+        assert getattr(row, column) == (None if value is None else pytest.approx(value, abs=1e-6)), (what, column)
+
+
+def test_the_scaling_marts_agree_with_the_python_owners_on_the_same_cells(built, lake, spark):
+    """rft.studies fits the laws, pools the seeds and takes the differences; the marts restate them in SQL."""
+    expected = owner_study_figures(lake)
+    for study in ("rft_vs_k", "sft_vs_data"):
+        rows = mart(spark, f"scaling_{study}", IN_MODELS)
+        for row in rows:
+            want = dict(expected[(study, row.model)])
+            line = want.pop("paths_line", None)
+            assert_agrees(row, want, study)
+            if line is not None:  # Pearson's r of the line in distinct paths: r^2 is its R^2, the slope's sign its own
+                assert row.corr_accuracy_distinct_paths ** 2 == pytest.approx(line.r2)
+                assert (row.corr_accuracy_distinct_paths < 0) == (line.b < 0)
+    a_by_k = {r.k: r for r in mart(spark, "scaling_rft_vs_k", where_in("model", [A]))}
+    assert sorted(a_by_k) == [1, 2, 4] and a_by_k[1].n_cells == 3  # the newest setting only
+    assert a_by_k[1].law_slope < 0  # accuracy falls with k in these cells
+
+    for row in mart(spark, "scaling_rft_vs_diversity", IN_MODELS):
+        assert_agrees(row, expected[("rft_vs_diversity", row.model, row.selection)], row.selection)
+    gains = mart(spark, "scaling_union_gain", IN_MODELS)
+    assert sorted(r.model for r in gains) == [A, B]
+    for row in gains:
+        assert_agrees(row, expected[("union_gain", row.model)], "union_gain")
+
+    pretrain = mart(spark, "scaling_pretrain_loss")  # one line per stage across every model
+    assert {(A, "sft"), (A, "rft"), (B, "sft"), (B, "rft")} <= {(r.model, r.stage) for r in pretrain}
+    for row in pretrain:
+        assert_agrees(row, expected[("pretrain_loss", row.stage)], row.stage)
 
 
 def test_the_rule_test_fails_when_a_distinct_path_lost_its_verdict(built, lake, spark_resource):

@@ -5,7 +5,7 @@ import shutil
 
 from dagster_dbt import DbtProject
 
-from rft_dagster.dbt_project import DBT_DIR, manifest_is_stale, prepare_manifest
+from rft_dagster.dbt_project import DBT_DIR, manifest_is_stale, mart_names, prepare_manifest
 
 
 def test_a_clean_checkout_gets_its_manifest_and_an_edited_model_makes_it_stale(tmp_path):
@@ -28,3 +28,9 @@ def test_a_clean_checkout_gets_its_manifest_and_an_edited_model_makes_it_stale(t
     os.utime(project_dir / "logs" / "dbt.log", (built + 10, built + 10))
     os.utime(model, (built - 5, built - 5))
     assert not manifest_is_stale(project)
+
+
+def test_the_marts_are_listed_from_the_manifest_every_model_under_models_marts():
+    on_disk = sorted(path.stem for path in (DBT_DIR / "models" / "marts").glob("*.sql"))
+    assert mart_names() == on_disk
+    assert "scaling_union_gain" in on_disk and not any(name.startswith("stg_") for name in mart_names())

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from dagster import AssetKey
 
+from rft_dagster.dbt_project import mart_names
 from rft_dagster.definitions import defs
 from spark_jobs.schemas import TABLES
 
@@ -20,9 +21,7 @@ STAGING = {f"stg_{table}" for table in (
     "questions", "sampled_paths", "verified_paths", "distinct_paths", "rft_datasets", "rft_dataset_rows",
     "models", "eval_results", "study_results",
 )}
-MARTS = {"pass_at_k", "question_path_counts", "distinct_paths_per_question", "difficulty_buckets",
-         "accuracy_leaderboard", "scaling_rft_vs_k", "scaling_sft_vs_data", "scaling_rft_vs_diversity",
-         "scaling_pretrain_loss", "scaling_union_gain"}
+MARTS = set(mart_names())  # tests/dagster/test_dbt_project.py checks it against dbt/models/marts/
 
 
 def test_workspace_loads_with_dagster_cli(tmp_path):

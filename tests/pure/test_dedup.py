@@ -7,6 +7,7 @@ import pyarrow as pa
 
 from rft.filter.equation_dedup import representatives
 from spark_jobs.distinct_paths import question_representatives
+from spark_jobs.schemas import DISTINCT_PATHS
 
 
 def brute_force(path_ids, equation_lists, texts):
@@ -68,7 +69,9 @@ def test_one_question_gives_rows_for_the_union_and_each_models_own_pool():
         "sample_idx": [0, 0, 1, 1], "equation_list": ["3*4=12", "3*4=12", "4*3=12", "3*4=12"],
         "text": ["3*4 apples", "three fours", "4*3 apples", "3*4 apples!"],
     })
-    rows = {(r["pool"], r["equation_list"]): r for r in question_representatives(paths).to_pylist()}
+    table = question_representatives(paths)
+    assert table.schema == DISTINCT_PATHS.arrow_schema()  # rft.distinct_paths' rows as stored
+    rows = {(r["pool"], r["equation_list"]): r for r in table.to_pylist()}
     assert sorted(rows) == [("own:a", "3*4=12"), ("own:a", "4*3=12"), ("own:b", "3*4=12"),
                             ("union", "3*4=12"), ("union", "4*3=12")]
     union = rows[("union", "3*4=12")]

@@ -19,6 +19,16 @@ def test_the_funnel_has_one_row_per_model_and_the_union():
     ]
 
 
+def test_the_funnel_of_chosen_models_keeps_their_order_and_its_union_counts_every_model():
+    counts = pd.DataFrame({"model": ["a", "b", "c"], "sampled": [8, 8, 4], "correct": [2, 4, 1]})
+    pools = pd.DataFrame({"pool": ["own:a", "own:b", "own:c", "union"], "distinct": [2, 3, 1, 5]})
+    assert funnel_table(counts, pools, ["b", "new"]).to_dict("records") == [
+        {"model": "b", "sampled": 8, "correct": 4, "correct %": "50.0", "distinct": 3},
+        {"model": "new", "sampled": 0, "correct": 0, "correct %": "-", "distinct": 0},
+        {"model": "union", "sampled": 20, "correct": 7, "correct %": "35.0", "distinct": 5},
+    ]
+
+
 def test_sft_vs_rft_shows_each_accuracy_with_its_interval_and_the_change():
     accuracy = pd.DataFrame({
         "model": ["a", "a", "a", "b"], "stage": ["sft", "rft", "rft", "sft"],

@@ -47,12 +47,17 @@ joined as (
 
 gains as (
     -- Newcombe's interval for a difference of proportions, built from the two Wilson
-    -- intervals in eval_results. It treats the two evaluations as independent; on the same
-    -- test questions they are positively correlated, so the interval errs on the wide side.
+    -- intervals in eval_results (as rft.studies.contrasts.difference). It treats the two evaluations
+    -- as independent; on the same test questions they are positively correlated, so the interval
+    -- errs on the wide side.
     select
         *,
-        gain - sqrt(power(accuracy - ci_low, 2) + power(sft_ci_high - sft_accuracy, 2)) as gain_ci_low,
-        gain + sqrt(power(ci_high - accuracy, 2) + power(sft_accuracy - sft_ci_low, 2)) as gain_ci_high
+        case when stage <> 'sft' then
+            {{ newcombe_low('accuracy', 'ci_low', 'sft_accuracy', 'sft_ci_high') }}
+        end as gain_ci_low,
+        case when stage <> 'sft' then
+            {{ newcombe_high('accuracy', 'ci_high', 'sft_accuracy', 'sft_ci_low') }}
+        end as gain_ci_high
     from joined
 ),
 

@@ -2,7 +2,7 @@
 -- listed, empty ones with 0 questions, so the histogram has no gaps.
 with question_counts as (
     select * from {{ ref('question_path_counts') }}
-    where pool <> 'union' and n_sampled > 0
+    where pool <> 'union' and n_sampled > 0  -- each model's own pool (names: rft.filter.pools)
 ),
 
 totals as (

@@ -1,5 +1,8 @@
 -- Per pool (each model's own paths, and the union of all models): how many distinct reasoning
 -- paths a question gets, over the questions sampled and over those solved at least once.
+-- Its n_sampled, n_correct and n_distinct per pool are the paths funnel, which Python owns
+-- (spark_jobs.run_results.funnel_counts: the CLI summaries, `rft report`); kept here for SQL
+-- users, and tests/dagster/test_dbt_marts.py checks the two agree.
 with question_counts as (
     select * from {{ ref('question_path_counts') }}
 ),

@@ -1,6 +1,8 @@
 -- pass@k per model: the share of the questions a model was sampled on that have at least one
 -- correct path among their first k samples (sample_idx < k), for k = 1, 2, 4, ... below the
 -- model's sampled k, and that k itself. A path without a verdict counts as not correct.
+-- The Python owner is rft.evaluation.pass_at_k (the Dagit plot, `rft report`); kept here for SQL
+-- users, and tests/dagster/test_dbt_marts.py checks the two agree.
 with sampled as (
     select * from {{ ref('stg_sampled_paths') }}
 ),

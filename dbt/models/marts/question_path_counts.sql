@@ -1,6 +1,7 @@
 -- Per (pool, question): sampled, correct and distinct paths. Each count comes from its own
 -- table (sampled_paths, verified_paths, distinct_paths) and a full join keeps every key, so the
 -- rule distinct <= correct <= sampled (tested on this model) checks the tables agree.
+-- Pool names are spelled as rft.filter.pools spells them (own:<model>, union).
 with sampled as (
     select * from {{ ref('stg_sampled_paths') }}
 ),

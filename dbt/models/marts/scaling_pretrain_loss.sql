@@ -2,6 +2,8 @@
 -- RFT (own paths) greedy accuracy, with the lines fitted across models at that stage:
 -- accuracy = a + b * loss and accuracy = a + b * ln(parameters), and Pearson's r of each.
 -- Each model's newest loss cell counts, when measured like the newest of all (same corpus and task).
+-- The Python owner is rft.studies.pretrain_loss (Dagit metadata, `rft studies show`, `rft report`);
+-- tests/dagster/test_dbt_marts.py checks the two agree. own:<model> is rft.filter.pools' name.
 with losses as (
     select * from {{ ref('stg_study_results') }} where study = 'pretrain_loss'
 ),

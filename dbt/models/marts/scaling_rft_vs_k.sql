@@ -1,5 +1,7 @@
 -- One row per cell of the RFT-vs-k study (newest settings of each model), with the model's
 -- fitted law accuracy = a + b ln(k) and the correlation of accuracy with distinct paths.
+-- The Python owner is rft.studies.study_summary (fits: rft.studies.fits); tests/dagster/test_dbt_marts.py
+-- checks the two agree.
 with current_cells as (
     {{ current_study_cells('rft_vs_k') }}
 ),

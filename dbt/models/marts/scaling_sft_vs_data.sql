@@ -1,5 +1,7 @@
 -- One row per cell of the SFT-vs-data study (newest settings of each model), with the model's
 -- fitted log-linear law accuracy = a + b ln(SFT examples) and its R^2.
+-- The Python owner is rft.studies.study_summary (fits: rft.studies.fits); tests/dagster/test_dbt_marts.py
+-- checks the two agree.
 with current_cells as (
     {{ current_study_cells('sft_vs_data') }}
 ),

@@ -1,6 +1,7 @@
 -- One row per model: its RFT checkpoint on its own distinct paths next to the one on the union
 -- of every model's, as eval_results scored them (newest cells of the union-gain study), and the
--- union's gain with a 95% interval.
+-- union's gain with a 95% interval. The Python owner is rft.studies.contrasts; tests/dagster/test_dbt_marts.py
+-- checks the two agree.
 with current_cells as (
     {{ current_study_cells('union_gain') }}
 ),

@@ -4,7 +4,7 @@ with distinct_paths as (
 
 final as (
     select
-        pool,
+        pool,  -- own:<model> or union, as rft.filter.pools names them
         case when pool = 'union' then 'union' else 'own' end as pool_kind,
         -- the model of an `own:<model>` pool; null for the union
         case when pool like 'own:%' then substring(pool, 5) end as pool_model,

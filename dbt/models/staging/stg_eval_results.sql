@@ -7,7 +7,8 @@ final as (
         model,
         stage,
         training_set,
-        -- sft, own (a model's own paths) or union: what the checkpoint was trained on
+        -- sft, own (a model's own paths) or union: what the checkpoint was trained on (set names:
+        -- rft.filter.pools)
         case
             when training_set like 'own:%' then 'own'
             else training_set
