@@ -83,8 +83,10 @@ def _law(against: str, fit: dict | None, why: str | None) -> str:
     if "difference" in fit:
         return f"{100 * fit['difference']:+.1f} points [{100 * fit['ci_low']:+.1f}, {100 * fit['ci_high']:+.1f}]"
     x_name = {"log_params": "parameters"}.get(against, against)
-    slope = f"{fit['b']:.4f}" if abs(fit["b"]) >= 1e-3 else f"{fit['b']:.3g}"  # per path: ~1e-6
-    law = (f"{fit['a']:.4f} + {slope} {'ln ' if fit['log_x'] else ''}{x_name}, R^2 "
+    b = abs(fit["b"])
+    slope = f"{b:.4f}" if b >= 1e-3 else f"{b:.3g}"  # per path: ~1e-6
+    sign = "-" if fit["b"] < 0 else "+"  # written once: never "+ -0.0132"
+    law = (f"{fit['a']:.4f} {sign} {slope} {'ln ' if fit['log_x'] else ''}{x_name}, R^2 "
            + ("n/a" if fit["r2"] is None else f"{fit['r2']:.3f}"))
     if "pearson_r" in fit:
         law += ", r " + ("n/a" if fit["pearson_r"] is None else f"{fit['pearson_r']:.3f}")

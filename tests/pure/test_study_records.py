@@ -46,3 +46,11 @@ def test_a_single_cell_has_no_law_yet():
     [entry] = find_study("sft_vs_data").figures(cells("sft_vs_data", "fraction", [1.0], [0.4]))
     assert entry["fits"] == {"n_sft_rows": None}
     assert "fewer than 2 distinct x" in records_table({"entries": [entry], "table_version": 0})
+
+
+def test_a_falling_law_prints_its_sign_once():
+    points = cells("rft_vs_k", "k", [1, 4], [0.5, 0.3], distinct=[10, 30])
+    [entry] = find_study("rft_vs_k").figures(points)
+    printed = records_table({"entries": [entry], "table_version": 1})
+    assert "0.5000 - 0.1443 ln k" in printed
+    assert "+ -" not in printed
