@@ -1,6 +1,6 @@
 """Cells of every scaling study for tests/dagster/test_dbt_marts.py, and the figures the Python owners give.
 
-The cells are written by the study assets' own writer (rft_dagster.study_rows.write_cells, ids and
+The cells are written by the study assets' own writer (spark_jobs.study_results.write_cells, ids and
 settings of rft.studies.cells.StudyCell, Wilson intervals of rft.evaluation.significance); the
 expected figures come from rft.studies (fits, contrasts, pretrain_loss), the code behind the Dagit
 metadata, `rft studies show` and `rft report`. The scaling marts restate them in SQL.
@@ -16,7 +16,7 @@ from rft.studies.contrasts import diversity_fits, pooled_arms, union_gain_fits
 from rft.studies.fits import Fit
 from rft.studies.pretrain_loss import STAGES, comparable_losses, pretrain_fits, pretrain_points
 from rft.studies.study_summary import latest_settings, rft_vs_k_fits, sft_vs_data_fits
-from rft_dagster.study_rows import write_cells
+from spark_jobs.study_results import write_cells
 from spark_jobs.lakehouse import Lakehouse, to_pandas
 from spark_jobs.study_accuracy import stage_accuracies
 
