@@ -1,7 +1,7 @@
 """What a Dagster run did, in words: one line per step (what it made, how much, how long), or why it failed.
 
-    sampled_paths[tiny-llama-a]                640 rows    12.3 s
-    marts                         12 assets, 30/30 checks passed    14.0 s
+    sampled_paths[tiny-llama-a]                            640 rows     12.3 s
+    marts                            12 assets, 30/30 checks passed     14.0 s
 
 The numbers come from the events Dagster records for the run: each materialisation's metadata
 (`rows`, or `n_examples` for a training step) and each step's duration.
