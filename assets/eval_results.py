@@ -41,6 +41,7 @@ def eval_results(
     lake.replace("eval_results", lake.spark.createDataFrame(table, schema=EVAL_RESULTS.schema), where_equals(model=model))
     return dg.MaterializeResult(
         metadata={
+            "rows": len(table),
             "results": dg.MetadataValue.md(
                 table[["stage", "training_set", "metric", "n_test", "accuracy", "ci_low", "ci_high"]].to_markdown(index=False)
             ),

@@ -29,6 +29,7 @@ def rft_datasets(context: dg.AssetExecutionContext, spark: SparkResource) -> dg.
     lake.replace("rft_datasets", lake.spark.createDataFrame(manifests, schema=RFT_DATASETS.schema))
     return dg.MaterializeResult(
         metadata={
+            "rows": int(manifests["n_rft_rows"].sum()),  # of rft_dataset_rows, every set
             "datasets": dg.MetadataValue.md(manifests[["dataset", "n_rft_rows", "n_questions", "k"]].to_markdown(index=False)),
             "table_versions": dg.MetadataValue.json(versions),
             "rows_version": rows_version,

@@ -13,7 +13,7 @@ from rft.filter.pools import UNION_POOL, own_pool
 from rft.models.catalog import UnknownModelError
 from rft.reporting.result_tables import funnel_table, with_interval
 from rft_dagster.dbt_project import mart_names
-from rft_dagster.job_runs import is_imported, run_job
+from rft_dagster.job_runs import is_imported, run_job, stages
 from rft_dagster.partitions import models_partitions
 from spark_jobs.imported_paths import imported_models
 from spark_jobs.lakehouse import Lakehouse, to_pandas
@@ -86,7 +86,7 @@ def _cross_model_and_rft(defs: Definitions, instance: DagsterInstance, marts: bo
     imported = set(imported_models(defs.resources["spark"].lakehouse(), models))
     for model in models:
         if model in imported:
-            print(f"==> rft_job[{model}] skipped: imported generations", flush=True)
+            stages.info("rft_job[%s] skipped: imported generations", model)
             continue
         run_job(defs, "rft_job", instance, model)
     # Last, the dbt marts over every table (the summary below lists them: dbt_project.mart_names).

@@ -34,8 +34,9 @@ def load_backend(name: str, checkpoint: str, batch_size: int = 64,
 def run_requests(backend: SamplingBackend, groups: list[list[Request]], temperature: float,
                  max_new_tokens: int, progress: bool = True, desc: str | None = None) -> Iterator[dict]:
     """Generate every group (one `generate` call each); yield a row per kept request."""
+    # disable=None: no bar where stderr is no terminal (a log file), where each redraw would be a line.
     bar = tqdm(total=sum(len(g) for g in groups), desc=desc or f"sample {backend.name}",
-               unit="path", disable=not progress, mininterval=1.0)
+               unit="path", disable=None if progress else True, mininterval=1.0)
     n_tokens, start = 0, time.perf_counter()
     for group in groups:
         texts = backend.generate([format_prompt(r.question) for r in group], temperature=temperature,

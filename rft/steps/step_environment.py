@@ -63,7 +63,10 @@ def main(argv: list[str]) -> None:
     command = argv[argv.index("--") + 1 :] if "--" in argv else []
     if not command:
         raise SystemExit("usage: python -m rft.steps.step_environment [--hub] -- COMMAND ...")
-    os.execvpe(command[0], command, step_environment(dict(os.environ), hub))
+    env = step_environment(dict(os.environ), hub)
+    if not sys.stderr.isatty():  # transformers' own bars (loading, saving weights): a file gets no redraws
+        env["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
+    os.execvpe(command[0], command, env)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ Spec (JSON, rft.steps.step_specs.TrainSpec; unknown fields are errors):
       "output_dir": "artifacts/models/tiny-llama-a/sft",
       "seed": 0,                # initialises a tiny base (training order: train_config.seed)
       "num_threads": null,      # optional, default: all cores
-      "progress": true,         # optional: tqdm bar on stderr
+      "progress": true,         # optional: tqdm bar on stderr (when it is a terminal)
       "asset_key": null         # optional, for Dagster Pipes multi-assets
     }
 

@@ -77,7 +77,8 @@ def train_model(model, tokenizer, examples: list[tuple[str, str]], cfg: TrainCon
     model.train()
     losses, skipped, n_tokens, start = [], [], 0, time.perf_counter()
     max_skipped = max(1, math.floor(cfg.max_skipped_fraction * n_steps))
-    bar = tqdm(total=n_steps, desc="train", disable=not progress, mininterval=1.0)
+    # disable=None: no bar where stderr is no terminal (a log file), where each redraw would be a line.
+    bar = tqdm(total=n_steps, desc="train", disable=None if progress else True, mininterval=1.0)
     for batch in _batches(encoded, cfg, n_steps):
         n_targets = sum(len(ids) - n_prompt for ids, n_prompt in batch)
         step_loss = 0.0

@@ -1,8 +1,9 @@
-"""The `rft` command: helpful --help, and clear errors before any work for bad input."""
+"""The `rft` command: helpful --help, clear errors before any work for bad input, and on a failed job."""
 
 import subprocess
 import sys
 
+import dagster as dg
 import pytest
 
 from rft.config.rft_config import TaskConfig
@@ -11,7 +12,10 @@ from rft.models.catalog import ModelCatalog, UnknownModelError
 from rft.config.rft_config import RftConfig
 from rft.task.source import load_questions
 from rft.task.gsm8k import gsm8k_dir
-from rft_dagster.cli import main
+from rft_dagster.cli import fail, main
+from rft_dagster.console import command_output
+from rft_dagster.job_runs import run_job
+from rft_dagster.run_reports import JobFailed
 from spark_jobs.server import ServerConfig, SparkServerError, ensure_server
 
 GSM8K = gsm8k_dir()
@@ -29,6 +33,26 @@ def test_help_lists_every_command(tmp_path):
     assert result.returncode == 0
     for command in ("demo", "run", "backfill", "models", "import", "spark", "sql", "tables", "datasets", "report", "ui"):
         assert command in result.stdout
+    assert "--verbose" in result.stdout and "logs/<command>-<time>.log" in result.stdout
+
+
+def test_a_failed_job_names_its_run_the_error_and_the_log(tmp_path, capsys):
+    @dg.asset
+    def full_disk():
+        raise dg.Failure("no space left on the warehouse disk")
+
+    defs = dg.Definitions(assets=[full_disk], jobs=[dg.define_asset_job("disk_job", selection=[full_disk])])
+    with dg.DagsterInstance.ephemeral() as instance:
+        with pytest.raises(JobFailed) as failed, command_output("run", Home(tmp_path), verbose=False) as log:
+            run_job(defs, "disk_job", instance)
+        (run,) = instance.get_runs()
+    assert fail(failed.value, 1, with_notes=True) == 1
+    out, err = capsys.readouterr()
+    assert out.splitlines() == [f"rft run: full log in {log}",
+                                f"{'full_disk':<32} FAILED: no space left on the warehouse disk"]
+    assert err.splitlines() == [f"rft: error: disk_job failed (run {run.run_id}; its events are in Dagit: rft ui)",
+                                "  full_disk: no space left on the warehouse disk", f"  full log: {log}"]
+    assert "STEP_FAILURE" in log.read_text()  # Dagster's own account, with the traceback
 
 
 def test_adding_an_unknown_model_names_it_and_what_is_known(tmp_path, capsys):

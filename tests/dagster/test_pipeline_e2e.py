@@ -1,11 +1,14 @@
-"""The whole loop through Dagster on the smoke config: run one model, backfill a second, re-run.
+"""The whole loop through Dagster on the smoke config: run one model, backfill a second (`rft backfill`), re-run.
 
 Real Spark + Delta, real Dagster runs on a temporary instance, real training and sampling of
 tiny models in external step processes. A few minutes on 2 cores.
 """
 
 import base64
+import io
 import re
+from contextlib import redirect_stdout
+from pathlib import Path
 
 import pytest
 from dagster import AssetKey, DagsterInstance, materialize
@@ -13,13 +16,14 @@ from dagster import AssetKey, DagsterInstance, materialize
 from assets.evaluation_studies import union_gain_study
 from assets.filtering import verified_paths
 from assets.sampled_paths import sampled_paths
-from rft.home import PROJECT_ROOT
+from rft.home import PROJECT_ROOT, Home
 from rft.reporting.result_tables import percent, with_interval
 from rft_dagster.cli import main
+from rft_dagster.console import next_steps
 from rft_dagster.dataset_commands import rebuild
 from rft_dagster.definitions import build_definitions
 from rft_dagster.job_runs import run_job
-from rft_dagster.pipeline import backfill_model, run_pipeline, summary_table
+from rft_dagster.pipeline import run_pipeline, summary_table
 from rft_dagster.resources import RftSettings, StepRunner
 from spark_jobs.lakehouse import where_equals
 
@@ -44,6 +48,16 @@ def snapshot(spark):
     }
 
 
+def rft_on_a_pipe(spark_resource, home, *args) -> tuple[int, str]:
+    """`rft --home HOME ARGS` in this process on the test's Spark server, its standard output no terminal."""
+    console = io.StringIO()
+    with pytest.MonkeyPatch.context() as env, redirect_stdout(console):
+        env.setenv("RFT_SPARK_REMOTE", spark_resource.server_config().url)
+        for name, value in (("RFT_HOME", home), ("DAGSTER_HOME", home / "dagster"), ("RFT_CONFIG", "")):
+            env.setenv(name, str(value))  # restored afterwards: `rft` sets them
+        return main(["--home", str(home), *args]), console.getvalue()
+
+
 @pytest.fixture(scope="module")
 def loop(spark_resource, spark, tmp_path_factory):
     home = tmp_path_factory.mktemp("rft_home")
@@ -57,9 +71,10 @@ def loop(spark_resource, spark, tmp_path_factory):
     instance = DagsterInstance.local_temp(str(home / "dagster"))
     states = {}
     # The marts are built once, after the backfill (one dbt build fewer; `rft run` builds them too).
+    # The backfill is `rft backfill` with its output on a pipe, as a script or CI would see it.
     run_pipeline([A], instance=instance, defs=defs, marts=False)
     states["one_model"] = snapshot(spark)
-    backfill_model(B, instance=instance, defs=defs)
+    states["backfill_rc"], states["console"] = rft_on_a_pipe(spark_resource, home, "backfill", B, "--config", str(SMOKE))
     states["backfilled"] = snapshot(spark)
     # Re-materialise what writes path rows (same seeds, so the same texts again) and the
     # cross-model assets; nothing may be added twice.
@@ -68,7 +83,7 @@ def loop(spark_resource, spark, tmp_path_factory):
     run_job(defs, "cross_model_job", instance)
     states["rerun"] = snapshot(spark)
     states["summary"] = summary_table(spark_resource.lakehouse(), [A, B])
-    states["instance"], states["resources"] = instance, resources
+    states["instance"], states["resources"], states["home"] = instance, resources, home
     yield states
     instance.dispose()
 
@@ -83,6 +98,26 @@ def test_one_model_fills_every_table(loop):
     assert [(e[1], e[2], e[3], e[4]) for e in state["evals"]] == [
         ("rft", f"own:{A}", "maj1@1", N_TEST), ("rft", "union", "maj1@1", N_TEST), ("sft", "sft", "maj1@1", N_TEST),
     ]
+
+
+def test_rft_backfill_prints_a_line_per_stage_the_table_and_where_to_look_next(loop):
+    """On a pipe: no progress bars, no Dagster or dbt logs; those are in the log file the first line names."""
+    assert loop["backfill_rc"] == 0, loop["console"]
+    lines = loop["console"].splitlines()
+    assert len(lines) <= 60
+    log = Path(lines[0].removeprefix("rft backfill: full log in "))
+    stages = [f"sft_model[{B}]", f"sampled_paths[{B}]", f"verified_paths[{B}]", "distinct_paths", "rft_datasets",
+              f"rft_model[{A}]", f"eval_results[{A}]", f"rft_model[{B}]", f"eval_results[{B}]", "marts"]
+    assert [line.split()[0] for line in lines[1:1 + len(stages)]] == stages
+    assert re.fullmatch(rf"sampled_paths\[{B}\] +{N_TRAIN * K} rows +\d+\.\d s", lines[2])
+    table = lines[1 + len(stages):]
+    assert table[0].startswith("| model ") and [row.split("|")[1].strip() for row in table[2:5]] == [A, B, "union"]
+    home = loop["home"]
+    assert lines[-5:] == next_steps(f"rft --home {home}", Home(home), log).splitlines()
+    assert log.parent == home / "logs"
+    text = log.read_text()
+    assert "STEP_SUCCESS" in text and "Completed successfully" in text  # Dagster's events, dbt's build
+    assert "No dagster instance configuration file" not in text and "PreviewWarning" not in text
 
 
 def test_backfill_samples_only_the_new_model_and_recomputes_the_union(loop):

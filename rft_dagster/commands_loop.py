@@ -1,0 +1,179 @@
+"""`rft demo`, `run`, `backfill`, `import` and `studies run`: the commands that run the loop's jobs.
+
+Each runs its jobs inside `command_output` (rft_dagster/console.py): one line per stage on the
+console, everything else in `$RFT_HOME/logs/`; then it prints its result and where to look next.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rft.home import PROJECT_ROOT, Home
+from rft_dagster import command_env
+from rft_dagster.command_env import documented_parser, loop_definitions, setup_env
+from rft_dagster.console import command_output, next_steps, rft_command
+
+DEMO_CONFIG = PROJECT_ROOT / "configs" / "demo.yaml"
+NO_MARTS_HELP = "skip the dbt marts at the end (build them later with `rft marts`)"
+
+IMPORT_HELP = """\
+Load generations made elsewhere into rft.sampled_paths (backend 'import'), then verify them
+(verified_paths of each imported model) and deduplicate across every model (distinct_paths).
+
+Generations (JSONL or Parquet), one path per row:
+  model, sample_idx (or sample_id), text, and question_id or question (its text);
+  optional: seed, temperature. --model names the model of rows without a model field.
+Questions (JSONL or Parquet), one per row: question, and gold_answer or answer
+  (GSM8K's "... #### 72" works), optional question_id (default: <file stem>-<line index:05d>,
+  as `rft run` numbers a GSM8K file: train.jsonl line 1 is train-00000).
+
+Every row is checked before anything is written; a problem is an error naming the file and
+line (row). Importing a model again replaces its rows. Imported models become model partitions
+(shown in Dagit); `rft run` and `rft backfill` refuse to sample them and never train them.
+Rules for the questions table: rft/ingest/question_ownership.py; for the files: rft/ingest/generations.py.
+
+example:
+  rft import gens.jsonl --questions /data/gsm8k/train.jsonl
+  rft import a.parquet b.parquet --questions questions.parquet --model my-model
+"""
+
+
+def finish(args, home: Home, log: Path | None, *results: str) -> int:
+    """The command's results, then where to look next."""
+    for result in results:
+        print(result)
+    print(next_steps(rft_command(args.home), home, log))
+    return 0
+
+
+def cmd_run(args) -> int:
+    home = setup_env(args)  # first: its errors should not wait for the imports below
+    from dagster import DagsterInstance
+
+    from rft_dagster.pipeline import run_pipeline, summary_table
+
+    settings, spark = command_env.settings()
+    settings.config  # validate the config before any work starts
+    models = args.models or settings.config.default_models
+    with command_output(args.command, home, args.verbose) as log:
+        run_pipeline(models, DagsterInstance.get(), loop_definitions(), marts=not args.no_marts)
+        table = summary_table(spark.lakehouse(), models)
+    return finish(args, home, log, table)
+
+
+def cmd_demo(args) -> int:
+    args.config = args.config or str(DEMO_CONFIG)
+    return cmd_run(args)
+
+
+def cmd_backfill(args) -> int:
+    home = setup_env(args)  # first: its errors should not wait for the imports below
+    from dagster import DagsterInstance
+
+    from rft_dagster.pipeline import backfill_model, summary_table
+
+    _, spark = command_env.settings()
+    with command_output(args.command, home, args.verbose) as log:
+        models = backfill_model(args.model, DagsterInstance.get(), loop_definitions(), marts=not args.no_marts)
+        table = summary_table(spark.lakehouse(), models)
+    return finish(args, home, log, table)
+
+
+def cmd_import(args) -> int:
+    home = setup_env(args)
+    from dagster import DagsterInstance
+
+    from rft_dagster.importing import import_generations, import_summary
+    from rft_dagster.pipeline import render_table
+
+    with command_output(args.command, home, args.verbose) as log:
+        defs = loop_definitions()
+        result = import_generations(
+            args.generations, args.questions, instance=DagsterInstance.get(), defs=defs, default_model=args.model
+        )
+        table = render_table(import_summary(defs.resources["spark"].lakehouse(), sorted(result.rows)))
+    summary = (f"import {result.import_id}: {sum(result.rows.values())} paths answering {result.questions} questions "
+               f"({result.new_questions} of them new to rft.questions)")
+    return finish(args, home, log, summary, table)
+
+
+def cmd_studies(args) -> int:
+    home = setup_env(args)
+    from dagster import DagsterInstance
+
+    from rft_dagster.study_commands import records_table, run_studies, study_records, write_records
+
+    settings, spark = command_env.settings()
+    settings.config  # validate the config before any work starts
+    if args.action == "run":
+        with command_output("studies", home, args.verbose) as log:
+            run_studies(args.models, DagsterInstance.get(), loop_definitions())
+    records = study_records(spark.lakehouse())
+    print(records_table(records))
+    if getattr(args, "record", None):
+        print(f"wrote {write_records(records, Path(args.record), run=args.run_name).resolve()}")
+    if args.action == "run":
+        print(next_steps(rft_command(args.home), home, log))
+    return 0
+
+
+STUDIES_HELP = """\
+Scaling studies from data the lakehouse holds; nothing is sampled again.
+
+  rft_vs_k          RFT on SFT data + a model's distinct paths among each train question's first
+                    k samples (k capped at sampling.k): accuracy vs k and vs distinct paths
+  sft_vs_data       SFT on nested fractions of the train split (subset_seed): accuracy vs ln(examples)
+  rft_vs_diversity  RFT on SFT data + the same number n of own correct paths, chosen distinct
+                    (dedup), from all correct paths, or a few distinct ones repeated (control)
+  pretrain_loss     each base model's loss on the test split's gold solutions (heldout_loss),
+                    against its SFT and RFT accuracy across models: fits vs loss and vs
+                    ln(parameters), Pearson's r (needs eval_results; one model: no fit)
+  union_gain        the pipeline's RFT on own paths vs on the union (eval_results): the gain
+                    with a 95% interval (needs rft_model and eval_results of the model)
+
+Each value (x each training seed) is one cell: one training run and one greedy evaluation (a
+loss measurement; an evaluation already made), stored in rft.study_results under a hash of
+every setting. A cell with the same settings is reused; change a setting and only the changed
+cells are computed. The studies: section of the config says what varies (rft/config/study_config.py).
+"""
+
+
+def add_commands(sub) -> None:
+    demo = sub.add_parser("demo", help="the whole loop on the embedded task with two tiny models (CPU)")
+    demo.add_argument("--config", help=f"YAML config (default: {DEMO_CONFIG.relative_to(PROJECT_ROOT)})")
+    demo.add_argument("--models", nargs="+", help="model names (default: the config's default_models)")
+    demo.add_argument("--no-marts", action="store_true", help=NO_MARTS_HELP)
+    demo.set_defaults(func=cmd_demo)
+
+    run = sub.add_parser("run", help="the whole loop with a config: questions -> SFT -> sample -> filter -> RFT -> eval")
+    run.add_argument("--config", required=True, help="YAML config (see rft/config/rft_config.py for every field)")
+    run.add_argument("--models", nargs="+", help="model names (default: the config's default_models)")
+    run.add_argument("--no-marts", action="store_true", help=NO_MARTS_HELP)
+    run.set_defaults(func=cmd_run)
+
+    backfill = sub.add_parser("backfill", help="add a model and materialise it; cross-model assets recompute")
+    backfill.add_argument("model")
+    backfill.add_argument("--config", help="YAML config")
+    backfill.add_argument("--no-marts", action="store_true", help=NO_MARTS_HELP)
+    backfill.set_defaults(func=cmd_backfill)
+
+    imp = documented_parser(sub, "import", "load generations made elsewhere, verify and deduplicate them",
+                            IMPORT_HELP)
+    imp.add_argument("generations", nargs="+", help="generations files (.jsonl or .parquet)")
+    imp.add_argument("--questions", required=True, help="questions with gold answers (.jsonl or .parquet)")
+    imp.add_argument("--model", help="model name for rows without a 'model' field")
+    imp.set_defaults(func=cmd_import)
+
+    studies = documented_parser(
+        sub, "studies", "scaling studies: RFT vs k, SFT vs data, diversity, pre-training loss, union gain", STUDIES_HELP,
+    )
+    studies_sub = studies.add_subparsers(dest="action", required=True)
+    st_run = studies_sub.add_parser("run", help="compute the missing cells of each model's studies, then show them")
+    st_run.add_argument("models", nargs="+",
+                        help="model partitions (their verified paths and, for union_gain, RFT evaluations must exist)")
+    st_run.add_argument("--config", help="YAML config; its studies: section says what varies (rft/config/study_config.py)")
+    st_show = studies_sub.add_parser("show", help="the cells of each study's newest settings, with the fitted laws")
+    st_show.add_argument("--record", help="also write them as JSON, e.g. benches/results/scaling.json")
+    st_show.add_argument("--run-name", default="local",
+                         help="name of these figures in the --record file; other runs' entries there are kept")
+    studies.set_defaults(func=cmd_studies)
