@@ -109,7 +109,7 @@ def test_several_models_are_fitted_against_loss_and_log_parameters_with_pearsons
     assert by_params["pearson_r"] == pytest.approx(1.0)
     assert rft["fits"]["loss"] is None and "one model (a)" in rft["no_fit"]["loss"]
     printed = records_table({"entries": [sft, rft], "table_version": 3})
-    assert "0.7000 + -0.2000 loss, R^2 1.000, r -1.000" in printed
+    assert "0.7000 - 0.2000 loss, R^2 1.000, r -1.000" in printed
     assert "ln parameters" in printed
 
 
