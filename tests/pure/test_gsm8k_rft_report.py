@@ -42,11 +42,14 @@ def test_the_report_lists_sft_own_and_union_per_model_with_paired_gains(tmp_path
                                             {"pool": "union", "distinct": 9}], "sets": {}}
     (tmp_path / "filter.json").write_text(json.dumps(summary))
     record = tmp_path / "gsm8k_rft.json"
-    record.write_text(json.dumps({"commands": ["kept as written"]}))
+    record.write_text(json.dumps({"finding": "the controlled runs' report", "earlier_uncontrolled_run": {
+        "commands": ["kept as written"]}}))
 
     main(["report", "--results", str(results), "--filter", str(tmp_path / "filter.json"), "--json", str(record)])
 
-    written = json.loads(record.read_text())
+    everything = json.loads(record.read_text())
+    assert everything["finding"] == "the controlled runs' report"
+    written = everything["earlier_uncontrolled_run"]  # one seed, no control: kept apart from the controls' report
     assert written["commands"] == ["kept as written"]
     assert [(e["stage"], e["training_set"], e["correct"], e["distinct_paths"]) for e in written["entries"]] == [
         ("sft", "sft", 1, None), ("rft", "own:qwen2.5-coder-0.5b", 3, 7), ("rft", "union", 1, 9)]
