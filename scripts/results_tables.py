@@ -2,14 +2,15 @@
 
 A table sits between two marker comments in a Markdown file (docs/*.md or README.md):
 
-    <!-- results:gsm8k_rft -->            the table's name; some take a run: results:scaling gsm8k-gpu
+    <!-- results:gsm8k_arms -->           the table's name; some take a run: results:scaling gsm8k-gpu
     ...                                    replaced by what the record says, never edited by hand
-    <!-- /results:gsm8k_rft -->
+    <!-- /results:gsm8k_arms -->
 
     python scripts/results_tables.py           # rewrite every stale table
     python scripts/results_tables.py --check   # exit 1, naming the stale files (tests/pure runs this)
 
-Every number comes from a JSON record; a table shows a blank where its record holds none.
+Every number comes from a JSON record; a table shows a blank where its record holds none. A table
+of p-values shows Holm's adjusted p beside each raw one, its family named in the caption under it.
 """
 
 from __future__ import annotations
@@ -22,7 +23,13 @@ from fractions import Fraction
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script: the project's own statistics, not a copy of them
+    sys.path.insert(0, str(ROOT))
+
+from rft.evaluation.significance import holm_adjust  # noqa: E402
+
 RECORDS = "benches/results"
+EARLIER = "earlier_uncontrolled_run"  # gsm8k_rft.json's key for the session-5 run (one seed, no control)
 MARKER = re.compile(r"<!-- results:(\w+)(?: ([\w.-]+))? -->")
 
 
@@ -75,11 +82,73 @@ def cell_label(varies: str, x) -> str:
 
 # --- the tables -------------------------------------------------------------------------------
 
-def gsm8k_rft(record: dict, run: str | None) -> list[str]:
-    """Greedy test accuracy of every checkpoint of the two-model GSM8K run."""
+def holm_caption(n: int, family: str = "the table") -> str:
+    """Says which tests one Holm adjustment ran over: a p-value means little without its family."""
+    return (f"*Holm p: Holm's step-down adjustment over the family of all {n} tests in {family}; "
+            "the raw p is each test on its own.*")
+
+
+def gsm8k_finding(record: dict, run: str | None) -> list[str]:
+    """The controlled runs' finding, as the report worded it from the numbers."""
+    return [f"**Finding.** {record['finding']}"]
+
+
+def _span(values: list | None) -> str:
+    if not values:
+        return ""
+    low, high = values
+    return count(low) if low == high else f"{count(low)} to {count(high)}"
+
+
+def gsm8k_arms(record: dict, run: str | None) -> list[str]:
+    """Each arm of the controlled runs over its training seeds, and every seed's accuracy."""
+    rows = []
+    for a in record["arms"]:
+        seeds = [r for r in record["runs"] if r["arm"] == a["arm"]]
+        sd = a["accuracy"]["sd"]
+        per_seed = "; ".join(f"s{r['seed']}: {accuracy(r['correct'], r['n'], r['ci_low'], r['ci_high'])}"
+                             for r in seeds)
+        rows.append([a["arm"], a["description"], len(a["seeds"]), _span(a["steps"]), _span(a["training_tokens"]),
+                     f"{100 * a['accuracy']['mean']:.1f}", "" if sd is None else f"{100 * sd:.1f}", per_seed])
+    return table(["arm", "trains on", "seeds", "steps", "training tokens", "mean accuracy %", "sd (points)",
+                  "per seed: accuracy % [95% Wilson]"], rows, {2, 3, 4, 5, 6})
+
+
+def gsm8k_contrasts(record: dict, run: str | None) -> list[str]:
+    """Every paired test of the controlled runs, with the Holm-adjusted p the report computed."""
+    rows = []
+    for t in record["tests"]:
+        pooled = t["scope"] == "pooled"
+        seeds = (f"all: {_seed_list(t['seeds_a'])} vs {_seed_list(t['seeds_b'])}" if pooled
+                 else f"{t['seeds_a'][0]} vs {t['seeds_b'][0]}")
+        test = "sign-flip, seed-averaged" if pooled else "exact McNemar"
+        rows.append([f"{t['a']} vs {t['b']}", seeds, test, t.get("only_a"), t.get("only_b"),
+                     f"{points(t['difference'])} [{points(t['ci_low'])}, {points(t['ci_high'])}]",
+                     p_value(t["p_value"]), p_value(t["p_holm"])])
+    return [*table(["comparison", "seeds", "test", "only the first right", "only the second right",
+                    "difference (points) [95% CI]", "p", "Holm p"], rows, {3, 4, 5, 6, 7}),
+            "", holm_caption(len(rows), "the table (the record's `tests`; see its `holm_family`)")]
+
+
+def _seed_list(seeds: list[int]) -> str:
+    return ", ".join(str(s) for s in seeds)
+
+
+def gsm8k_sampling(record: dict, run: str | None) -> list[str]:
+    """How the RFT set of the controlled runs was sampled and filtered."""
+    s, f = record["sampling"], record["filter"]
+    return measures({**s, **f, "correct_share": f"{100 * f['correct'] / f['sampled']:.1f}%"}, [
+        ("sampled from (model, seed)", "sampled_from"), ("k per question, temperature", "k", "temperature"),
+        ("questions, samples", "n_questions", "sampled"), ("correct (final answer and every annotation)",
+                                                           "correct", "correct_share"),
+        ("distinct (one per equation list and question)", "distinct"), ("device", "device")])
+
+
+def gsm8k_earlier(record: dict, run: str | None) -> list[str]:
+    """Greedy test accuracy of every checkpoint of the session-5 two-model run (one seed, no control)."""
     rows = [[e["model"], e["stage"].upper(), _training_set(e["training_set"]), count(e["distinct_paths"]),
              f"{e['correct']:,} / {e['n_test']:,}", accuracy(e["correct"], e["n_test"], e["ci_low"], e["ci_high"])]
-            for e in record["entries"]]
+            for e in record[EARLIER]["entries"]]
     return table(["model", "stage", "training set", "distinct paths", "correct", "accuracy % [95% CI]"], rows, {3, 4})
 
 
@@ -88,16 +157,20 @@ def _training_set(name: str) -> str:
         name, "SFT data + own paths" if name.startswith("own:") else name)
 
 
-def gsm8k_paired(record: dict, run: str | None) -> list[str]:
-    """Each RFT checkpoint against its model's SFT, question by question (exact McNemar)."""
+def gsm8k_earlier_paired(record: dict, run: str | None) -> list[str]:
+    """Each RFT checkpoint of the session-5 run against its model's SFT (exact McNemar), with Holm."""
+    paired = record[EARLIER]["paired"]
+    holm = holm_adjust([c["mcnemar_p"] for c in paired])
     rows = [[c["model"], "own" if c["training_set"].startswith("own:") else c["training_set"], points(c["gain"]),
-             c["only_rft_correct"], c["only_sft_correct"], p_value(c["mcnemar_p"])] for c in record["paired"]]
-    return table(["model", "RFT set", "gain (points)", "only RFT right", "only SFT right", "p"], rows, {2, 3, 4, 5})
+             c["only_rft_correct"], c["only_sft_correct"], p_value(c["mcnemar_p"]), p_value(h)]
+            for c, h in zip(paired, holm)]
+    return [*table(["model", "RFT set", "gain (points)", "only RFT right", "only SFT right", "p", "Holm p"], rows,
+                   {2, 3, 4, 5, 6}), "", holm_caption(len(rows))]
 
 
-def gsm8k_filter(record: dict, run: str | None) -> list[str]:
-    """Sampled, correct and distinct paths per pool, and the rows of each RFT set."""
-    f = record["filter"]
+def gsm8k_earlier_filter(record: dict, run: str | None) -> list[str]:
+    """Sampled, correct and distinct paths per pool of the session-5 run, and the rows of each RFT set."""
+    f = record[EARLIER]["filter"]
     distinct = {d["pool"]: d["distinct"] for d in f["distinct"]}
     sets = f.get("sets", {})
     rows = [[pool, count(v["sampled"]), count(v["correct"]), f"{100 * v['correct'] / v['sampled']:.1f}",
@@ -153,12 +226,15 @@ def _x_name(key: str) -> str:
 
 
 def scaling_contrasts(record: dict, run: str | None) -> list[str]:
-    """Differences between arms with Newcombe's 95% interval, and the paired test on the same questions."""
+    """Differences between arms and the paired test on the same questions, with Holm over the table."""
     runs = [record["runs"][run]] if run else record["runs"].values()
+    paired = [p for r in runs for p in r.get("paired", [])]
+    holm = holm_adjust([p["mcnemar_p"] for p in paired])
     rows = [[p["study"], p["model"], f"{p['a']} vs {p['b']}", points(p["difference"]), p["only_a"], p["only_b"],
-             p_value(p["mcnemar_p"])] for r in runs for p in r.get("paired", [])]
-    return table(["study", "model", "comparison", "difference (points)", "only the first right",
-                  "only the second right", "p (exact McNemar)"], rows, {3, 4, 5, 6})
+             p_value(p["mcnemar_p"]), p_value(h)] for p, h in zip(paired, holm)]
+    return [*table(["study", "model", "comparison", "difference (points)", "only the first right",
+                    "only the second right", "p (exact McNemar)", "Holm p"], rows, {3, 4, 5, 6, 7}),
+            "", holm_caption(len(rows))]
 
 
 def pretrain_loss(record: dict, run: str | None) -> list[str]:
@@ -237,8 +313,11 @@ def faults(record: dict, run: str | None) -> list[str]:
 
 
 TABLES = {  # name -> (record, renderer)
-    "gsm8k_rft": ("gsm8k_rft.json", gsm8k_rft), "gsm8k_paired": ("gsm8k_rft.json", gsm8k_paired),
-    "gsm8k_filter": ("gsm8k_rft.json", gsm8k_filter), "scaling": ("scaling.json", scaling),
+    "gsm8k_finding": ("gsm8k_rft.json", gsm8k_finding), "gsm8k_arms": ("gsm8k_rft.json", gsm8k_arms),
+    "gsm8k_contrasts": ("gsm8k_rft.json", gsm8k_contrasts), "gsm8k_sampling": ("gsm8k_rft.json", gsm8k_sampling),
+    "gsm8k_earlier": ("gsm8k_rft.json", gsm8k_earlier),
+    "gsm8k_earlier_paired": ("gsm8k_rft.json", gsm8k_earlier_paired),
+    "gsm8k_earlier_filter": ("gsm8k_rft.json", gsm8k_earlier_filter), "scaling": ("scaling.json", scaling),
     "scaling_fits": ("scaling.json", scaling_fits), "scaling_contrasts": ("scaling.json", scaling_contrasts),
     "pretrain_loss": ("scaling.json", pretrain_loss), "sampling": ("sampling.json", sampling),
     "training": ("training.json", training), "verify_dedupe": ("verify_dedupe.json", verify_dedupe),

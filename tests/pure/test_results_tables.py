@@ -14,7 +14,7 @@ _spec = importlib.util.spec_from_file_location("results_tables", PROJECT_ROOT / 
 results_tables = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(results_tables)
 
-TINY_RUN = {
+EARLIER = {
     "entries": [
         {"model": "tiny", "stage": "sft", "training_set": "sft", "n_test": 4, "correct": 3, "accuracy": 0.75,
          "ci_low": 0.3006, "ci_high": 0.9544, "distinct_paths": None},
@@ -22,18 +22,41 @@ TINY_RUN = {
          "ci_low": 0.5101, "ci_high": 1.0, "distinct_paths": 1234},
     ],
     "paired": [{"model": "tiny", "training_set": "own:tiny", "gain": 0.25, "only_rft_correct": 1,
-                "only_sft_correct": 0, "mcnemar_p": 1.0}],
+                "only_sft_correct": 0, "mcnemar_p": 1.0},
+               {"model": "tiny", "training_set": "union", "gain": 0.5, "only_rft_correct": 2,
+                "only_sft_correct": 0, "mcnemar_p": 0.02}],
+}
+TINY_RUN = {
+    "finding": "RFT own scores 25.0 points above SFT.",
+    "runs": [{"arm": "sft", "seed": 1, "correct": 3, "n": 4, "ci_low": 0.3006, "ci_high": 0.9544},
+             {"arm": "sft", "seed": 2, "correct": 2, "n": 4, "ci_low": 0.15, "ci_high": 0.85}],
+    "arms": [{"arm": "sft", "description": "gold solutions", "seeds": [1, 2], "steps": [3, 3],
+              "training_tokens": [90, 110], "accuracy": {"mean": 0.625, "sd": 0.1768}}],
+    "tests": [{"a": "rft_own", "b": "sft", "scope": "seed", "seeds_a": [1], "seeds_b": [1], "only_a": 1, "only_b": 0,
+               "difference": 0.25, "ci_low": -0.1, "ci_high": 0.6, "p_value": 1.0, "p_holm": 1.0},
+              {"a": "rft_own", "b": "sft", "scope": "pooled", "seeds_a": [1, 2], "seeds_b": [1, 2],
+               "difference": 0.25, "ci_low": 0.05, "ci_high": 0.45, "p_value": 0.5, "p_holm": 1.0}],
+    "earlier_uncontrolled_run": EARLIER,
 }
 DOC = """# Tiny
 
-<!-- results:gsm8k_rft -->
+<!-- results:gsm8k_finding -->
+<!-- /results:gsm8k_finding -->
+
+<!-- results:gsm8k_arms -->
 | typed | by hand |
-<!-- /results:gsm8k_rft -->
+<!-- /results:gsm8k_arms -->
 
 Text between the tables stays as it is.
 
-<!-- results:gsm8k_paired -->
-<!-- /results:gsm8k_paired -->
+<!-- results:gsm8k_contrasts -->
+<!-- /results:gsm8k_contrasts -->
+
+<!-- results:gsm8k_earlier -->
+<!-- /results:gsm8k_earlier -->
+
+<!-- results:gsm8k_earlier_paired -->
+<!-- /results:gsm8k_earlier_paired -->
 """
 
 
@@ -57,11 +80,14 @@ def test_a_table_is_rendered_from_its_record_between_the_markers(tmp_path):
 
     text = doc.read_text()
     assert "| typed | by hand |" not in text
+    assert "**Finding.** RFT own scores 25.0 points above SFT." in text
+    assert "| sft | gold solutions | 2 | 3 | 90 to 110 | 62.5 | 17.7 | s1: 75.0 [30.1, 95.4]; s2: 50.0 [15.0, 85.0] |" in text
+    assert "| rft_own vs sft | 1 vs 1 | exact McNemar | 1 | 0 | +25.0 [-10.0, +60.0] | 1.0 | 1.0 |" in text
+    assert "| rft_own vs sft | all: 1, 2 vs 1, 2 | sign-flip, seed-averaged |  |  | +25.0 [+5.0, +45.0] | 0.5 | 1.0 |" in text
     assert "| tiny | SFT | SFT data (GSM8K train) |  | 3 / 4 | 75.0 [30.1, 95.4] |" in text
     assert "| tiny | RFT | SFT data + own paths | 1,234 | 4 / 4 | 100.0 [51.0, 100.0] |" in text
-    assert "| tiny | own | +25.0 | 1 | 0 | 1.0 |" in text
     assert "Text between the tables stays as it is." in text
-    assert text.count("from `benches/results/gsm8k_rft.json`") == 2
+    assert text.count("from `benches/results/gsm8k_rft.json`") == 5
     assert results_tables.main(["--root", str(tmp_path), "--check"]) == 0
 
 
@@ -77,8 +103,30 @@ def test_a_hand_edit_or_a_changed_record_makes_the_check_fail_without_writing(tm
 
     results_tables.main(["--root", str(tmp_path)])
     record = tmp_path / "benches" / "results" / "gsm8k_rft.json"
-    record.write_text(json.dumps({**TINY_RUN, "entries": TINY_RUN["entries"][:1]}))
+    record.write_text(json.dumps({**TINY_RUN, "runs": TINY_RUN["runs"][:1]}))
     assert results_tables.main(["--root", str(tmp_path), "--check"]) == 1
+
+
+def test_every_table_of_p_values_shows_holm_beside_the_raw_p_and_names_its_family(tmp_path):
+    doc = tiny_repo(tmp_path)
+    results_tables.main(["--root", str(tmp_path)])
+    text = doc.read_text()
+
+    # Two tests in the earlier run's table: 0.02 * 2 = 0.04; 1.0 stays 1.0.
+    assert "| tiny | own | +25.0 | 1 | 0 | 1.0 | 1.0 |" in text
+    assert "| tiny | union | +50.0 | 2 | 0 | 0.02 | 0.04 |" in text
+    assert "over the family of all 2 tests in the table; the raw p" in text
+    assert "over the family of all 2 tests in the table (the record's `tests`" in text
+
+    scaling = {"runs": {"r": {"paired": [
+        {"study": "rft_vs_k", "model": "m", "a": "k=1", "b": "sft", "difference": 0.01, "only_a": 3, "only_b": 2,
+         "mcnemar_p": 0.01},
+        {"study": "rft_vs_k", "model": "m", "a": "k=3", "b": "sft", "difference": 0.02, "only_a": 5, "only_b": 2,
+         "mcnemar_p": 0.04}]}}}
+    contrasts = "\n".join(results_tables.scaling_contrasts(scaling, "r"))
+    assert "| rft_vs_k | m | k=1 vs sft | +1.0 | 3 | 2 | 0.01 | 0.02 |" in contrasts
+    assert "| rft_vs_k | m | k=3 vs sft | +2.0 | 5 | 2 | 0.04 | 0.04 |" in contrasts
+    assert "all 2 tests in the table" in contrasts
 
 
 def test_fitted_laws_and_cells_read_as_the_record_states_them():
@@ -101,6 +149,6 @@ def test_an_unknown_table_or_a_missing_end_marker_is_a_clear_error(tmp_path, cap
     assert results_tables.main(["--root", str(tmp_path), "--check"]) == 2
     assert "unknown results table 'no_such_table'" in capsys.readouterr().err
 
-    (tmp_path / "docs" / "tiny.md").write_text("<!-- results:gsm8k_rft -->\nno end\n")
+    (tmp_path / "docs" / "tiny.md").write_text("<!-- results:gsm8k_arms -->\nno end\n")
     assert results_tables.main(["--root", str(tmp_path), "--check"]) == 2
-    assert "docs/tiny.md:1: <!-- /results:gsm8k_rft --> missing" in capsys.readouterr().err
+    assert "docs/tiny.md:1: <!-- /results:gsm8k_arms --> missing" in capsys.readouterr().err
