@@ -34,7 +34,7 @@ import pandas as pd
 from benches.gsm8k_rft import (_greedy_verdicts, evaluate, finished, load_verdicts, paired, recorded_distinct,
                                rft_stage, run_step, train, write_questions)
 from rft.filter.pools import UNION_POOL, own_pool
-from rft.evaluation.significance import wilson_interval
+from rft.evaluation.significance import holm_adjust, wilson_interval
 from rft.config.study_config import RftVsDiversityStudy, SftVsDataStudy
 from rft.steps.step_specs import BaseModelSpec, HeldoutLossSpec
 
@@ -295,16 +295,18 @@ def cmd_report(args) -> None:
         for entry in pretrain:  # per-token losses of different tokenizers are not on one scale
             entry["nats_per_byte"] = [round(by_model[m]["nats_per_byte"], 6) for m in entry["models"]]
         entries += pretrain
-    records = {"source": "benches/gsm8k_studies.py on the two-model GSM8K run (benches/results/gsm8k_rft.json)",
+    records = {"source": "benches/gsm8k_studies.py on the two-model GSM8K run (benches/results/gsm8k_rft.json, "
+                         "earlier_uncontrolled_run)",
                "lakehouse_versions": manifest["table_versions"], "commands": COMMANDS, "device": DEVICE,
                "paired": paired_tests(points, verdicts), "entries": entries}
     print(records_table(records))
     print()
-    print("| study | model | a | b | a - b (points) | only a right | only b right | McNemar p |")
-    print("|---|---|---|---|---:|---:|---:|---:|")
-    for t in records["paired"]:
+    print("| study | model | a | b | a - b (points) | only a right | only b right | McNemar p | Holm p |")
+    print("|---|---|---|---|---:|---:|---:|---:|---:|")
+    holm = holm_adjust([t["mcnemar_p"] for t in records["paired"]])  # the family: every test of this table
+    for t, p_holm in zip(records["paired"], holm):
         print(f"| {t['study']} | {t['model']} | {t['a']} | {t['b']} | {100 * t['difference']:+.1f} "
-              f"| {t['only_a']} | {t['only_b']} | {t['mcnemar_p']:.3f} |")
+              f"| {t['only_a']} | {t['only_b']} | {t['mcnemar_p']:.3f} | {p_holm:.3f} |")
     print(f"wrote {write_records(records, args.json, run=RUN_LABEL)}")
     for path in write_plots(points, [e for e in entries if e["study"] == "pretrain_loss"], args.plots):
         print(f"wrote {path}")

@@ -86,8 +86,10 @@ def test_the_loss_study_puts_both_models_on_one_line_with_nats_per_byte(run):
     assert sft["fits"]["loss"]["b"] == pytest.approx(-1.25)  # 25% at 1.6, 0% at 1.8
 
 
-def test_paired_tests_compare_each_claim_question_by_question(run):
+def test_paired_tests_compare_each_claim_question_by_question(run, capsys):
     main(run["args"])
+    printed = capsys.readouterr().out
+    assert "| McNemar p | Holm p |" in printed  # the printed table adjusts over all its tests
     paired = {(t["study"], t["model"], t["a"], t["b"]): t for t in json.loads(run["record"].read_text())["runs"]["gsm8k-gpu"]["paired"]}
     k1 = paired[("rft_vs_k", QWEN, "k=1", "sft")]
     assert (k1["only_a"], k1["only_b"], k1["difference"]) == (1, 0, 0.25)
