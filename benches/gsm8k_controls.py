@@ -179,8 +179,9 @@ class Runner:
             if not os.path.exists(os.path.join(checkpoint, "train_stats.json")):  # a fresh machine
                 self.train(SAMPLED_FROM, self.paths["sft"], SAMPLING_SEED)
             samples = os.path.join(self.out, "samples.parquet")
-            spec = SampleSpec(checkpoint=checkpoint, questions=self.paths["train"], k=self.args.k, temperature=SAMPLE_TEMPERATURE,
-                              max_new_tokens=self.args.max_new_tokens, base_seed=SAMPLE_BASE_SEED, batch_size=self.args.batch,
+            spec = SampleSpec(checkpoint=checkpoint, questions=self.paths["train"], k=self.args.k,
+                              temperature=SAMPLE_TEMPERATURE, max_new_tokens=self.args.max_new_tokens,
+                              base_seed=SAMPLE_BASE_SEED, batch_size=self.args.batch,
                               output=samples, chunk_rows=8192, progress=False)
             return {"sample": run_step(spec, os.path.join(self.work, "sample.json"))}
         if unit == "filter":

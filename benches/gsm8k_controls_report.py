@@ -66,7 +66,8 @@ def arm_summaries(runs: list[dict]) -> list[dict]:
     for arm in arm_order({r["arm"] for r in runs}):
         mine = sorted((r for r in runs if r["arm"] == arm), key=lambda r: r["seed"])
         out.append({"arm": arm, "description": ARM_DESCRIPTIONS.get(arm), "seeds": [r["seed"] for r in mine],
-                    "steps": _span(r["steps"] for r in mine), "training_tokens": _span(r["training_tokens"] for r in mine),
+                    "steps": _span(r["steps"] for r in mine),
+                    "training_tokens": _span(r["training_tokens"] for r in mine),
                     "examples": _span(r["examples"] for r in mine),
                     "accuracy": seed_summary([r["accuracy"] for r in mine])})
     return out
@@ -111,8 +112,9 @@ def contrast_tests(a: str, b: str, grades: dict[tuple[str, int], list[int]]) -> 
     for seed in sorted(set(seeds_a) & set(seeds_b)):
         x, y = grades[(a, seed)], grades[(b, seed)]
         result = paired_seed_test([x], [y])  # one seed per arm: the exact McNemar test
+        only_a, only_b = sum(p and not q for p, q in zip(x, y)), sum(q and not p for p, q in zip(x, y))
         tests.append(_test(a, b, "seed", [seed], [seed], result, "exact McNemar, seed s against seed s",
-                           only_a=sum(p and not q for p, q in zip(x, y)), only_b=sum(q and not p for p, q in zip(x, y))))
+                           only_a=only_a, only_b=only_b))
     pooled = paired_seed_test([grades[(a, s)] for s in seeds_a], [grades[(b, s)] for s in seeds_b])
     tests.append(_test(a, b, "pooled", seeds_a, seeds_b, pooled, pooled["method"]))
     return tests
@@ -159,7 +161,8 @@ def _verdict(t: dict) -> str:
     p = f"p = {t['p_value']:.2g}, Holm p = {t['p_holm']:.2g}"
     if t["p_holm"] < ALPHA:
         word = "above" if t["difference"] > 0 else "below"
-        return f"{label(t['a'])} scores {100 * abs(t['difference']):.1f} points {word} {label(t['b'])} ({interval}, {p})"
+        size = f"{100 * abs(t['difference']):.1f} points"
+        return f"{label(t['a'])} scores {size} {word} {label(t['b'])} ({interval}, {p})"
     return f"{label(t['a'])} against {label(t['b'])}: no difference shown ({interval}, {p})"
 
 
@@ -169,8 +172,10 @@ def _per_seed(tests: list[dict]) -> str | None:
     if not seeds:
         return None
     weak = [f"{label(t['a'])} against {label(t['b'])}, seed {t['seeds_a'][0]} "
-            f"({100 * t['difference']:+.1f} points, Holm p = {t['p_holm']:.2g})" for t in seeds if t["p_holm"] >= ALPHA]
-    text = f"Per seed (exact McNemar, seed s against seed s), {len(seeds) - len(weak)} of {len(seeds)} tests have Holm p < {ALPHA}"
+            f"({100 * t['difference']:+.1f} points, Holm p = {t['p_holm']:.2g})"
+            for t in seeds if t["p_holm"] >= ALPHA]
+    text = (f"Per seed (exact McNemar, seed s against seed s), {len(seeds) - len(weak)} of {len(seeds)} "
+            f"tests have Holm p < {ALPHA}")
     return text + (f"; not: {'; '.join(weak)}." if weak else ".")
 
 
