@@ -222,6 +222,8 @@ EVAL_RESULTS = Table(
         ("ci_high", "DOUBLE", "95% Wilson interval, high"),
         ("checkpoint", "STRING", "model evaluated"),
         ("run_id", "STRING", "Dagster run"),
+        # Added with the reference scoring mode; rows written before it read null, which was strict.
+        ("scoring", "STRING", "answer rule n_correct counts: strict or reference (docs/verification.md)"),
     ),
     key=("model", "stage", "training_set", "metric"),
 )

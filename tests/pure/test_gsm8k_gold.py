@@ -8,6 +8,7 @@ import json
 import re
 from functools import cache
 
+from rft.evaluation.reference_scoring import reference_answer
 from rft.filter.answers import extract_answer
 from rft.filter.equations import equation_list
 from rft.filter.path_verdict import verify_path
@@ -65,5 +66,15 @@ def test_every_gold_solution_has_the_reference_dedup_key():
         question_id: (equation_list(solution), reference_key(solution))
         for question_id, solution in gold_solutions().items()
         if equation_list(solution) != reference_key(solution)
+    }
+    assert differing == {}
+
+
+def test_both_answer_rules_read_the_same_gold_answers():
+    """So a gold answer means the same under `scoring: strict` and `scoring: reference`."""
+    differing = {
+        question_id: (extract_answer(solution), reference_answer(solution))
+        for question_id, solution in gold_solutions().items()
+        if float(extract_answer(solution)) != float(reference_answer(solution) or "nan")
     }
     assert differing == {}

@@ -95,9 +95,12 @@ def test_evaluate_writes_one_row_per_question_and_metric(workdir):
         "max_new_tokens": 24, "batch_size": 8, "maj_k": 2, "temperature": 0.7, "seed": 0,
         "output": str(tmp / "eval.parquet")}, tmp)
     rows = pd.read_parquet(tmp / "eval.parquet")
-    assert list(rows.columns) == ["question_id", "metric", "text", "answer", "is_correct"]
+    assert list(rows.columns) == ["question_id", "metric", "text", "answer", "is_correct",
+                                  "answer_reference", "is_correct_reference"]
     assert rows.groupby("metric").size().to_dict() == {"maj1@1": 6, "maj1@2": 6}
     assert summary["maj1@1_n"] == 6 and 0 <= summary["maj1@1_accuracy"] <= 1
+    assert summary["scoring"] == "strict" and summary["maj1@1_correct"] == summary["maj1@1_correct_strict"]
+    assert summary["maj1@1_correct_reference"] == int(rows[rows.metric == "maj1@1"].is_correct_reference.sum())
 
 
 def test_two_workers_sample_the_rows_one_worker_samples(workdir):

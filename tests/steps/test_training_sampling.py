@@ -145,7 +145,8 @@ def test_greedy_and_majority_evaluation_rows(trained, task):
     questions = [{**q, "gold_answer": q["answer"].split("####")[-1]} for q in task[1]]
     greedy = evaluate_greedy(backend, questions, max_new_tokens=24)
     assert [r["question_id"] for r in greedy] == [q["question_id"] for q in questions]
-    assert set(greedy[0]) == {"question_id", "text", "answer", "is_correct"}
+    assert set(greedy[0]) == {"question_id", "text", "answer", "is_correct", "answer_reference",
+                              "is_correct_reference"}
     assert greedy == evaluate_greedy(backend, questions, max_new_tokens=24)  # greedy is greedy
     majority = evaluate_majority(backend, questions[:2], k=3, temperature=1.0,
                                  max_new_tokens=24, seed=0)
