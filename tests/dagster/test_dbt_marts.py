@@ -17,8 +17,8 @@ from collections import Counter, defaultdict
 
 import pandas as pd
 import pytest
-from pyspark.sql import functions as F
 from dagster import AssetKey, DagsterEventType, DagsterInstance, DagsterRunStatus
+from pyspark.sql import functions as F
 
 from assets.marts import dbt_environment
 from rft.evaluation.pass_at_k import pass_at_k_curve

@@ -20,7 +20,11 @@ from pyspark.sql import SparkSession
 from spark_jobs.fault_injection import PAUSE_BEFORE_COMMIT, arm
 from spark_jobs.lakehouse import Lakehouse, where_equals
 from spark_jobs.schemas import EVAL_RESULTS, TABLES, Table
-from spark_jobs.write_conflicts import ConcurrentWriteError, conflict_class, is_retryable
+from spark_jobs.write_conflicts import (
+    ConcurrentWriteError,
+    conflict_class,
+    is_retryable,
+)
 
 
 def eval_rows(spark, model: str, accuracy: float):
@@ -47,7 +51,7 @@ class PausedReplace:
     def _write(self, table, rows, where, options):
         try:
             self.written = self.lake.replace(table, rows, where, **options)
-        except Exception as error:  # reported to the test
+        except Exception as error:  # noqa: BLE001 - any failure is reported to the test
             self.error = error
 
     def release(self):

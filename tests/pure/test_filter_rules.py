@@ -28,7 +28,7 @@ def reason(expr: str) -> str:
     ("text", "answer"),
     [
         ("#### 1,234,567", "1234567"),  # commas dropped
-        ("#### 1,00", "100"),  # wherever they sit between digits, as the paper's replace(',', '')
+        ("#### 1,00", "100"),  # wherever they sit between digits, as the reference scripts' replace(',', '')
         ("#### $-5", "-5"),  # `$` before or after the sign
         ("#### $18.", "18"),  # `$` and a full stop together
         ("#### 3.50.", "3.5"),
