@@ -6,8 +6,8 @@ import pandas as pd
 
 from rft_dagster.asset_steps import evaluate_checkpoints
 from rft_dagster.partitions import models_partitions
-from rft_dagster.result_metadata import accuracy_metadata
 from rft_dagster.resources import RftSettings, SparkResource, StepRunner
+from rft_dagster.result_metadata import accuracy_metadata
 from spark_jobs.lakehouse import where_equals
 from spark_jobs.schemas import EVAL_RESULTS
 
@@ -35,7 +35,7 @@ def eval_results(
                 "model": model, "stage": ckpt["stage"], "training_set": ckpt["training_set"], "metric": metric,
                 "n_test": summary["n"], "n_correct": summary["correct"], "accuracy": summary["accuracy"],
                 "ci_low": summary["ci_low"], "ci_high": summary["ci_high"], "checkpoint": ckpt["checkpoint"],
-                "run_id": context.run.run_id,
+                "run_id": context.run.run_id, "scoring": cfg.scoring,
             })
     table = pd.DataFrame(rows, columns=EVAL_RESULTS.column_names)
     lake.replace("eval_results", lake.spark.createDataFrame(table, schema=EVAL_RESULTS.schema), where_equals(model=model))

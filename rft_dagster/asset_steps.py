@@ -13,8 +13,15 @@ import dagster as dg
 import pandas as pd
 
 from rft.config.train_config import TrainConfig
+from rft.evaluation.reference_scoring import correct_column
 from rft.evaluation.scoring import accuracy_summary
-from rft.steps.step_specs import BaseModelSpec, EvaluateSpec, EvaluationTarget, HeldoutLossSpec, TrainSpec
+from rft.steps.step_specs import (
+    BaseModelSpec,
+    EvaluateSpec,
+    EvaluationTarget,
+    HeldoutLossSpec,
+    TrainSpec,
+)
 from rft_dagster.resources import RftSettings, StepRunner
 from spark_jobs.lakehouse import Lakehouse, export_parquet
 from spark_jobs.step_inputs import base_corpus, heldout_corpus, test_questions
@@ -74,15 +81,16 @@ def evaluate_checkpoints(
     spec = EvaluateSpec(
         checkpoints=targets, questions=str(run_dir / "questions.parquet"),
         max_new_tokens=cfg.max_new_tokens, batch_size=cfg.batch_size, maj_k=maj_k,
-        temperature=cfg.temperature, seed=cfg.seed,
+        temperature=cfg.temperature, seed=cfg.seed, scoring=cfg.scoring,
         backend=steps.backend_for(cfg.backend), vllm_options=cfg.vllm_options,
     )
     steps.run(context, spec, run_dir / "spec.json")
     results = []
+    column = correct_column(cfg.scoring)
     for target in targets:
         predictions = pd.read_parquet(target.output)
         results.append({
-            metric: accuracy_summary(group.to_dict("records")) for metric, group in predictions.groupby("metric")
+            metric: accuracy_summary(group.to_dict("records"), column) for metric, group in predictions.groupby("metric")
         })
     return results
 

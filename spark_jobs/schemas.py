@@ -222,6 +222,8 @@ EVAL_RESULTS = Table(
         ("ci_high", "DOUBLE", "95% Wilson interval, high"),
         ("checkpoint", "STRING", "model evaluated"),
         ("run_id", "STRING", "Dagster run"),
+        # Added with the reference scoring mode; rows written before it read null, which was strict.
+        ("scoring", "STRING", "answer rule n_correct counts: strict or reference (docs/verification.md)"),
     ),
     key=("model", "stage", "training_set", "metric"),
 )
@@ -234,8 +236,8 @@ STUDY_RESULTS = Table(
         ("study", "STRING", "rft_vs_k, sft_vs_data, rft_vs_diversity, pretrain_loss or union_gain (rft/studies/cells.py)"),
         ("model", "STRING", "model partition key"),
         ("cell_id", "STRING", "sha1 of the cell's settings (config): a finished cell with this id is reused"),
-        ("varies", "STRING", "what x is: k (first k samples per question), fraction (of the train split), "
-                             "selection (x: RFT paths added), training_set (x: its distinct paths) or loss"),
+        ("varies", "STRING", ("what x is: k (first k samples per question), fraction (of the train split), "
+                              "selection (x: RFT paths added), training_set (x: its distinct paths) or loss")),
         ("x", "DOUBLE", "the value that varies; for pretrain_loss the base model's mean per-token loss (nats)"),
         ("seed", "INT", "training seed (null for pretrain_loss: nothing is trained)"),
         ("distinct_paths", "INT", "distinct RFT paths trained on (0 for SFT cells)"),
@@ -253,8 +255,8 @@ STUDY_RESULTS = Table(
         ("run_id", "STRING", "Dagster run that computed the cell"),
         ("computed_at", "TIMESTAMP", "when the cell's row was written (the latest settings are the newest cell's)"),
         # Added with the categorical studies and the loss study; old warehouses get them as null.
-        ("arm", "STRING", "the named setting a categorical study compares: distinct, all_correct or duplicates "
-                          "(rft_vs_diversity), own or union (union_gain); null for the others"),
+        ("arm", "STRING", ("the named setting a categorical study compares: distinct, all_correct or duplicates "
+                           "(rft_vs_diversity), own or union (union_gain); null for the others")),
         ("n_params", "BIGINT", "parameters of the base model (pretrain_loss); null for the others"),
         ("n_tokens", "BIGINT", "held-out tokens the loss averages over (pretrain_loss); null for the others"),
     ),

@@ -61,6 +61,10 @@ class EvalConfig(_Strict):
     maj_k: int | None = Field(None, gt=1)
     temperature: float = Field(0.7, ge=0)
     seed: int = 0
+    # Which answer rule counts in rft.eval_results: strict (the project's: the whole line after the
+    # last ####) or reference (the published scripts': leading number after the first ####, within
+    # 1e-4). The evaluate step's rows record both verdicts either way (docs/verification.md, section 10).
+    scoring: Literal["strict", "reference"] = "strict"
     backend: Literal["auto", "vllm", "transformers"] = "auto"  # as for sampling
     vllm_options: dict[str, Any] = {}
 

@@ -6,18 +6,20 @@ evaluate with `fractions.Fraction`, so `0.1+0.2` is exactly `3/10`.
 
 Accepted language (ASCII whitespace between tokens is ignored):
     expr   := term (('+' | '-') term)*
-    term   := unary (('*' | '/') unary)*
+    term   := unary (('*' | '/' | '//') unary)*
     unary  := ('+' | '-') unary | power
     power  := atom ('**' unary)?          # right-associative; binds tighter than a sign on its left
     atom   := number | '(' expr ')'
     number := ['$'] (digits [',' ddd]* ['.' [digits]]  |  '.' digits)     # 5, 1,000.5, 5., .5
 
-So, as in Python, `-2**2` is -4, `2**-1` is 1/2 and `2**3**2` is 512. A `$` directly before a
+So, as in Python, `-2**2` is -4, `2**-1` is 1/2 and `2**3**2` is 512, and `//` is the floor of
+the exact quotient: `7.5//2` is 3, `-7//2` is -4 (GSM8K's own gold solutions write `560//10`).
+A `$` directly before a
 number is ignored (`$5*2` is 10). A comma inside a number is a thousands separator and must be
 followed by exactly three digits (`1,000` is 1000; `1,5` is rejected as ambiguous).
 
 Everything else is rejected with `Rejected(reason)`: letters and names (so no calls or
-attributes), `^`, `%`, `//`, brackets other than parentheses, scientific notation. Limits below
+attributes), `^`, `%`, brackets other than parentheses, scientific notation. Limits below
 bound the work per call: the length cap bounds the tokens, and the magnitude and precision caps
 bound the size of every intermediate Fraction, so one call is linear in the capped length.
 docs/verification.md, section 3, lists the reason codes and limits with examples.
@@ -41,7 +43,7 @@ REASONS = (
     "unbalanced",  # parentheses that do not pair up
     "syntax",  # tokens in an order the grammar does not allow, e.g. `2+`, `3 4`, `()`
     "too_deep",  # nesting beyond MAX_DEPTH
-    "division_by_zero",  # x / 0, or 0 ** negative
+    "division_by_zero",  # x / 0, x // 0, or 0 ** negative
     "non_integer_exponent",  # x ** 0.5: the result would not be exact
     "exponent_too_large",  # |y| > MAX_EXPONENT in x ** y
     "too_large",  # a literal or intermediate beyond MAX_MAGNITUDE
@@ -77,7 +79,7 @@ def evaluate(expr: str) -> Fraction:
 
 
 def tokenize(expr: str) -> list:
-    """The tokens of `expr`: Fraction for numbers, strings for `+ - * / ** ( )`."""
+    """The tokens of `expr`: Fraction for numbers, strings for `+ - * / ** // ( )`."""
     tokens: list = []
     i, n = 0, len(expr)
     while i < n:
@@ -87,8 +89,8 @@ def tokenize(expr: str) -> list:
         elif ch in _DIGITS or ch in ".$":
             value, i = _read_number(expr, i)
             tokens.append(value)
-        elif ch == "*" and expr.startswith("**", i):
-            tokens.append("**")
+        elif ch in "*/" and expr.startswith(ch * 2, i):
+            tokens.append(ch * 2)
             i += 2
         elif ch in _OPERATORS:
             tokens.append(ch)
@@ -193,15 +195,19 @@ class _Parser:
 
     def term(self) -> Fraction:
         value = self.unary()
-        while self.peek() in ("*", "/"):
+        while self.peek() in ("*", "/", "//"):
             op = self.take()
             right = self.unary()
             if op == "*":
                 value = _bounded(value * right)
             elif right == 0:
                 raise Rejected("division_by_zero")
-            else:
+            elif op == "/":
                 value = _bounded(value / right)
+            else:
+                # Fraction's // floors the exact quotient, which is Python's rule for ints and
+                # floats alike (-7//2 is -4); the result is an integer no larger than value / right.
+                value = _bounded(Fraction(value // right))
         return value
 
     def unary(self) -> Fraction:

@@ -1,4 +1,4 @@
-"""The rejection filter: whether one sampled reasoning path is kept (filter v1).
+"""The rejection filter: whether one sampled reasoning path is kept (filter v2).
 
 `verify_path` checks, in this order: the text length, that a final answer follows `####`, that
 it equals the gold answer exactly, the number of `<<lhs=rhs>>` annotations, and that every
@@ -12,9 +12,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from rft.filter.answers import canonical_number, raw_answer
-from rft.filter.equations import MAX_EQUATIONS, check_equation, find_equations, join_equations
+from rft.filter.equations import (
+    MAX_EQUATIONS,
+    check_equation,
+    find_equations,
+    join_equations,
+)
 
-FILTER_VERSION = "v1"
+FILTER_VERSION = "v2"  # v2 accepts `//` in annotations; v1 rejected it
 MAX_TEXT_CHARS = 20_000  # ~40x a GSM8K solution; bounds the work spent on one runaway sample
 
 # Samples of one question repeat the same annotations and gold answer over and over, so the
@@ -51,7 +56,7 @@ class Verdict:
 
 
 def verify_path(text: str | None, gold_answer: str, *, memoize: bool = True) -> Verdict:
-    """The verdict of filter v1 on one path `text` against its canonical gold answer.
+    """The verdict of filter v2 on one path `text` against its canonical gold answer.
 
     `memoize=False` gives the same verdicts without the caches (the benchmark's baseline).
     """

@@ -11,6 +11,7 @@ Spec (JSON, rft.steps.step_specs.EvaluateSpec; unknown fields are errors):
       "maj_k": null,            # K for maj1@K (sampled at `temperature`), null for greedy only
       "temperature": 0.7,       # paper: 0.7 for maj1@K
       "seed": 0,
+      "scoring": "strict",      # optional: strict or reference, the verdict the report counts
       "output": "eval_results.parquet",
       # or, for several checkpoints in one process:
       # "checkpoints": [{"checkpoint": "...", "output": "....parquet"}, ...]
@@ -19,8 +20,10 @@ Spec (JSON, rft.steps.step_specs.EvaluateSpec; unknown fields are errors):
       "num_threads": null, "progress": false, "asset_key": null   # optional
     }
 
-Output rows: question_id, metric ("maj1@1" or "maj1@K"), text, answer, is_correct.
-The report carries accuracy and its 95% Wilson interval per metric.
+Output rows: question_id, metric ("maj1@1" or "maj1@K"), text, answer, is_correct (the strict
+rule), answer_reference, is_correct_reference (the published scripts' rule; see
+rft/evaluation/scoring.py). The report carries accuracy and its 95% Wilson interval per metric
+under `scoring`, and both modes' counts of correct answers.
 
 Questions are shared out over one worker per visible GPU (`"workers": N` overrides; one on
 CPU), each worker loading every checkpoint in turn; the step merges their rows.
@@ -31,13 +34,20 @@ import shutil
 
 import pandas as pd
 
+from rft.evaluation.reference_scoring import CORRECT_COLUMNS, correct_column
 from rft.evaluation.scoring import accuracy_summary, score_greedy, score_majority
 from rft.sampling.requests import SEEDING, choose_backend, plan_requests
-from rft.steps.step_io import parse_spec, read_records, reporter, set_threads, write_parquet_atomic
-from rft.steps.step_specs import EvaluateSpec
 from rft.steps.gpu_workers import Backend, Job, read_parts, run_jobs
+from rft.steps.step_io import (
+    parse_spec,
+    read_records,
+    reporter,
+    set_threads,
+    write_parquet_atomic,
+)
+from rft.steps.step_specs import EvaluateSpec
 
-COLUMNS = ["question_id", "metric", "text", "answer", "is_correct"]
+COLUMNS = ["question_id", "metric", "text", "answer", "is_correct", "answer_reference", "is_correct_reference"]
 
 
 def plan_jobs(checkpoint: str, output: str, questions: list[dict], spec: EvaluateSpec) -> dict[str, Job]:
@@ -59,7 +69,7 @@ def plan_jobs(checkpoint: str, output: str, questions: list[dict], spec: Evaluat
 
 
 def score_checkpoint(checkpoint: str, output: str, questions: list[dict], jobs: dict[str, Job],
-                     rep) -> dict:
+                     rep, scoring: str = "strict") -> dict:
     """Every metric of one checkpoint from its generated rows; writes `output`, returns the summary."""
     results = {}
     for metric, job in jobs.items():
@@ -70,12 +80,15 @@ def score_checkpoint(checkpoint: str, output: str, questions: list[dict], jobs: 
             results[metric] = score_majority(questions, rows.groupby("question_id")["text"].agg(list).to_dict())
     frames = [pd.DataFrame(rows).assign(metric=metric) for metric, rows in results.items()]
     write_parquet_atomic(pd.concat(frames, ignore_index=True)[COLUMNS], output)
-    summary = {"checkpoint": checkpoint, "output": output, "n_questions": len(questions)}
+    column = correct_column(scoring)
+    summary = {"checkpoint": checkpoint, "output": output, "n_questions": len(questions), "scoring": scoring}
     for metric, rows in results.items():
-        for key, value in accuracy_summary(rows).items():
+        for key, value in accuracy_summary(rows, column).items():
             summary[f"{metric}_{key}"] = value
-    rep.log(f"{checkpoint}: " + ", ".join(f"{m}: {accuracy_summary(r)['accuracy']:.3f}"
-                                          for m, r in results.items()))
+        for mode, mode_column in CORRECT_COLUMNS.items():
+            summary[f"{metric}_correct_{mode}"] = accuracy_summary(rows, mode_column)["correct"]
+    rep.log(f"{checkpoint} ({scoring}): " + ", ".join(f"{m}: {accuracy_summary(r, column)['accuracy']:.3f}"
+                                                      for m, r in results.items()))
     return summary
 
 
@@ -98,7 +111,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
                  progress=spec.progress, log=rep.log)
         summaries = []
         for target, jobs in zip(targets, plans):
-            summary = score_checkpoint(target.checkpoint, target.output, questions, jobs, rep)
+            summary = score_checkpoint(target.checkpoint, target.output, questions, jobs, rep, spec.scoring)
             shutil.rmtree(target.output + ".parts")
             rep.report(summary)
             summaries.append(summary)

@@ -21,6 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from rft.config.train_config import TrainConfig
 
 Backend = Literal["auto", "vllm", "transformers"]  # auto: vLLM where importable (rft.sampling.requests)
+# strict: the project's answer rule; reference: the published scripts' (rft/evaluation/reference_scoring.py)
+Scoring = Literal["strict", "reference"]
 
 
 class SpecError(ValueError):
@@ -102,6 +104,7 @@ class EvaluateSpec(StepSpec):
     maj_k: int | None = Field(None, gt=1)  # K for maj1@K, sampled at `temperature`; None: greedy only
     temperature: float = Field(0.7, ge=0)  # paper: 0.7 for maj1@K
     seed: int = 0
+    scoring: Scoring = "strict"  # which verdict the summary counts; the rows carry both
     backend: Backend = "auto"
     workers: int | None = Field(None, gt=0)
     vllm_options: dict[str, Any] = {}

@@ -17,8 +17,8 @@ from collections import Counter, defaultdict
 
 import pandas as pd
 import pytest
-from pyspark.sql import functions as F
 from dagster import AssetKey, DagsterEventType, DagsterInstance, DagsterRunStatus
+from pyspark.sql import functions as F
 
 from assets.marts import dbt_environment
 from rft.evaluation.pass_at_k import pass_at_k_curve
@@ -103,7 +103,7 @@ def write_tiny_lakehouse(lake: Lakehouse) -> None:
     for (model, stage, training_set, metric), correct in EVALS.items():
         low, high = wilson_interval(correct, N_TEST)
         evals.append((model, stage, training_set, metric, N_TEST, correct, correct / N_TEST, low, high,
-                      f"ckpt/{model}/{training_set}", "dbt-test"))
+                      f"ckpt/{model}/{training_set}", "dbt-test", "strict"))
         n_examples = 4 if stage == "sft" else 8  # the gold solutions, or those plus distinct paths
         checkpoints.append((model, stage, training_set, f"ckpt/{model}/{training_set}", "tiny", "full",
                             n_examples, n_examples // 2, 1.0, 100.0, 1.0, "{}", "{}", "dbt-test"))

@@ -52,7 +52,7 @@ def pipeline_rft_rows(lake, home):
         checkpoint = str(home / "checkpoints" / MODEL / training_set.replace(":", "_") / "rft-stage")
         low, high = wilson_interval(correct, N_TEST)
         evals.append((MODEL, stage, training_set, "maj1@1", N_TEST, correct, correct / N_TEST, low, high,
-                      checkpoint, "rft-stage-run"))
+                      checkpoint, "rft-stage-run", "strict"))
         if stage == "rft":
             manifest = {"dataset": training_set, "pool": training_set, "source_models": [MODEL], "n_rft_rows": paths,
                         "rows_version": 1, "table_versions": {"distinct_paths": 1}, "sft_rows": N_TRAIN, "rft_rows": paths}

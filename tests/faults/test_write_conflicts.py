@@ -20,13 +20,17 @@ from pyspark.sql import SparkSession
 from spark_jobs.fault_injection import PAUSE_BEFORE_COMMIT, arm
 from spark_jobs.lakehouse import Lakehouse, where_equals
 from spark_jobs.schemas import EVAL_RESULTS, TABLES, Table
-from spark_jobs.write_conflicts import ConcurrentWriteError, conflict_class, is_retryable
+from spark_jobs.write_conflicts import (
+    ConcurrentWriteError,
+    conflict_class,
+    is_retryable,
+)
 
 
 def eval_rows(spark, model: str, accuracy: float):
     rows = [{"model": model, "stage": "sft", "training_set": "sft", "metric": metric, "n_test": 10,
              "n_correct": int(10 * accuracy), "accuracy": accuracy, "ci_low": 0.0, "ci_high": 1.0,
-             "checkpoint": f"/ckpt/{model}", "run_id": "race"} for metric in ("maj1@1", "maj1@4")]
+             "checkpoint": f"/ckpt/{model}", "run_id": "race", "scoring": "strict"} for metric in ("maj1@1", "maj1@4")]
     return spark.createDataFrame(pd.DataFrame(rows), schema=EVAL_RESULTS.schema)
 
 
@@ -47,7 +51,7 @@ class PausedReplace:
     def _write(self, table, rows, where, options):
         try:
             self.written = self.lake.replace(table, rows, where, **options)
-        except Exception as error:  # reported to the test
+        except Exception as error:  # noqa: BLE001 - any failure is reported to the test
             self.error = error
 
     def release(self):

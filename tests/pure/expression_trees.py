@@ -36,7 +36,7 @@ class Sign:
 
 @dataclass(frozen=True)
 class Bin:
-    op: str  # + - * /
+    op: str  # + - * / //
     left: object
     right: object
 
@@ -62,7 +62,7 @@ class Spaced:
 
 # -- precedence: where parentheses are required ---------------------------------------------
 
-_PRECEDENCE = {Bin: None, Sign: 2, Pow: 2, Num: 3, Paren: 3}  # Bin: 0 for + -, 1 for * /
+_PRECEDENCE = {Bin: None, Sign: 2, Pow: 2, Num: 3, Paren: 3}  # Bin: 0 for + -, 1 for * / //
 
 
 def _precedence(node) -> int:
@@ -159,11 +159,11 @@ def _value(node, problems: set) -> Fraction | None:
     left, right = _value(node.left, problems), _value(node.right, problems)
     if left is None or right is None:
         return None
-    if node.op == "/" and right == 0:
+    if node.op in ("/", "//") and right == 0:
         problems.add("division_by_zero")
         return None
     result = {"+": lambda: left + right, "-": lambda: left - right, "*": lambda: left * right,
-              "/": lambda: left / right}[node.op]()
+              "/": lambda: left / right, "//": lambda: Fraction(left // right)}[node.op]()
     return _bounded(result, problems)
 
 
@@ -234,7 +234,7 @@ exponents = st.one_of(integers(9), integers(9).map(lambda n: Sign("-", n)), inte
 
 def _extend(children):
     return st.one_of(
-        st.builds(Bin, st.sampled_from("+-*/"), children, children),
+        st.builds(Bin, st.sampled_from(["+", "-", "*", "/", "//"]), children, children),
         st.builds(Sign, st.sampled_from("-+"), children),
         st.builds(Pow, children, exponents | children),
         st.builds(Paren, children),

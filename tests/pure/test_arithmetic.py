@@ -26,6 +26,15 @@ from rft.filter.arithmetic import MAX_EXPRESSION_CHARS, REASONS, Rejected, evalu
         ("$5*2", 10),  # a dollar sign before a number is ignored
         (" 3 * 4 ", 12),
         (".5+5.", Fraction(11, 2)),
+        ("560//10", 56),  # floor division, as Python reads it
+        ("7//2", 3),
+        ("-7//2", -4),  # the floor, not truncation towards zero
+        ("7//-2", -4),
+        ("7.5//2", 3),  # Python: 3.0
+        ("-7.5//2", -4),
+        ("1/3//1", 0),
+        ("7//2*2", 6),  # same precedence as * and /, left to right
+        ("2**3//3", 2),
     ],
 )
 def test_evaluates_arithmetic_exactly(expr, value):
@@ -53,7 +62,9 @@ def test_evaluates_arithmetic_exactly(expr, value):
         ("2 3", "syntax"),
         ("()", "syntax"),
         ("2**", "syntax"),
-        ("7//2", "syntax"),
+        ("7///2", "syntax"),
+        ("7//0", "division_by_zero"),
+        ("7//(0.5-0.5)", "division_by_zero"),
         ("(" * 30 + "1" + ")" * 30, "too_deep"),
         ("1/0", "division_by_zero"),
         ("1/(2-2)", "division_by_zero"),
@@ -101,12 +112,14 @@ def _combine(children):
     def join(op, left, right):
         (lt, lv), (rt, rv) = left, right
         text = f"({lt}){op}({rt})"
-        if lv is None or rv is None or (op == "/" and rv == 0):
+        if lv is None or rv is None or (op in ("/", "//") and rv == 0):
             return text, None
+        if op == "//":
+            return text, Fraction(lv // rv)
         return text, {"+": lv + rv, "-": lv - rv, "*": lv * rv}[op] if op != "/" else lv / rv
 
     return st.one_of(
-        *(pair.map(lambda lr, op=op: join(op, *lr)) for op in "+-*/"),
+        *(pair.map(lambda lr, op=op: join(op, *lr)) for op in ("+", "-", "*", "/", "//")),
         children.map(lambda c: (f"-({c[0]})", None if c[1] is None else -c[1])),
     )
 

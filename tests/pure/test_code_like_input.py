@@ -19,8 +19,8 @@ import pytest
 from rft.filter.answers import extract_answer
 from rft.filter.arithmetic import Rejected, evaluate
 from rft.filter.equations import check_equation, equation_list
-from rft.home import PROJECT_ROOT
 from rft.filter.path_verdict import MAX_TEXT_CHARS, verify_path
+from rft.home import PROJECT_ROOT
 
 CANARY_VAR = "RFT_CANARY"
 # Payloads that act when run: `{canary}` is a file path.
@@ -49,7 +49,6 @@ INERT = {
     "1e308*10": "bad_character",
     "'a'*10**9": "bad_character",
     "[1]*10**9": "bad_character",
-    "4//2": "syntax",
     "9**9**9": "exponent_too_large",
     "10**10**10": "exponent_too_large",
     "2**2**2**2**2": "exponent_too_large",  # 2**65536
@@ -74,7 +73,7 @@ def test_the_live_payloads_do_act_when_python_runs_them(tmp_path):
     for payload in LIVE:
         code = payload.replace("{canary}", str(canary))
         done = subprocess.run([sys.executable, "-c", f"import os\n{code}\nprint(os.environ.get('{CANARY_VAR}'))"],
-                              capture_output=True, text=True, timeout=60, cwd=tmp_path)
+                              capture_output=True, text=True, timeout=60, cwd=tmp_path, check=False)
         assert done.returncode == 0, done.stderr
         assert canary.exists() or done.stdout.strip() == "1", payload
         canary.unlink(missing_ok=True)
@@ -125,7 +124,7 @@ def test_nothing_runs_no_file_appears_and_no_variable_is_set(tmp_path):
     texts = list(payloads(canary))
     env = {k: v for k, v in os.environ.items() if k != CANARY_VAR} | {"PYTHONPATH": str(PROJECT_ROOT)}
     done = subprocess.run([sys.executable, "-c", AUDITED_RUN], input=json.dumps(texts), capture_output=True,
-                          text=True, timeout=120, cwd=tmp_path, env=env)
+                          text=True, timeout=120, cwd=tmp_path, env=env, check=False)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == [], "audited events while checking hostile text"
     # And in this process too, without the audit hook:

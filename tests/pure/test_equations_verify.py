@@ -5,9 +5,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rft.filter import path_verdict as verify
-from rft.filter.equations import MAX_EQUATIONS, check_equation, equation_list, find_equations
-from rft.task.prompts import format_prompt, format_response
+from rft.filter.equations import (
+    MAX_EQUATIONS,
+    check_equation,
+    equation_list,
+    find_equations,
+)
 from rft.filter.path_verdict import FILTER_VERSION, MAX_TEXT_CHARS, Verdict, verify_path
+from rft.task.prompts import format_prompt, format_response
 
 GOOD_PATH = (
     "Natalia sold 48/2 = <<48/2=24>>24 clips in May.\n"
@@ -96,7 +101,7 @@ def test_a_path_without_annotations_passes_on_its_answer():
 
 def test_none_text_is_an_empty_path():
     assert verify_path(None, "5") == Verdict(False, None, "", 0, "no_answer")
-    assert FILTER_VERSION == "v1"
+    assert FILTER_VERSION == "v2"
 
 
 def test_megabyte_texts_are_rejected_without_scanning(monkeypatch):

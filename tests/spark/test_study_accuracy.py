@@ -10,7 +10,7 @@ from spark_jobs.study_accuracy import rft_set_evaluations, stage_accuracies
 
 def evaluation(model, stage, training_set, correct, metric="maj1@1", checkpoint=None):
     return (model, stage, training_set, metric, 10, correct, correct / 10, 0.0, 1.0,
-            checkpoint or f"ckpt/{model}/{training_set}", f"run-{model}")
+            checkpoint or f"ckpt/{model}/{training_set}", f"run-{model}", "strict")
 
 
 def checkpoint(model, stage, training_set, rft_rows):

@@ -7,11 +7,11 @@ import sys
 import pandas as pd
 import pytest
 
-from rft.task.prompts import format_prompt, format_response
 from rft.steps import sample as sample_step
 from rft.steps import train as train_step
 from rft.steps.step_specs import SampleSpec
 from rft.task.generator import embedded_task
+from rft.task.prompts import format_prompt, format_response
 
 SMALL = {"hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2,
          "num_key_value_heads": 1, "intermediate_size": 128}
@@ -27,7 +27,7 @@ def run_step(step: str, spec: dict, tmp_path) -> dict:
     """Run `python -m rft.steps.<step> --spec FILE`; return its JSON summary (last stdout line)."""
     path = write_spec(step, spec, tmp_path)
     done = subprocess.run([sys.executable, "-m", f"rft.steps.{step}", "--spec", path],
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -95,9 +95,12 @@ def test_evaluate_writes_one_row_per_question_and_metric(workdir):
         "max_new_tokens": 24, "batch_size": 8, "maj_k": 2, "temperature": 0.7, "seed": 0,
         "output": str(tmp / "eval.parquet")}, tmp)
     rows = pd.read_parquet(tmp / "eval.parquet")
-    assert list(rows.columns) == ["question_id", "metric", "text", "answer", "is_correct"]
+    assert list(rows.columns) == ["question_id", "metric", "text", "answer", "is_correct",
+                                  "answer_reference", "is_correct_reference"]
     assert rows.groupby("metric").size().to_dict() == {"maj1@1": 6, "maj1@2": 6}
     assert summary["maj1@1_n"] == 6 and 0 <= summary["maj1@1_accuracy"] <= 1
+    assert summary["scoring"] == "strict" and summary["maj1@1_correct"] == summary["maj1@1_correct_strict"]
+    assert summary["maj1@1_correct_reference"] == int(rows[rows.metric == "maj1@1"].is_correct_reference.sum())
 
 
 def test_two_workers_sample_the_rows_one_worker_samples(workdir):
@@ -139,6 +142,6 @@ def test_a_misspelt_spec_field_fails_before_any_work_and_names_it(tmp_path):
     path = write_spec("train", {"base": {"spec": "tiny-llama-a"}, "train_data": "t.parquet",
                                 "output_dir": str(tmp_path / "out"), "train_confg": {"epochs": 1}}, tmp_path)
     done = subprocess.run([sys.executable, "-m", "rft.steps.train", "--spec", path],
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode != 0 and not (tmp_path / "out").exists()
     assert f"SpecError: train spec {path}: train_confg: unknown field" in done.stderr

@@ -10,16 +10,16 @@ from rft.evaluation.scoring import accuracy_summary, majority_vote
 from rft.evaluation.significance import wilson_interval
 from rft.models.loading import create_base_model, load_model_and_tokenizer
 from rft.models.registry import resolve_model_spec
-from rft.task.prompts import format_prompt, format_response
 from rft.sampling.requests import sample_seed
 from rft.sampling.sampler import sample_paths
 from rft.sampling.transformers_backend import make_backend
 from rft.task.generator import embedded_task
+from rft.task.prompts import format_prompt, format_response
 from rft.training.trainer import TrainConfig, save_checkpoint, train_model
 
 SMALL = {"hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2,
          "num_key_value_heads": 1, "intermediate_size": 128}
-FAST = dict(learning_rate=3e-3, global_batch_size=8, micro_batch_size=4, max_length=256)
+FAST = {"learning_rate": 3e-3, "global_batch_size": 8, "micro_batch_size": 4, "max_length": 256}
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +104,7 @@ def test_same_seed_same_paths_and_resume_keeps_texts(trained, task):
     model, tokenizer = trained
     backend = make_backend("transformers", model, tokenizer, batch_size=3)
     questions = task[1]  # 8 questions: batches of 3, 3, 2
-    run = dict(k=2, temperature=1.0, max_new_tokens=24, base_seed=7, progress=False)
+    run = {"k": 2, "temperature": 1.0, "max_new_tokens": 24, "base_seed": 7, "progress": False}
     first = list(sample_paths(backend, questions, **run))
     again = list(sample_paths(backend, questions, **run))
     assert [r["text"] for r in first] == [r["text"] for r in again]
@@ -127,7 +127,7 @@ def test_sample_seeds_differ_across_questions_samples_and_base_seeds():
 def test_a_paths_text_depends_on_its_seed_not_its_batch_or_engine(trained, task):
     model, tokenizer = trained
     questions = task[1]
-    run = dict(k=2, temperature=1.0, max_new_tokens=24, base_seed=3, progress=False)
+    run = {"k": 2, "temperature": 1.0, "max_new_tokens": 24, "base_seed": 3, "progress": False}
     texts = {}
     for engine in ("static", "generate"):
         for batch_size in (3, 16):
@@ -145,7 +145,8 @@ def test_greedy_and_majority_evaluation_rows(trained, task):
     questions = [{**q, "gold_answer": q["answer"].split("####")[-1]} for q in task[1]]
     greedy = evaluate_greedy(backend, questions, max_new_tokens=24)
     assert [r["question_id"] for r in greedy] == [q["question_id"] for q in questions]
-    assert set(greedy[0]) == {"question_id", "text", "answer", "is_correct"}
+    assert set(greedy[0]) == {"question_id", "text", "answer", "is_correct", "answer_reference",
+                              "is_correct_reference"}
     assert greedy == evaluate_greedy(backend, questions, max_new_tokens=24)  # greedy is greedy
     majority = evaluate_majority(backend, questions[:2], k=3, temperature=1.0,
                                  max_new_tokens=24, seed=0)
