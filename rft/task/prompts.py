@@ -14,7 +14,9 @@ def format_prompt(question: str) -> str:
 
 def format_response(answer_text: str) -> str:
     """The training target for one reasoning path: a space, then the stripped path text."""
-    # The prompt ends at the colon, so the space separates it from the path as in the paper.
+    # The prompt ends at the colon; the space keeps the path's first word a word of its own for
+    # the tokenizer. The reference training scripts add no space: a listed deviation
+    # (docs/verification.md, section 10).
     return " " + answer_text.strip()
 
 
