@@ -40,6 +40,8 @@ class SamplingBackend(Protocol):
     batch_size: int  # how many prompts one `generate` call should get at most
     # New-token counts of the last `generate` call (EOS included), for throughput reports.
     last_token_counts: list[int]
+    # Per row of the last call: "eos" (the model ended it) or "length" (max_new_tokens cut it).
+    last_finish_reasons: list[str]
 
     def generate(self, prompts: list[str], *, temperature: float, max_new_tokens: int,
                  seeds: list[int]) -> list[str]:

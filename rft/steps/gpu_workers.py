@@ -30,7 +30,8 @@ from rft.sampling.sampler import load_backend, run_requests
 from rft.steps.step_io import parse_spec, set_threads, write_json, write_parquet_atomic
 from rft.steps.step_specs import WorkerBackend, WorkerJob, WorkerSpec, write_spec
 
-ROW_COLUMNS = ["question_id", "sample_idx", "seed", "text", "n_new_tokens"]
+# finish_reason: "eos", or "length" where max_new_tokens cut the path (never a silent cut).
+ROW_COLUMNS = ["question_id", "sample_idx", "seed", "text", "n_new_tokens", "finish_reason"]
 
 
 @dataclass
@@ -151,7 +152,9 @@ def read_parts(parts_dir: str) -> pd.DataFrame:
     frames = [pd.read_parquet(os.path.join(parts_dir, n)) for n in names]
     if not frames:
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in
-                             zip(ROW_COLUMNS, ["object", "int64", "int64", "object", "int64"])})
+                             zip(ROW_COLUMNS, ["object", "int64", "int64", "object", "int64", "object"])})
+    # Chunks written before finish_reason existed resume with it unknown (None), not dropped.
+    frames = [f if "finish_reason" in f.columns else f.assign(finish_reason=None) for f in frames]
     return (pd.concat(frames, ignore_index=True)[ROW_COLUMNS]
             .drop_duplicates(["question_id", "sample_idx"])
             .sort_values(["question_id", "sample_idx"], ignore_index=True))

@@ -18,8 +18,9 @@ Spec (JSON, rft.steps.step_specs.SampleSpec; unknown fields are errors):
       "num_threads": null, "progress": true, "asset_key": null   # optional
     }
 
-Output rows: question_id, sample_idx, seed, text, n_new_tokens, sorted by (question_id,
-sample_idx). Questions are sampled in question_id order, whatever the input file's order.
+Output rows: question_id, sample_idx, seed, text, n_new_tokens, finish_reason ("eos", or
+"length" where max_new_tokens cut the path), sorted by (question_id, sample_idx).
+Questions are sampled in question_id order, whatever the input file's order.
 
 Resume: finished chunks go to `<output>.parts/` as they complete (each written to a temporary
 name, then renamed). A rerun with the same spec keeps them and samples only the missing rows,
