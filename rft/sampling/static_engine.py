@@ -30,8 +30,9 @@ import torch
 import torch.nn.functional as F
 
 from rft.sampling.decode_attention import decode_attention
+from rft.sampling.requests import STATIC_ENGINE_MODEL_TYPES
 
-SUPPORTED_MODEL_TYPES = ("llama", "qwen2")
+SUPPORTED_MODEL_TYPES = STATIC_ENGINE_MODEL_TYPES
 EOS_CHECK_EVERY = 8  # decode steps between host checks for finished rows (and refills)
 MIN_GRAPH_ROWS = 64  # the smallest batch a decode step is captured for
 _M32 = 0xFFFFFFFF

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from rft.home import PROJECT_ROOT
-from rft.sampling.requests import Request
+from rft.sampling.requests import Request, checkpoint_config, choose_backend, static_engine_supports
 from rft.sampling.sampler import load_backend, run_requests
 from rft.steps.step_io import parse_spec, set_threads, write_json, write_parquet_atomic
 from rft.steps.step_specs import WorkerBackend, WorkerJob, WorkerSpec, write_spec
@@ -62,6 +62,15 @@ def visible_gpus() -> list[str]:
     count = torch.cuda.device_count()
     listed = [d.strip() for d in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if d.strip()]
     return (listed or [str(i) for i in range(count)])[:count]
+
+
+def step_backend(requested: str, checkpoints: list[str]) -> str:
+    """`choose_backend` with what this process sees: a GPU, and whether the static engine runs
+    every checkpoint (their config.json)."""
+    import torch
+
+    static = bool(checkpoints) and all(static_engine_supports(checkpoint_config(c)) for c in checkpoints)
+    return choose_backend(requested, static_engine=static, gpu=torch.cuda.is_available())
 
 
 def worker_devices(workers: int | None, gpus: list[str]) -> list[str | None]:
