@@ -46,6 +46,8 @@ def sampled_paths(
         vllm_options=cfg.vllm_options, output=str(output), chunk_rows=cfg.resume_chunk_rows,
     )
     reports = steps.run(context, spec, run_dir / "spec.json")
+    # "auto" is resolved by the step, which sees the GPU and the model: record what it ran.
+    backend = next((r["backend"] for r in reversed(reports) if r.get("backend")), backend)
     rows = with_path_ids(lake.read_parquet(str(output)), model, cfg.temperature, backend, context.run.run_id)
     n = lake.replace("sampled_paths", rows, where_equals(model=model))
     return dg.MaterializeResult(

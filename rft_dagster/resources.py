@@ -93,16 +93,21 @@ class StepRunner(dg.ConfigurableResource):
     num_threads: int | None = None  # torch threads in the step; None: all cores
 
     def backend_for(self, requested: str) -> str:
-        """The sampling backend a step will run: "auto" is vLLM wherever a vLLM interpreter is."""
+        """The backend a step is told to run: "auto" stays "auto" where a vLLM interpreter is, since
+        only the step sees the GPU and the model that decide between vLLM and the static engine
+        (`rft.sampling.requests.choose_backend`); it reports what it picked."""
         if requested == "transformers":
             return requested
-        return choose_backend(requested, vllm_available=find_vllm_python(self.vllm_python) is not None)
+        vllm = find_vllm_python(self.vllm_python) is not None
+        if requested == "auto" and vllm:
+            return "auto"
+        return choose_backend(requested, vllm_available=vllm)
 
     def run(self, context: dg.AssetExecutionContext, spec: StepSpec, spec_path: Path) -> list[dict]:
         """Run the step `spec` is for, its spec written to `spec_path`; returns the metadata the step reported."""
         spec = spec.model_copy(update={"num_threads": self.num_threads})
         write_spec(spec, spec_path)
-        vllm = find_vllm_python(self.vllm_python) if getattr(spec, "backend", None) == "vllm" else None
+        vllm = find_vllm_python(self.vllm_python) if getattr(spec, "backend", None) in ("vllm", "auto") else None
         python = vllm or self.python or sys.executable
         # The client hands this process's whole environment on; the launcher keeps only what the
         # step needs (the rule is in rft/steps/step_environment.py), so no credential reaches model code.

@@ -44,7 +44,8 @@ class SamplingConfig(_Strict):
     temperature: float = Field(0.7, ge=0)
     max_new_tokens: int = Field(256, gt=0)
     batch_size: int = Field(64, gt=0)  # transformers: rows decoded at once
-    # auto: vLLM wherever the step can run it (see rft/sampling/vllm_python.py), transformers elsewhere.
+    # auto: the fastest engine for the model where the step runs (docs/gpu.md): the static engine
+    # on a GPU for Llama/Qwen2 models, else vLLM where the step can run it, else transformers.
     backend: Literal["auto", "vllm", "transformers"] = "auto"
     vllm_options: dict[str, Any] = {}  # more vllm.LLM arguments: dtype, max_num_seqs, ...
     seed: int = 0

@@ -6,7 +6,7 @@ floating-point kernels may differ across hardware.
     backend = load_backend("auto", "checkpoints/tiny-llama-a/sft")   # vllm if importable
     for row in sample_paths(backend, questions, k=4, temperature=0.8, max_new_tokens=256,
                             base_seed=0):
-        ...  # {"question_id", "sample_idx", "seed", "text", "n_new_tokens"}
+        ...  # {"question_id", "sample_idx", "seed", "text", "n_new_tokens", "finish_reason"}
 """
 
 import time
@@ -42,10 +42,11 @@ def run_requests(backend: SamplingBackend, groups: list[list[Request]], temperat
         texts = backend.generate([format_prompt(r.question) for r in group], temperature=temperature,
                                  max_new_tokens=max_new_tokens, seeds=[r.seed for r in group])
         counts = getattr(backend, "last_token_counts", None) or [None] * len(texts)
-        for r, text, count in zip(group, texts, counts):
+        reasons = getattr(backend, "last_finish_reasons", None) or [None] * len(texts)
+        for r, text, count, reason in zip(group, texts, counts, reasons):
             if r.keep:
                 yield {"question_id": r.question_id, "sample_idx": r.sample_idx, "seed": r.seed,
-                       "text": text, "n_new_tokens": count}
+                       "text": text, "n_new_tokens": count, "finish_reason": reason}
         n_tokens += sum(c for c in counts if c is not None)
         bar.update(len(group))
         bar.set_postfix(tok_s=f"{n_tokens / (time.perf_counter() - start):.0f}")

@@ -29,8 +29,12 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-SUPPORTED_MODEL_TYPES = ("llama", "qwen2")
-EOS_CHECK_EVERY = 16  # decode steps between host checks for "every row has ended"
+from rft.sampling.decode_attention import decode_attention
+from rft.sampling.requests import STATIC_ENGINE_MODEL_TYPES
+
+SUPPORTED_MODEL_TYPES = STATIC_ENGINE_MODEL_TYPES
+EOS_CHECK_EVERY = 8  # decode steps between host checks for finished rows (and refills)
+MIN_GRAPH_ROWS = 64  # the smallest batch a decode step is captured for
 _M32 = 0xFFFFFFFF
 
 
@@ -123,13 +127,22 @@ def _rotate_half(x: torch.Tensor) -> torch.Tensor:
 # --- the decoder --------------------------------------------------------------------------------
 
 class StaticDecoder:
-    """Batched generation over a preallocated KV cache of `max_batch` rows x `max_len` positions.
+    """Continuous batching over a preallocated KV cache of `max_batch` rows x `max_len` positions.
 
-    Prompts are left-padded to the longest of their batch; each row's rotary positions start at
-    its own first token, so padding changes nothing but the cache slots used.
+    Every row holds one request at a time. A row whose request ends (EOS, or its token limit)
+    is handed the next waiting request at the next host check, so no step is spent decoding
+    for rows that have finished while requests wait. Each row's prompt sits at cache positions
+    0..len-1 of its own row, and attention reads each row's own prefix only
+    (`rft.sampling.decode_attention`), so a step costs what the rows' real lengths cost. When
+    the queue is empty the live rows are packed into the first half of the rows, and a decode
+    step captured for that smaller batch runs instead, down to `MIN_GRAPH_ROWS`.
+
+    A request's tokens depend on its prompt and seed alone: its draw at step t uses the
+    uniform number hashed from (seed, t), whichever row it lands in and whoever shares the batch.
     """
 
-    def __init__(self, model, max_batch: int, max_len: int, use_cuda_graph: bool | None = None):
+    def __init__(self, model, max_batch: int, max_len: int, use_cuda_graph: bool | None = None,
+                 attention_kernel: bool | None = None, min_rows: int = MIN_GRAPH_ROWS):
         self.model = model.eval()
         self.shape = model_shape(model.config)
         core = model.model
@@ -139,23 +152,30 @@ class StaticDecoder:
         self.device, self.dtype = first.device, first.dtype
         self.max_batch, self.max_len = max_batch, max_len
         self.use_cuda_graph = (self.device.type == "cuda") if use_cuda_graph is None else use_cuda_graph
+        self.attention_kernel = attention_kernel
+        self.min_rows = min_rows
+        self._pool = None  # one memory pool for every captured step: they never run at once
 
         s, dev = self.shape, self.device
-        cache_shape = (s.n_layers, max_batch, s.n_kv_heads, max_len, s.head_dim)
+        cache_shape = (s.n_layers, max_batch, max_len, s.n_kv_heads, s.head_dim)
         self.k_cache = torch.zeros(cache_shape, dtype=self.dtype, device=dev)
         self.v_cache = torch.zeros(cache_shape, dtype=self.dtype, device=dev)
         self.inv_freq = 1.0 / (s.rope_theta ** (
             torch.arange(0, s.head_dim, 2, device=dev, dtype=torch.float32) / s.head_dim))
-        self.key_idx = torch.arange(max_len, device=dev)
-        # The decode step's state: read and advanced in place, so a graph replay is one step.
-        self.tok = torch.zeros(max_batch, dtype=torch.long, device=dev)
-        self.pos = torch.zeros(max_batch, dtype=torch.long, device=dev)  # rotary position
-        self.start = torch.zeros(max_batch, dtype=torch.long, device=dev)  # first real slot
-        self.seeds = torch.zeros(max_batch, dtype=torch.long, device=dev)
-        self.slot = torch.zeros(1, dtype=torch.long, device=dev)  # cache slot being written
-        self.step = torch.zeros(1, dtype=torch.long, device=dev)  # index of the token drawn
-        self.out = torch.zeros(max_batch, max_len, dtype=torch.long, device=dev)
-        self._graphs: dict[float, torch.cuda.CUDAGraph] = {}
+        # The decode step's state, one entry per row, read and advanced in place so that a
+        # graph replay is one step. A row's `pos` is where the token in `tok` goes in the
+        # cache (its rotary position too); `step` is that token's index among the new ones.
+        long = dict(dtype=torch.long, device=dev)
+        self.rows = torch.arange(max_batch, **long)
+        self.tok = torch.zeros(max_batch, **long)
+        self.pos = torch.zeros(max_batch, **long)
+        self.step = torch.zeros(max_batch, **long)
+        self.seeds = torch.zeros(max_batch, **long)
+        self.limit = torch.zeros(max_batch, **long)  # new tokens allowed; 0 for an empty row
+        self.done = torch.ones(max_batch, dtype=torch.bool, device=dev)
+        self.eos = torch.full((1,), -1, **long)  # -1: no EOS, rows stop at their limit
+        self.out = torch.zeros(max_batch, max_len, **long)
+        self._graphs: dict[tuple[float, int], torch.cuda.CUDAGraph] = {}
 
     @classmethod
     def fit(cls, model, max_len: int, memory_fraction: float = 0.5, cap: int = 4096,
@@ -177,93 +197,138 @@ class StaticDecoder:
                  on_batch: Callable[[int, int], None] | None = None) -> list[list[int]]:
         """New token ids per prompt, cut after the first EOS (kept); `eos_id=None` never stops.
 
-        `on_batch(n_rows, n_new_tokens)` is called after each batch (progress bars).
+        `self.last_finish_reasons` then says, per prompt, "eos" or "length" (the limit ended
+        it). `on_batch(n_rows, n_new_tokens)` is called as requests finish (progress bars).
         """
         if len(prompts) != len(seeds):
             raise ValueError(f"{len(prompts)} prompts but {len(seeds)} seeds")
         if temperature < 0:
             raise ValueError(f"temperature must be >= 0, got {temperature}")
+        if max_new_tokens < 1:
+            raise ValueError(f"max_new_tokens must be >= 1, got {max_new_tokens}")
+        if prompts and min(len(p) for p in prompts) == 0:
+            raise ValueError("every prompt needs at least one token")
+        longest = max((len(p) for p in prompts), default=0)
+        if longest + max_new_tokens > self.max_len:
+            raise ValueError(f"prompt of {longest} tokens + {max_new_tokens} new tokens exceeds "
+                             f"max_len {self.max_len}")
         results: list[list[int]] = [[] for _ in prompts]
-        # Similar lengths share a batch: less padding in the prefill and the cache.
-        order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
-        for begin in range(0, len(order), self.max_batch):
-            rows = order[begin:begin + self.max_batch]
-            batch = self._generate_batch([prompts[i] for i in rows], [seeds[i] for i in rows],
-                                         temperature, max_new_tokens, eos_id)
-            for i, tokens in zip(rows, batch):
-                results[i] = tokens
-            if on_batch is not None:
-                on_batch(len(rows), sum(len(t) for t in batch))
+        reasons: list[str] = ["length"] * len(prompts)
+        self.eos.fill_(-1 if eos_id is None else eos_id)
+        self.done.fill_(True)
+        self.limit.zero_()
+        # Longest prompts first: the rows they fill at the start have the most to decode.
+        queue = sorted(range(len(prompts)), key=lambda i: -len(prompts[i]))
+        queue.reverse()  # popped from the end
+        holder = [-1] * self.max_batch  # request index per row, -1 when empty
+        width = self.max_batch
+
+        self._admit(queue, holder, prompts, seeds, temperature, max_new_tokens, width)
+        while any(h >= 0 for h in holder[:width]):
+            for _ in range(EOS_CHECK_EVERY):
+                self._step(temperature, width)
+            done = self.done[:width].tolist()
+            finished = [r for r in range(width) if holder[r] >= 0 and done[r]]
+            if finished:
+                index = torch.tensor(finished, device=self.device)
+                tokens = self.out.index_select(0, index).tolist()
+                lengths = self.step.index_select(0, index).tolist()
+                n_new = 0
+                for r, row_tokens, n in zip(finished, tokens, lengths):
+                    i = holder[r]
+                    results[i] = _cut(row_tokens[:min(n, max_new_tokens)], eos_id)
+                    reasons[i] = "eos" if eos_id is not None and results[i][-1:] == [eos_id] else "length"
+                    n_new += len(results[i])
+                    holder[r] = -1
+                if on_batch is not None:
+                    on_batch(len(finished), n_new)
+            if queue:
+                self._admit(queue, holder, prompts, seeds, temperature, max_new_tokens, width)
+            else:
+                width = self._pack(holder, width)
+        self.last_finish_reasons = reasons
         return results
 
-    def _generate_batch(self, prompts, seeds, temperature, max_new_tokens, eos_id):
-        n, width = len(prompts), max(len(p) for p in prompts)
-        if min(len(p) for p in prompts) == 0:
-            raise ValueError("every prompt needs at least one token")
-        if width + max_new_tokens > self.max_len:
-            raise ValueError(f"prompt of {width} tokens + {max_new_tokens} new tokens exceeds "
-                             f"max_len {self.max_len}")
-        if self.use_cuda_graph and temperature not in self._graphs:
-            self._capture(temperature)  # before the prefill: warm-up steps scribble on the cache
+    def _admit(self, queue, holder, prompts, seeds, temperature, max_new_tokens, width) -> None:
+        """Give waiting requests to empty rows: prefill their prompts, draw their first tokens."""
+        free = [r for r in range(width) if holder[r] < 0]
+        taken = []
+        while free and queue:
+            r, i = free.pop(0), queue.pop()
+            holder[r] = i
+            taken.append((r, i))
+        if not taken:
+            return
+        rows = torch.tensor([r for r, _ in taken], device=self.device)
+        batch = [prompts[i] for _, i in taken]
+        lengths = torch.tensor([len(p) for p in batch], device=self.device)
+        logits = self._prefill(rows, batch, lengths)
+        row_seeds = torch.tensor([seeds[i] for _, i in taken], dtype=torch.long, device=self.device)
+        first = pick_tokens(logits, row_seeds, torch.zeros_like(row_seeds), temperature)
+        self.out[rows, 0] = first
+        self.tok[rows] = first
+        self.pos[rows] = lengths
+        self.step[rows] = 1
+        self.seeds[rows] = row_seeds
+        self.limit[rows] = max_new_tokens
+        self.done[rows] = (first == self.eos) | (self.limit[rows] <= 1)
 
-        rows = self.max_batch  # unused rows decode a one-token dummy prompt
-        ids = torch.zeros(rows, width, dtype=torch.long)
-        start = torch.full((rows,), width - 1, dtype=torch.long)
-        lengths = torch.ones(rows, dtype=torch.long)
-        for r, p in enumerate(prompts):
-            ids[r, width - len(p):] = torch.tensor(p, dtype=torch.long)
-            start[r], lengths[r] = width - len(p), len(p)
-        seeds_t = torch.zeros(rows, dtype=torch.long)
-        seeds_t[:n] = torch.tensor(seeds, dtype=torch.long)
-        ids, start = ids.to(self.device), start.to(self.device)
+    def _pack(self, holder, width: int) -> int:
+        """With no request waiting, move live rows to the front and halve the batch they decode in."""
+        live = [r for r in range(width) if holder[r] >= 0]
+        new_width = width
+        while new_width // 2 >= max(self.min_rows, len(live), 1):
+            new_width //= 2
+        if new_width == width or not live:
+            return width
+        src = torch.tensor(live, device=self.device)
+        dst = torch.arange(len(live), device=self.device)
+        for buf in (self.k_cache, self.v_cache):
+            buf[:, dst] = buf[:, src].clone()
+        for buf in (self.tok, self.pos, self.step, self.seeds, self.limit, self.done, self.out):
+            buf[dst] = buf[src].clone()
+        self.done[len(live):width] = True
+        for j, r in enumerate(live):
+            holder[j] = holder[r]
+        for j in range(len(live), width):
+            holder[j] = -1
+        return new_width
 
-        logits = self._prefill(ids, start)
-        self.seeds.copy_(seeds_t)
-        self.step.fill_(0)
-        first = pick_tokens(logits, self.seeds, self.step, temperature)
-        self.out[:, 0] = first
-        self.tok.copy_(first)
-        self.pos.copy_(lengths)
-        self.start.copy_(start)
-        self.slot.fill_(width)
-        self.step.fill_(1)
-
-        steps = 1
-        while steps < max_new_tokens:
-            if self.use_cuda_graph:
-                self._graphs[temperature].replay()
-            else:
-                self._decode_step(temperature)
-            steps += 1
-            if eos_id is not None and steps % EOS_CHECK_EVERY == 0:
-                if bool((self.out[:n, :steps] == eos_id).any(dim=1).all()):
-                    break
-        return _cut_at_eos(self.out[:n, :steps].tolist(), eos_id)
+    def _step(self, temperature: float, width: int) -> None:
+        if not self.use_cuda_graph:
+            self._decode_step(temperature, width)
+            return
+        key = (temperature, width)
+        if key not in self._graphs:
+            self._capture(temperature, width)
+        self._graphs[key].replay()
 
     def _rope(self, positions: torch.Tensor):
         freqs = positions[..., None].to(torch.float32) * self.inv_freq
         emb = torch.cat((freqs, freqs), dim=-1)
         return emb.cos().to(self.dtype), emb.sin().to(self.dtype)
 
-    def _prefill(self, ids: torch.Tensor, start: torch.Tensor, chunk_tokens: int = 65536):
-        """Run the prompts, fill cache slots [0, width), return the last position's logits."""
-        rows, width = ids.shape
-        s = self.shape
+    def _prefill(self, rows: torch.Tensor, prompts: list[list[int]], lengths: torch.Tensor,
+                 chunk_tokens: int = 65536) -> torch.Tensor:
+        """Write the prompts into cache positions 0..len-1 of their rows; the last token's logits.
+
+        Prompts are right-padded: causal attention keeps every real token from seeing the
+        padding after it, and the padding's cache slots are overwritten before they are read.
+        """
+        s, n = self.shape, len(prompts)
+        width = max(len(p) for p in prompts)
+        ids = torch.zeros(n, width, dtype=torch.long)
+        for j, p in enumerate(prompts):
+            ids[j, :len(p)] = torch.tensor(p, dtype=torch.long)
+        ids = ids.to(self.device)
+        cos, sin = self._rope(torch.arange(width, device=self.device))
+        cos, sin = cos[None, None], sin[None, None]
         logits = []
-        key = torch.arange(width, device=self.device)
-        causal = key[None, :] <= key[:, None]
         chunk = max(1, chunk_tokens // width)
-        for r0 in range(0, rows, chunk):
-            r1 = min(rows, r0 + chunk)
-            b, st = r1 - r0, start[r0:r1]
+        for r0 in range(0, n, chunk):
+            r1 = min(n, r0 + chunk)
+            b, cache_rows = r1 - r0, rows[r0:r1]
             x = self.embed(ids[r0:r1])
-            cos, sin = self._rope((key[None, :] - st[:, None]).clamp(min=0))
-            cos, sin = cos[:, None], sin[:, None]
-            # Padding slots are never attended to; each query may see itself, so that padding
-            # queries (whose outputs are discarded) have one key and no NaN.
-            mask = (causal[None] & (key[None, None, :] >= st[:, None, None])) | torch.eye(
-                width, dtype=torch.bool, device=self.device)[None]
-            mask = mask[:, None]
             for i, layer in enumerate(self.layers):
                 attn = layer.self_attn
                 h = layer.input_layernorm(x)
@@ -272,65 +337,72 @@ class StaticDecoder:
                 v = attn.v_proj(h).view(b, width, s.n_kv_heads, s.head_dim).transpose(1, 2)
                 q = q * cos + _rotate_half(q) * sin
                 k = k * cos + _rotate_half(k) * sin
-                self.k_cache[i, r0:r1, :, :width] = k
-                self.v_cache[i, r0:r1, :, :width] = v
+                self.k_cache[i, cache_rows, :width] = k.transpose(1, 2)
+                self.v_cache[i, cache_rows, :width] = v.transpose(1, 2)
                 a = F.scaled_dot_product_attention(
                     q, k.repeat_interleave(s.group, dim=1), v.repeat_interleave(s.group, dim=1),
-                    attn_mask=mask)
+                    is_causal=True)
                 x = x + attn.o_proj(a.transpose(1, 2).reshape(b, width, -1))
                 x = x + layer.mlp(layer.post_attention_layernorm(x))
-            logits.append(self.lm_head(self.norm(x[:, -1])))
+            last = x[torch.arange(b, device=self.device), lengths[r0:r1] - 1]
+            logits.append(self.lm_head(self.norm(last)))
         return torch.cat(logits)
 
-    def _decode_step(self, temperature: float) -> None:
-        """One token for every row: reads tok/pos/slot/step, writes the cache and out, advances."""
-        s, b = self.shape, self.max_batch
-        x = self.embed(self.tok)[:, None]
-        cos, sin = self._rope(self.pos[:, None])
-        cos, sin = cos[:, None], sin[:, None]
-        visible = (self.key_idx[None] >= self.start[:, None]) & (self.key_idx[None] <= self.slot)
-        mask = visible[:, None, None, :]
+    def _decode_step(self, temperature: float, width: int) -> None:
+        """One token for each of the first `width` rows: reads tok/pos/step, writes the cache and out."""
+        s, b = self.shape, width
+        rows, tok, pos, step = self.rows[:b], self.tok[:b], self.pos[:b], self.step[:b]
+        x = self.embed(tok)[:, None]
+        cos, sin = self._rope(pos[:, None])
+        cos, sin = cos[:, :, None], sin[:, :, None]
+        lengths = pos + 1  # keys 0..pos, the new token's own included
         for i, layer in enumerate(self.layers):
             attn = layer.self_attn
             h = layer.input_layernorm(x)
-            q = attn.q_proj(h).view(b, 1, s.n_heads, s.head_dim).transpose(1, 2)
-            k = attn.k_proj(h).view(b, 1, s.n_kv_heads, s.head_dim).transpose(1, 2)
-            v = attn.v_proj(h).view(b, 1, s.n_kv_heads, s.head_dim).transpose(1, 2)
+            q = attn.q_proj(h).view(b, 1, s.n_heads, s.head_dim)
+            k = attn.k_proj(h).view(b, 1, s.n_kv_heads, s.head_dim)
+            v = attn.v_proj(h).view(b, 1, s.n_kv_heads, s.head_dim)
             q = q * cos + _rotate_half(q) * sin
             k = k * cos + _rotate_half(k) * sin
-            self.k_cache[i].index_copy_(2, self.slot, k)
-            self.v_cache[i].index_copy_(2, self.slot, v)
-            # Grouped-query attention without copying the cache: the `group` query heads that
-            # share a KV head act as `group` queries against it (head h uses KV head h // group).
-            q = q.reshape(b, s.n_kv_heads, s.group, s.head_dim)
-            a = F.scaled_dot_product_attention(q, self.k_cache[i], self.v_cache[i], attn_mask=mask)
+            k_cache, v_cache = self.k_cache[i, :b], self.v_cache[i, :b]
+            k_cache.index_put_((rows, pos), k[:, 0])
+            v_cache.index_put_((rows, pos), v[:, 0])
+            a = decode_attention(q[:, 0], k_cache, v_cache, lengths, use_kernel=self.attention_kernel)
             x = x + attn.o_proj(a.reshape(b, 1, -1))
             x = x + layer.mlp(layer.post_attention_layernorm(x))
         logits = self.lm_head(self.norm(x))[:, 0]
-        nxt = pick_tokens(logits, self.seeds, self.step, temperature)
-        self.out.index_copy_(1, self.step, nxt[:, None])
-        self.tok.copy_(nxt)
-        self.pos.add_(1)
-        self.slot.add_(1)
-        self.step.add_(1)
+        nxt = pick_tokens(logits, self.seeds[:b], step, temperature)
+        self.out[:b].index_put_((rows, step), nxt)
+        # A finished row decodes on until the host hands it a new request; its counters stop at
+        # the cache's last slot, and nothing it writes there is read again.
+        self.done[:b] |= (nxt == self.eos) | (step + 1 >= self.limit[:b])
+        self.tok[:b] = nxt
+        pos.add_(1).clamp_(max=self.max_len - 1)
+        step.add_(1).clamp_(max=self.max_len - 1)
 
-    def _capture(self, temperature: float) -> None:
-        """Record one decode step as a CUDA graph (after warm-up steps on a side stream)."""
-        self.slot.fill_(0)
-        self.step.fill_(1)
+    def _capture(self, temperature: float, width: int) -> None:
+        """Record one decode step for the first `width` rows as a CUDA graph (after warm-up)."""
+        saved = [buf.clone() for buf in (self.tok, self.pos, self.step, self.done, self.out)]
         side = torch.cuda.Stream(device=self.device)
         side.wait_stream(torch.cuda.current_stream(self.device))
         with torch.cuda.stream(side):
             for _ in range(2):
-                self._decode_step(temperature)
+                self._decode_step(temperature, width)
         torch.cuda.current_stream(self.device).wait_stream(side)
         graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph):
-            self._decode_step(temperature)
-        self._graphs[temperature] = graph
+        if self._pool is None:
+            self._pool = torch.cuda.graph_pool_handle()
+        with torch.cuda.graph(graph, pool=self._pool):
+            self._decode_step(temperature, width)
+        # Warm-up and capture ran real steps: put the state back (their cache writes land at
+        # each row's next slot, which the next real step overwrites before anyone reads it).
+        for buf, old in zip((self.tok, self.pos, self.step, self.done, self.out), saved):
+            buf.copy_(old)
+        self._graphs[(temperature, width)] = graph
 
 
-def _cut_at_eos(rows: list[list[int]], eos_id: int | None) -> list[list[int]]:
-    if eos_id is None:
-        return rows
-    return [row[:row.index(eos_id) + 1] if eos_id in row else row for row in rows]
+def _cut(tokens: list[int], eos_id: int | None) -> list[int]:
+    """A row's tokens up to and including its first EOS."""
+    if eos_id is None or eos_id not in tokens:
+        return tokens
+    return tokens[:tokens.index(eos_id) + 1]

@@ -34,6 +34,7 @@ class TransformersBackend:
         self.tokenizer.padding_side = "left"
         self.engine = _choose_engine(engine, model)
         self.last_token_counts: list[int] = []
+        self.last_finish_reasons: list[str] = []
         self._decoder: StaticDecoder | None = None
 
     @torch.inference_mode()
@@ -52,6 +53,8 @@ class TransformersBackend:
                                                 seeds[start:start + self.batch_size],
                                                 temperature, max_new_tokens)
         self.last_token_counts = [len(ids) for ids in new_ids]
+        eos = self.tokenizer.eos_token_id
+        self.last_finish_reasons = ["eos" if ids[-1:] == [eos] else "length" for ids in new_ids]
         texts = self.tokenizer.batch_decode(new_ids, skip_special_tokens=True)
         return [t.strip() for t in texts]
 

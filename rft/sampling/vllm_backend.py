@@ -76,6 +76,7 @@ class VllmBackend:
         self.llm = LLM(model=checkpoint, **options)
         self.max_model_len = self.llm.llm_engine.model_config.max_model_len
         self.last_token_counts: list[int] = []
+        self.last_finish_reasons: list[str] = []
 
     def generate(self, prompts: list[str], *, temperature: float, max_new_tokens: int,
                  seeds: list[int]) -> list[str]:
@@ -99,6 +100,9 @@ class VllmBackend:
         outputs = self.llm.generate(requests, params, use_tqdm=False)
         new_ids = [list(out.outputs[0].token_ids) for out in outputs]
         self.last_token_counts = [len(ids) for ids in new_ids]
+        # "stop": our EOS; "length": max_tokens ran out, so the path is cut, not finished.
+        self.last_finish_reasons = ["eos" if out.outputs[0].finish_reason == "stop" else "length"
+                                    for out in outputs]
         texts = self.tokenizer.batch_decode(new_ids, skip_special_tokens=True)
         return [t.strip() for t in texts]
 

@@ -15,7 +15,8 @@ Spec (JSON, rft.steps.step_specs.EvaluateSpec; unknown fields are errors):
       "output": "eval_results.parquet",
       # or, for several checkpoints in one process:
       # "checkpoints": [{"checkpoint": "...", "output": "....parquet"}, ...]
-      "backend": "auto",        # optional: auto (vllm where importable), vllm or transformers
+      "backend": "auto",        # optional: auto (the static engine on a GPU for Llama/Qwen2
+                                #   models, else vllm where importable), vllm or transformers
       "workers": null, "vllm_options": {}, "chunk_rows": 1024,  # optional, as in rft.steps.sample
       "num_threads": null, "progress": false, "asset_key": null   # optional
     }
@@ -36,8 +37,8 @@ import pandas as pd
 
 from rft.evaluation.reference_scoring import CORRECT_COLUMNS, correct_column
 from rft.evaluation.scoring import accuracy_summary, score_greedy, score_majority
-from rft.sampling.requests import SEEDING, choose_backend, plan_requests
-from rft.steps.gpu_workers import Backend, Job, read_parts, run_jobs
+from rft.sampling.requests import SEEDING, plan_requests
+from rft.steps.gpu_workers import Backend, Job, read_parts, run_jobs, step_backend
 from rft.steps.step_io import (
     parse_spec,
     read_records,
@@ -98,7 +99,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     # One process for many checkpoints: loading torch (or vLLM) costs seconds, a tiny model less.
     targets = spec.targets
     with reporter(spec) as rep:
-        spec = spec.model_copy(update={"backend": choose_backend(spec.backend)})
+        spec = spec.model_copy(update={"backend": step_backend(spec.backend, [t.checkpoint for t in targets])})
         questions = sorted(read_records(spec.questions), key=lambda q: q["question_id"])
         plans = []
         for target in targets:
@@ -111,7 +112,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
                  progress=spec.progress, log=rep.log)
         summaries = []
         for target, jobs in zip(targets, plans):
-            summary = score_checkpoint(target.checkpoint, target.output, questions, jobs, rep, spec.scoring)
+            summary = {**score_checkpoint(target.checkpoint, target.output, questions, jobs, rep, spec.scoring),
+                       "backend": spec.backend}
             shutil.rmtree(target.output + ".parts")
             rep.report(summary)
             summaries.append(summary)

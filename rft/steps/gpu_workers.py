@@ -25,12 +25,13 @@ from dataclasses import dataclass
 import pandas as pd
 
 from rft.home import PROJECT_ROOT
-from rft.sampling.requests import Request
+from rft.sampling.requests import Request, checkpoint_config, choose_backend, static_engine_supports
 from rft.sampling.sampler import load_backend, run_requests
 from rft.steps.step_io import parse_spec, set_threads, write_json, write_parquet_atomic
 from rft.steps.step_specs import WorkerBackend, WorkerJob, WorkerSpec, write_spec
 
-ROW_COLUMNS = ["question_id", "sample_idx", "seed", "text", "n_new_tokens"]
+# finish_reason: "eos", or "length" where max_new_tokens cut the path (never a silent cut).
+ROW_COLUMNS = ["question_id", "sample_idx", "seed", "text", "n_new_tokens", "finish_reason"]
 
 
 @dataclass
@@ -61,6 +62,15 @@ def visible_gpus() -> list[str]:
     count = torch.cuda.device_count()
     listed = [d.strip() for d in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if d.strip()]
     return (listed or [str(i) for i in range(count)])[:count]
+
+
+def step_backend(requested: str, checkpoints: list[str]) -> str:
+    """`choose_backend` with what this process sees: a GPU, and whether the static engine runs
+    every checkpoint (their config.json)."""
+    import torch
+
+    static = bool(checkpoints) and all(static_engine_supports(checkpoint_config(c)) for c in checkpoints)
+    return choose_backend(requested, static_engine=static, gpu=torch.cuda.is_available())
 
 
 def worker_devices(workers: int | None, gpus: list[str]) -> list[str | None]:
@@ -151,7 +161,9 @@ def read_parts(parts_dir: str) -> pd.DataFrame:
     frames = [pd.read_parquet(os.path.join(parts_dir, n)) for n in names]
     if not frames:
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in
-                             zip(ROW_COLUMNS, ["object", "int64", "int64", "object", "int64"])})
+                             zip(ROW_COLUMNS, ["object", "int64", "int64", "object", "int64", "object"])})
+    # Chunks written before finish_reason existed resume with it unknown (None), not dropped.
+    frames = [f if "finish_reason" in f.columns else f.assign(finish_reason=None) for f in frames]
     return (pd.concat(frames, ignore_index=True)[ROW_COLUMNS]
             .drop_duplicates(["question_id", "sample_idx"])
             .sort_values(["question_id", "sample_idx"], ignore_index=True))

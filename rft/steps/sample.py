@@ -9,7 +9,8 @@ Spec (JSON, rft.steps.step_specs.SampleSpec; unknown fields are errors):
       "questions": "train_questions.parquet",   # columns question_id, question
       "k": 4, "temperature": 0.8, "max_new_tokens": 256,
       "base_seed": 0,           # path (q, j) is seeded with rft.sampling.requests.sample_seed(base_seed, q, j)
-      "backend": "auto",        # auto (vllm where importable), vllm or transformers
+      "backend": "auto",        # auto (the static engine on a GPU for Llama/Qwen2 models, else
+                                #   vllm where importable), vllm or transformers
       "batch_size": 64,         # transformers: rows decoded at once (static engine: KV cache rows)
       "output": "sampled_paths.parquet",
       "chunk_rows": 1024,       # optional: rows per resume chunk (vllm: requests per generate call)
@@ -18,8 +19,9 @@ Spec (JSON, rft.steps.step_specs.SampleSpec; unknown fields are errors):
       "num_threads": null, "progress": true, "asset_key": null   # optional
     }
 
-Output rows: question_id, sample_idx, seed, text, n_new_tokens, sorted by (question_id,
-sample_idx). Questions are sampled in question_id order, whatever the input file's order.
+Output rows: question_id, sample_idx, seed, text, n_new_tokens, finish_reason ("eos", or
+"length" where max_new_tokens cut the path), sorted by (question_id, sample_idx).
+Questions are sampled in question_id order, whatever the input file's order.
 
 Resume: finished chunks go to `<output>.parts/` as they complete (each written to a temporary
 name, then renamed). A rerun with the same spec keeps them and samples only the missing rows,
@@ -32,11 +34,11 @@ import json
 import os
 import shutil
 
-from rft.sampling.requests import SEEDING, choose_backend, plan_requests
+from rft.sampling.requests import SEEDING, plan_requests
 from rft.steps.step_io import (parse_spec, read_records, reporter, set_threads,
                               write_json, write_parquet_atomic)
 from rft.steps.step_specs import SampleSpec
-from rft.steps.gpu_workers import Backend, Job, read_parts, run_jobs
+from rft.steps.gpu_workers import Backend, Job, read_parts, run_jobs, step_backend
 
 # Spec keys that do not change the texts, so a resumed run may differ in them.
 _RESUME_IRRELEVANT = {"output", "chunk_rows", "num_threads", "asset_key", "progress", "workers"}
@@ -71,7 +73,7 @@ def main(argv: list[str] | None = None) -> dict:
     spec = parse_spec(__doc__, SampleSpec, argv)
     set_threads(spec)
     with reporter(spec) as rep:
-        spec = spec.model_copy(update={"backend": choose_backend(spec.backend)})
+        spec = spec.model_copy(update={"backend": step_backend(spec.backend, [spec.checkpoint])})
         seeding = SEEDING[spec.backend]
         questions = sorted(read_records(spec.questions), key=lambda q: q["question_id"])
         if len({q["question_id"] for q in questions}) != len(questions):

@@ -6,7 +6,8 @@ import pytest
 from transformers import LlamaConfig
 
 from rft.models.registry import TINY_CONFIGS
-from rft.sampling.requests import BackendUnavailable, Request, batch_seed, choose_backend, plan_requests, sample_seed
+from rft.sampling.requests import (BackendUnavailable, Request, batch_seed, checkpoint_config, choose_backend,
+                                   plan_requests, sample_seed, static_engine_supports)
 from rft.sampling.vllm_backend import _check_cpu_head_dim
 from rft.steps.gpu_workers import shard, worker_devices
 from rft.sampling.vllm_python import find_vllm_python
@@ -55,6 +56,27 @@ def test_one_worker_per_gpu_or_one_on_cpu():
     assert worker_devices(2, []) == [None, None]
     assert worker_devices(None, ["0", "1", "3"]) == ["0", "1", "3"]
     assert worker_devices(4, ["0", "1"]) == ["0", "1", "0", "1"]
+
+
+def test_auto_takes_the_static_engine_on_a_gpu_for_the_models_it_supports():
+    assert choose_backend("auto", vllm_available=True, static_engine=True, gpu=True) == "transformers"
+    # a model the static engine lacks, or no GPU: vLLM where it is importable
+    assert choose_backend("auto", vllm_available=True, static_engine=False, gpu=True) == "vllm"
+    assert choose_backend("auto", vllm_available=True, static_engine=True, gpu=False) == "vllm"
+    assert choose_backend("auto", vllm_available=False, static_engine=False, gpu=True) == "transformers"
+    # asked for by name, a backend is what runs
+    assert choose_backend("vllm", vllm_available=True, static_engine=True, gpu=True) == "vllm"
+
+
+def test_the_static_engine_supports_llama_and_qwen2_with_plain_rotary_embeddings(tmp_path):
+    assert static_engine_supports({"model_type": "llama"})
+    assert static_engine_supports({"model_type": "qwen2", "rope_scaling": None, "use_sliding_window": False})
+    assert not static_engine_supports({"model_type": "gpt2"})
+    assert not static_engine_supports({"model_type": "llama", "rope_scaling": {"rope_type": "llama3"}})
+    assert not static_engine_supports({"model_type": "qwen2", "use_sliding_window": True})
+    assert checkpoint_config(str(tmp_path)) == {}  # no config.json: nothing to go on
+    (tmp_path / "config.json").write_text('{"model_type": "qwen2"}')
+    assert static_engine_supports(checkpoint_config(str(tmp_path)))
 
 
 def test_auto_is_vllm_where_it_is_available():

@@ -113,3 +113,49 @@ def test_too_long_and_unsupported_models_are_refused():
     from transformers import GPT2Config, GPT2LMHeadModel
     with pytest.raises(UnsupportedModel, match="gpt2"):
         StaticDecoder(GPT2LMHeadModel(GPT2Config(n_layer=1, n_embd=32, n_head=2)), 2, 16)
+
+
+def test_finished_rows_take_the_next_request_and_texts_do_not_change():
+    """Seven requests through two rows: rows refill as requests end, and every request gets
+    the tokens it gets alone (its prompt and seed decide them, not its row or neighbours)."""
+    model = tiny("llama")
+    prompts = prompts_of([4, 7, 6, 10, 3, 8, 5])
+    seeds = [21, 22, 23, 24, 25, 26, 27]
+    greedy = StaticDecoder(model, max_batch=1, max_len=64).generate(
+        prompts[:1], [0], 0.0, 30, eos_id=None)[0]
+    eos = greedy[5]  # a token the model emits often enough to end some requests early
+    two_rows = StaticDecoder(model, max_batch=2, max_len=64, min_rows=1)
+    together = two_rows.generate(prompts, seeds, temperature=0.9, max_new_tokens=30, eos_id=eos)
+    alone = [StaticDecoder(model, max_batch=1, max_len=64).generate(
+        [p], [s], temperature=0.9, max_new_tokens=30, eos_id=eos)[0] for p, s in zip(prompts, seeds)]
+    assert together == alone
+    lengths = sorted(len(t) for t in together)
+    assert lengths[0] < 30 and lengths[-1] <= 30  # some ended early, so rows were refilled
+
+
+def test_a_request_that_hits_the_limit_is_marked_as_cut():
+    model = tiny("llama")
+    decoder = StaticDecoder(model, max_batch=3, max_len=64, min_rows=1)
+    greedy = decoder.generate(prompts_of([4, 6, 5]), [0, 0, 0], 0.0, 12, eos_id=None)
+    assert decoder.last_finish_reasons == ["length"] * 3
+    assert all(len(t) == 12 for t in greedy)
+    eos = greedy[0][2]
+    cut = decoder.generate(prompts_of([4, 6, 5]), [0, 0, 0], 0.0, 12, eos_id=eos)
+    assert cut[0] == greedy[0][:greedy[0].index(eos) + 1] and decoder.last_finish_reasons[0] == "eos"
+    for tokens, reason in zip(cut, decoder.last_finish_reasons):
+        assert (reason == "eos") == (tokens[-1] == eos)
+        assert reason == "eos" or len(tokens) == 12
+
+
+def test_packing_live_rows_into_a_smaller_batch_changes_no_tokens():
+    """With no request waiting, live rows move to the front rows and decode in a half batch."""
+    model = tiny("qwen2")
+    prompts = prompts_of([3, 9, 5, 7, 4, 6, 8, 2], seed=4)
+    seeds = list(range(100, 108))
+    eos = StaticDecoder(model, max_batch=1, max_len=80).generate(
+        prompts[:1], [0], 0.0, 40, eos_id=None)[0][7]
+    packed = StaticDecoder(model, max_batch=8, max_len=80, min_rows=1).generate(
+        prompts, seeds, 0.8, 40, eos_id=eos)
+    unpacked = StaticDecoder(model, max_batch=8, max_len=80, min_rows=8).generate(
+        prompts, seeds, 0.8, 40, eos_id=eos)
+    assert packed == unpacked

@@ -139,6 +139,18 @@ def test_a_paths_text_depends_on_its_seed_not_its_batch_or_engine(trained, task)
     assert len(set(texts["static", 3])) > 1
 
 
+def test_every_path_says_whether_eos_ended_it_or_the_limit_cut_it(trained, task):
+    model, tokenizer = trained
+    for engine in ("static", "generate"):
+        backend = make_backend("transformers", model, tokenizer, batch_size=4, engine=engine)
+        rows = list(sample_paths(backend, task[1], k=2, temperature=1.0, max_new_tokens=6,
+                                 base_seed=5, progress=False))
+        assert {r["finish_reason"] for r in rows} <= {"eos", "length"}
+        for r in rows:
+            assert r["finish_reason"] == "eos" or r["n_new_tokens"] == 6
+        assert any(r["finish_reason"] == "length" for r in rows)  # 6 tokens cut most answers
+
+
 def test_greedy_and_majority_evaluation_rows(trained, task):
     model, tokenizer = trained
     backend = make_backend("transformers", model, tokenizer, batch_size=4)
