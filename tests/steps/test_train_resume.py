@@ -20,7 +20,7 @@ from rft.task.prompts import format_prompt, format_response
 
 SMALL = {"hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2,
          "num_key_value_heads": 1, "intermediate_size": 128}
-STEPS, EVERY = 40, 4
+STEPS, EVERY = 24, 4
 
 
 @pytest.fixture(scope="module")
