@@ -92,7 +92,7 @@ def train_model(model, tokenizer, examples: list[tuple[str, str]], cfg: TrainCon
                               num_training_steps=n_steps)
 
     run = Progress()
-    if resume is not None and cfg.checkpoint_every:
+    if resume is not None:  # even with checkpoint_every 0: saved state of these settings is as good
         run = _resume(resume, model, optimizer, scheduler, log)
     model.train()
     start = time.perf_counter()
