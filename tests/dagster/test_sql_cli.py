@@ -87,11 +87,11 @@ def test_an_unknown_table_is_one_plain_message_without_a_java_stack_trace(cli_en
 
 def test_a_syntax_error_names_the_statement_and_points_at_it(cli_env, tmp_path, capsys):
     script = tmp_path / "typo.sql"
-    script.write_text("SELECT 1;\n\nSELECT * FROM rft.questions WHERE AND;\nSELECT 2\n")
+    script.write_text("SELECT 1;\n\nSELECT * FROM rft.questions WHERE );\nSELECT 2\n")
     assert rft("sql", "-f", str(script), home=tmp_path) == 1
     out, err = capsys.readouterr()
     assert "|   1 |" in out and "|   2 |" not in out  # the first statement ran, the third did not
-    assert err.startswith("rft sql: statement 2, from line 3: [PARSE_SYNTAX_ERROR] Syntax error at or near 'AND'")
+    assert err.startswith("rft sql: statement 2, from line 3: [PARSE_SYNTAX_ERROR] Syntax error at or near ')'")
     assert "JVM" not in err
 
 
