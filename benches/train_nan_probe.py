@@ -16,7 +16,7 @@ import torch
 
 from rft.models.loading import load_model_and_tokenizer
 from rft.config.train_config import TrainConfig
-from rft.training.trainer import _batches, _collate, _encode
+from rft.training.trainer import _batch_order, _collate, _encode
 
 
 def probe(base: str, data: str, steps: int, bf16: bool, attn: str, micro: int, cudnn: bool) -> None:
@@ -30,7 +30,8 @@ def probe(base: str, data: str, steps: int, bf16: bool, attn: str, micro: int, c
     encoded = [_encode(tok, p, r, cfg.max_length) for p, r in zip(rows["prompt"], rows["response"])]
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
-    for step, batch in enumerate(_batches(encoded, cfg, steps)):
+    for step, indices in enumerate(_batch_order([len(ids) for ids, _ in encoded], cfg, steps)):
+        batch = [encoded[i] for i in indices]
         n_targets = sum(len(ids) - n for ids, n in batch)
         losses, bad_logits = [], 0
         for i in range(0, len(batch), micro):

@@ -15,10 +15,20 @@ the result. A file may hold several statements separated by `;`; they run in ord
 first error stops the run. Delta time travel works: `... FROM rft.sampled_paths VERSION AS OF 3`
 (`rft tables` shows each table's current version, `DESCRIBE HISTORY rft.sampled_paths` all).
 
+Read-only unless told: queries (SELECT, WITH, VALUES, time travel), SHOW, DESCRIBE, EXPLAIN,
+USE, SET without a value and CREATE TEMP VIEW (this command's session only) run as they are.
+Anything that changes data, schema or the server (INSERT, UPDATE, DELETE, MERGE, CREATE, ALTER,
+OPTIMIZE, RESTORE, CACHE, SET k=v, ...) needs --write. Dropping, truncating, vacuuming or
+replacing a project table (rft.*), or dropping the rft database, also needs
+--yes-drop-project-table; so does a statement rft sql does not know (EXECUTE IMMEDIATE, ...).
+Every statement is checked first: a refused text runs none of them.
+
 examples:
   rft sql "SELECT model, count(*) AS n FROM rft.sampled_paths GROUP BY model"
   rft sql -f checks.sql --limit 0 --format csv > out.csv
   rft sql "SELECT count(*) FROM rft.distinct_paths VERSION AS OF 2 WHERE pool = 'union'"
+  rft sql --write "CREATE TABLE scratch.notes (model STRING, note STRING) USING delta"
+  rft sql --write --yes-drop-project-table "DROP TABLE rft.rft_datasets"   # the assets rebuild it
 """
 
 DATASETS_HELP = """\
@@ -48,7 +58,8 @@ def cmd_sql(args) -> int:
         text = args.query
     setup_env(args)
     _, spark = command_env.settings()
-    return print_sql(spark.lakehouse().spark, text, limit=args.limit, width=args.width, fmt=args.format)
+    return print_sql(spark.lakehouse().spark, text, limit=args.limit, width=args.width, fmt=args.format,
+                     write=args.write, drop_project_tables=args.yes_drop_project_table)
 
 
 def cmd_tables(args) -> int:
@@ -112,6 +123,10 @@ def add_commands(sub) -> None:
                      help="cut table cells to this many characters (default 60, 0: never)")
     sql.add_argument("--format", choices=["table", "csv", "json"], default="table",
                      help="table (default), csv, or json (one object per line)")
+    sql.add_argument("--write", action="store_true",
+                     help="allow statements that change data, schema or the server's state (default: read-only)")
+    sql.add_argument("--yes-drop-project-table", action="store_true",
+                     help="with --write: also allow dropping, truncating, vacuuming or replacing rft.* tables")
     sql.set_defaults(func=cmd_sql)
 
     tables = sub.add_parser("tables", help="every table with its row count, Delta version and last update")

@@ -3,6 +3,7 @@
     for result in run_sql(spark, "SELECT 1 AS one; SHOW TABLES IN rft", limit=50):
         print(render_result(result, width=60))
     print_sql(spark, "SELECT 1", limit=50, width=60, fmt="table")   # what `rft sql` does: its exit code
+    print_sql(spark, "INSERT INTO scratch.t VALUES (1)", limit=50, width=60, fmt="table", write=True)
 
 Errors come back as `SqlError` with Spark's message, the statement's line and a pointer to
 the offending text, never the server's JVM stack trace; an unknown table also lists the
@@ -25,6 +26,7 @@ import numpy as np
 import pandas as pd
 from pyspark.sql import SparkSession
 
+from rft_dagster.sql_guard import classify, refusal
 from rft_dagster.sql_statements import Statement, split_statements
 from spark_jobs.lakehouse import to_pandas
 from spark_jobs.schemas import DATABASE, TABLES
@@ -64,8 +66,18 @@ def run_sql(spark: SparkSession, text: str, limit: int) -> Iterator[Result]:
         yield Result(statement, number, len(statements), frame.head(limit) if limit else frame, more)
 
 
-def print_sql(spark: SparkSession, text: str, *, limit: int, width: int, fmt: str) -> int:
-    """`rft sql`: each statement's result on stdout as it comes, an error on stderr; the exit code."""
+def print_sql(spark: SparkSession, text: str, *, limit: int, width: int, fmt: str,
+              write: bool = False, drop_project_tables: bool = False) -> int:
+    """`rft sql`: each statement's result on stdout as it comes, an error on stderr; the exit code.
+
+    Read-only unless `write`; destroying a project table also needs `drop_project_tables`
+    (rft_dagster/sql_guard.py). A refused text runs none of its statements.
+    """
+    verdicts = classify(text, current_database=spark.catalog.currentDatabase(), project_database=DATABASE)
+    refused = refusal(verdicts, write=write, drop_project_tables=drop_project_tables)
+    if refused:
+        print(f"rft sql: {refused}", file=sys.stderr)
+        return 1
     try:
         for result in run_sql(spark, text, limit):
             if result.total > 1 and fmt == "table":

@@ -26,12 +26,12 @@ def split_statements(text: str) -> list[Statement]:
     while i < n:
         ch = text[i]
         if ch in "'\"`":
-            i = _end_of_quoted(text, i)
+            i = end_of_quoted(text, i)
         elif text.startswith("--", i):
             newline = text.find("\n", i)
             i = n if newline < 0 else newline + 1
         elif text.startswith("/*", i):
-            i = _end_of_block_comment(text, i)
+            i = end_of_block_comment(text, i)
         elif ch == ";":
             _append(statements, text, start, i)
             start = i = i + 1
@@ -41,7 +41,7 @@ def split_statements(text: str) -> list[Statement]:
     return statements
 
 
-def _end_of_quoted(text: str, i: int) -> int:
+def end_of_quoted(text: str, i: int) -> int:
     """Index after the quote closing the one at `i`; backslash escapes in strings, doubled quotes too."""
     quote, i, n = text[i], i + 1, len(text)
     while i < n:
@@ -57,7 +57,7 @@ def _end_of_quoted(text: str, i: int) -> int:
     return n  # unterminated: the rest is one statement, and Spark reports the error
 
 
-def _end_of_block_comment(text: str, i: int) -> int:
+def end_of_block_comment(text: str, i: int) -> int:
     """Spark's bracketed comments nest: /* a /* b */ c */ is one comment."""
     depth, i, n = 0, i, len(text)
     while i < n:
@@ -91,7 +91,7 @@ def _first_code_offset(chunk: str) -> int | None:
             newline = chunk.find("\n", i)
             i = n if newline < 0 else newline + 1
         elif chunk.startswith("/*", i):
-            i = _end_of_block_comment(chunk, i)
+            i = end_of_block_comment(chunk, i)
         else:
             return i
     return None

@@ -63,6 +63,9 @@ class TrainSpec(StepSpec):
     train_config: TrainConfig = Field(default_factory=TrainConfig)
     output_dir: str
     seed: int = 0  # initialises a tiny base (the training order is train_config.seed)
+    # Resume checkpoints go here (every train_config.checkpoint_every steps), and a restarted
+    # step of the same settings goes on from the newest; None: no resume state.
+    resume_dir: str | None = None
 
 
 class SampleSpec(StepSpec):

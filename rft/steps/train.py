@@ -14,7 +14,8 @@ Spec (JSON, rft.steps.step_specs.TrainSpec; unknown fields are errors):
       "seed": 0,                # initialises a tiny base (training order: train_config.seed)
       "num_threads": null,      # optional, default: all cores
       "progress": true,         # optional: tqdm bar on stderr (when it is a terminal)
-      "asset_key": null         # optional, for Dagster Pipes multi-assets
+      "asset_key": null,        # optional, for Dagster Pipes multi-assets
+      "resume_dir": "runs/train/tiny-llama-a/sft/resume"   # optional, see below
     }
 
 base.spec is anything rft.models.resolve_model_spec accepts: a ModelSpec dict, a tiny name,
@@ -23,9 +24,15 @@ RFT run of that model start from the same weights and tokenizer; other bases loa
 
 Weights are loaded in float32 and trained with bf16 autocast on CUDA (bf16 master weights
 would lose small updates). Writes the checkpoint to output_dir and, last, output_dir/train_stats.json.
+
+With resume_dir, the step saves resume state there every train_config.checkpoint_every
+optimizer steps, and a step started again with the same train config, data and base goes on
+from the newest complete one (it logs which, or why it starts at step 0). Once the checkpoint
+and train_stats.json are written, the state is deleted.
 """
 
 import os
+from dataclasses import asdict
 
 import torch
 
@@ -34,6 +41,7 @@ from rft.models.registry import resolve_model_spec
 from rft.task.prompts import format_prompt, format_response
 from rft.steps.step_io import parse_spec, read_records, reporter, set_threads, write_json
 from rft.steps.step_specs import BaseModelSpec, TrainSpec
+from rft.training.resume_folders import ResumeFolders
 from rft.training.trainer import save_checkpoint, train_model
 
 
@@ -66,14 +74,19 @@ def main(argv: list[str] | None = None) -> dict:
         data = read_records(spec.train_data)
         examples = [(r["prompt"], r["response"]) for r in data]
         rep.log(f"training on {len(examples)} examples ({cfg.method}, {cfg.epochs} epochs)")
+        resume = None
+        if spec.resume_dir:
+            resume = ResumeFolders.for_run(spec.resume_dir, asdict(cfg), examples, spec.base.model_dump())
         stats = train_model(model, tokenizer, examples, cfg,
-                            progress=spec.progress)
+                            progress=spec.progress, resume=resume, log=rep.log)
         out = spec.output_dir
         save_checkpoint(model, tokenizer, out)
         summary = {**stats.to_dict(), "output_dir": out,
                    "n_params": sum(p.numel() for p in model.parameters())}
         write_json({**summary, "train_config": cfg.__dict__, "base": spec.base.model_dump()},
                    os.path.join(out, "train_stats.json"))
+        if resume is not None:
+            resume.clear()  # only now: a crash while saving the model still finds the state
         rep.report(summary)
         return summary
 

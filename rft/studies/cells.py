@@ -76,6 +76,7 @@ class StudyCell:
 def _fixed(config: RftConfig, stage: str, model_spec: dict | None) -> dict:
     train = asdict(config.train_config(stage))
     train.pop("seed")  # the cell's own setting
+    train.pop("checkpoint_every")  # how often resume state is saved: not what is trained, nor a new cell
     return {
         "model_spec": model_spec,  # what the partition's name resolves to: a name re-pointed is a new cell
         "task": config.task.model_dump(),

@@ -7,19 +7,29 @@ repeat questions.
     from rft.training.trainer import TrainConfig, train_model, save_checkpoint
     stats = train_model(model, tokenizer, [(prompt, response), ...], TrainConfig(epochs=3))
     save_checkpoint(model, tokenizer, "checkpoints/sft")
+
+A run killed midway resumes when given the same resume folder (rft/training/resume_folders.py):
+
+    resume = ResumeFolders.for_run("runs/sft/resume", asdict(cfg), examples, base="tiny-llama-a")
+    stats = train_model(model, tokenizer, examples, cfg, resume=resume)
+    save_checkpoint(model, tokenizer, "checkpoints/sft"); resume.clear()
 """
 
+import itertools
 import math
 import os
 import random
 import time
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
 
 import torch
 from tqdm.auto import tqdm
 from transformers import get_scheduler
 
 from rft.config.train_config import TrainConfig  # defined apart so configs load without torch
+from rft.training.resume_folders import ResumeFolders
+from rft.training.resume_state import Progress, load_state, save_state
 
 
 @dataclass
@@ -34,14 +44,21 @@ class TrainStats:
     mean_loss_last_10pct: float  # the same averaged over the last 10% of steps (less noisy)
     seconds: float
     tokens_per_s: float
+    resumed_from_step: int | None = None  # where this run went on from a resume checkpoint
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
 def train_model(model, tokenizer, examples: list[tuple[str, str]], cfg: TrainConfig,
-                progress: bool = True) -> TrainStats:
-    """Fine-tune `model` in place on (prompt, response) pairs; LoRA adapters are merged back."""
+                progress: bool = True, resume: ResumeFolders | None = None,
+                log: Callable[[str], None] = print) -> TrainStats:
+    """Fine-tune `model` in place on (prompt, response) pairs; LoRA adapters are merged back.
+
+    With `resume`, state is saved there every `cfg.checkpoint_every` optimizer steps, and a run
+    whose settings match a saved state goes on from its newest checkpoint: the result is the one
+    an uninterrupted run gives. Clearing the state once the model is saved is the caller's job.
+    """
     if not examples:
         raise ValueError("train_model needs at least one (prompt, response) example")
     torch.manual_seed(cfg.seed)
@@ -74,12 +91,16 @@ def train_model(model, tokenizer, examples: list[tuple[str, str]], cfg: TrainCon
                               num_warmup_steps=round(cfg.warmup_ratio * n_steps),
                               num_training_steps=n_steps)
 
+    run = Progress()
+    if resume is not None:  # even with checkpoint_every 0: saved state of these settings is as good
+        run = _resume(resume, model, optimizer, scheduler, log)
     model.train()
-    losses, skipped, n_tokens, start = [], [], 0, time.perf_counter()
+    start = time.perf_counter()
     max_skipped = max(1, math.floor(cfg.max_skipped_fraction * n_steps))
     # disable=None: no bar where stderr is no terminal (a log file), where each redraw would be a line.
-    bar = tqdm(total=n_steps, desc="train", disable=None if progress else True, mininterval=1.0)
-    for batch in _batches(encoded, cfg, n_steps):
+    bar = tqdm(total=n_steps, initial=run.step, desc="train", disable=None if progress else True, mininterval=1.0)
+    order = itertools.islice(_batch_order([len(ids) for ids, _ in encoded], cfg, n_steps), run.step, None)
+    for batch in ([encoded[i] for i in indices] for indices in order):
         n_targets = sum(len(ids) - n_prompt for ids, n_prompt in batch)
         step_loss = 0.0
         for i in range(0, len(batch), cfg.micro_batch_size):
@@ -93,39 +114,68 @@ def train_model(model, tokenizer, examples: list[tuple[str, str]], cfg: TrainCon
             ) / n_targets
             loss.backward()
             step_loss += loss.item()
-            n_tokens += int(attention.sum())
+            run.n_tokens += int(attention.sum())
         grad_norm = torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
         if math.isfinite(step_loss) and bool(torch.isfinite(grad_norm)):
             optimizer.step()
-            losses.append(step_loss)
+            run.losses.append(step_loss)
         else:
             # One non-finite step would poison every weight through the optimizer. Skip it, as
             # mixed-precision trainers do; many of them mean the run itself is broken.
-            skipped.append(len(losses) + len(skipped) + 1)
-            if len(skipped) > max_skipped:
+            run.skipped.append(run.step + 1)
+            if len(run.skipped) > max_skipped:
                 raise FloatingPointError(
-                    f"training loss or gradient not finite at steps {skipped} of {n_steps} "
+                    f"training loss or gradient not finite at steps {run.skipped} of {n_steps} "
                     f"(bf16 autocast {'on' if use_bf16 else 'off'}); no checkpoint was saved. "
                     "Try train_config bf16: false, a lower learning_rate, or check the base model's weights."
                 )
         scheduler.step()
         optimizer.zero_grad(set_to_none=True)
+        run.step += 1
+        if resume is not None and cfg.checkpoint_every and run.step % cfg.checkpoint_every == 0 \
+                and run.step < n_steps:
+            _save(resume, run, start, model, optimizer, scheduler)
         bar.update(1)
         bar.set_postfix(loss=f"{step_loss:.3f}",
-                        tok_s=f"{n_tokens / (time.perf_counter() - start):.0f}")
+                        tok_s=f"{run.n_tokens / (run.seconds + time.perf_counter() - start):.0f}")
     bar.close()
-    seconds = time.perf_counter() - start
+    seconds = run.seconds + time.perf_counter() - start
 
     model.eval()
     if cfg.gradient_checkpointing:
         model.gradient_checkpointing_disable()
     if cfg.method == "lora":
         model.merge_and_unload()  # folds adapters into the caller's model object, in place
+    losses = run.losses
     tail = losses[-max(1, len(losses) // 10):]
-    return TrainStats(n_examples=len(examples), n_steps=len(losses), n_skipped_steps=len(skipped),
-                      n_tokens=n_tokens,
+    return TrainStats(n_examples=len(examples), n_steps=len(losses), n_skipped_steps=len(run.skipped),
+                      n_tokens=run.n_tokens,
                       final_loss=losses[-1], mean_loss_last_10pct=sum(tail) / len(tail),
-                      seconds=seconds, tokens_per_s=n_tokens / max(seconds, 1e-9))
+                      seconds=seconds, tokens_per_s=run.n_tokens / max(seconds, 1e-9),
+                      resumed_from_step=run.resumed_from_step)
+
+
+def _resume(resume: ResumeFolders, model, optimizer, scheduler, log) -> Progress:
+    """The newest readable checkpoint of this run put back in place; a fresh Progress if none."""
+    checkpoint = resume.latest()
+    if checkpoint is None:
+        log(resume.why_fresh())
+    while checkpoint is not None:
+        try:
+            run = load_state(checkpoint, model, optimizer, scheduler)
+        except Exception as exc:  # a damaged file: the one saved before it may still serve
+            log(f"cannot resume from {checkpoint} ({type(exc).__name__}: {exc})")
+            checkpoint = resume.older_than(checkpoint)
+            continue
+        log(f"resuming from {checkpoint} at step {run.step}")
+        run.resumed_from_step = run.step
+        return run
+    return Progress()
+
+
+def _save(resume: ResumeFolders, run: Progress, start: float, model, optimizer, scheduler) -> None:
+    saved = replace(run, seconds=run.seconds + time.perf_counter() - start, resumed_from_step=None)
+    resume.save(run.step, lambda folder: save_state(folder, model, optimizer, scheduler, saved))
 
 
 def save_checkpoint(model, tokenizer, out_dir: str) -> None:
@@ -155,8 +205,11 @@ def _encode(tokenizer, prompt: str, response: str, max_length: int) -> tuple[lis
     return ids, min(len(prompt_ids), len(ids) - 1)
 
 
-def _batches(encoded: list, cfg: TrainConfig, n_steps: int):
-    """Global batches of similar lengths, in an order fixed by the seed, for `n_steps` steps.
+def _batch_order(lengths: list[int], cfg: TrainConfig, n_steps: int):
+    """Example indices of each global batch, of similar lengths, in an order fixed by the seed.
+
+    A pure function of the seed and the lengths, so a resumed run skips the batches done and
+    goes on with exactly the batches the uninterrupted run would have taken.
 
     Each epoch: shuffle, cut into pools of 16 batches, sort each pool by length, slice it into
     batches, shuffle the batches. Sorting within pools cuts padding; pooling keeps order random.
@@ -165,11 +218,11 @@ def _batches(encoded: list, cfg: TrainConfig, n_steps: int):
     pool = cfg.global_batch_size * 16
     emitted = 0
     while True:
-        order = list(range(len(encoded)))
+        order = list(range(len(lengths)))
         rng.shuffle(order)
         batches = []
         for start in range(0, len(order), pool):
-            chunk = sorted(order[start:start + pool], key=lambda i: len(encoded[i][0]))
+            chunk = sorted(order[start:start + pool], key=lambda i: lengths[i])
             batches += [chunk[i:i + cfg.global_batch_size]
                         for i in range(0, len(chunk), cfg.global_batch_size)]
         rng.shuffle(batches)
@@ -177,7 +230,7 @@ def _batches(encoded: list, cfg: TrainConfig, n_steps: int):
             if emitted == n_steps:
                 return
             emitted += 1
-            yield [encoded[i] for i in batch]
+            yield batch
 
 
 def _collate(examples, pad_id: int, device):

@@ -87,14 +87,39 @@ def test_an_unknown_table_is_one_plain_message_without_a_java_stack_trace(cli_en
 
 def test_a_syntax_error_names_the_statement_and_points_at_it(cli_env, tmp_path, capsys):
     script = tmp_path / "typo.sql"
-    script.write_text("SELECT 1;\n\nSELEC * FROM rft.questions;\nSELECT 2\n")
+    script.write_text("SELECT 1;\n\nSELECT * FROM rft.questions WHERE );\nSELECT 2\n")
     assert rft("sql", "-f", str(script), home=tmp_path) == 1
     out, err = capsys.readouterr()
     assert "|   1 |" in out and "|   2 |" not in out  # the first statement ran, the third did not
-    assert err.startswith("rft sql: statement 2, from line 3: [PARSE_SYNTAX_ERROR] Syntax error at or near 'SELEC'")
-    assert "SELEC * FROM rft.questions\n^^^" in err and "JVM" not in err
+    assert err.startswith("rft sql: statement 2, from line 3: [PARSE_SYNTAX_ERROR] Syntax error at or near ')'")
+    assert "JVM" not in err
 
 
 def test_sql_needs_exactly_one_query_source(tmp_path, capsys):
     assert rft("sql", home=tmp_path) == 2
     assert "give one query, or -f FILE" in capsys.readouterr().err
+
+
+def test_sql_is_read_only_unless_told_and_a_project_table_is_dropped_only_when_confirmed(cli_env, spark, tmp_path,
+                                                                                         capsys):
+    spark.sql("CREATE OR REPLACE TABLE rft.sql_guard_scratch (n INT) USING delta")
+    spark.sql("INSERT INTO rft.sql_guard_scratch VALUES (1), (2), (3)")
+    try:
+        assert rft("sql", "SELECT 1; /* hi */ dRoP TABLE rft.sql_guard_scratch", home=tmp_path) == 1
+        out, err = capsys.readouterr()
+        assert out == ""  # refused before the first statement ran
+        assert err.startswith("rft sql: refused, nothing was run: statement 2 (line 1) `dRoP TABLE rft.sql_guard_scratch`")
+        assert err.rstrip().endswith("rft sql runs it only with --write --yes-drop-project-table")
+        assert rft("sql", "--write", "DROP TABLE rft.sql_guard_scratch", home=tmp_path) == 1
+        assert spark.table("rft.sql_guard_scratch").count() == 3
+
+        assert rft("sql", "INSERT INTO rft.sql_guard_scratch VALUES (4)", home=tmp_path) == 1
+        assert "rft sql runs it only with --write\n" in capsys.readouterr().err
+        assert rft("sql", "--write", "INSERT INTO rft.sql_guard_scratch VALUES (4)", home=tmp_path) == 0
+        assert spark.table("rft.sql_guard_scratch").count() == 4
+
+        assert rft("sql", "--write", "--yes-drop-project-table", "DROP TABLE rft.sql_guard_scratch",
+                   home=tmp_path) == 0
+        assert not spark.catalog.tableExists("rft.sql_guard_scratch")
+    finally:
+        spark.sql("DROP TABLE IF EXISTS rft.sql_guard_scratch")
