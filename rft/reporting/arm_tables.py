@@ -3,6 +3,7 @@
     arm_table(evals)                # model, SFT, RFT own, SFT matched own, RFT union, SFT matched union
     arm_table(evals, ["b", "a"])    # those models' rows, in that order
     comparison_table(evals)         # RFT vs matched SFT and vs SFT: change, paired seed test, Holm
+    seed_means(points)              # one plotted point per arm: mean over seeds, with its spread
 
 `evals`: greedy evaluations, one row per (model, stage, training_set, seed) with accuracy,
 ci_low, ci_high, n_steps, n_tokens and grades (rft.eval_results). One seed shows the accuracy
@@ -15,6 +16,7 @@ from __future__ import annotations
 import pandas as pd
 
 from rft.evaluation.arms import RFT, SFT, SFT_MATCHED, arm_summaries, matched_comparisons
+from rft.evaluation.significance import seed_summary
 from rft.filter.pools import UNION_POOL, own_pool
 from rft.reporting.result_tables import with_interval
 
@@ -90,3 +92,24 @@ def _steps(values: list[int]) -> str:
 
 def _p(p: float) -> str:
     return f"{p:.3g}"
+
+
+def seed_means(points: pd.DataFrame) -> pd.DataFrame:
+    """One point per (model, stage, training_set): the mean accuracy over its seeds.
+
+    The interval is the 95% Wilson interval with one seed, and mean ± sd over seeds with
+    several (column n_seeds says which). `points`: spark_jobs.run_results.accuracy_by_training_paths.
+    """
+    columns = ["model", "stage", "training_set", "distinct_paths", "x_paths", "n_seeds", "accuracy", "ci_low", "ci_high"]
+    rows = []
+    keys = ["model", "stage", "training_set"]
+    for (model, stage, training_set), group in points.groupby(keys, sort=True):
+        summary = seed_summary([float(a) for a in group["accuracy"]])
+        if summary["n_seeds"] == 1:
+            low, high = float(group["ci_low"].iloc[0]), float(group["ci_high"].iloc[0])
+        else:
+            low, high = summary["mean"] - summary["sd"], summary["mean"] + summary["sd"]
+        rows.append({"model": model, "stage": stage, "training_set": training_set,
+                     "distinct_paths": int(group["distinct_paths"].max()), "x_paths": int(group["x_paths"].max()),
+                     "n_seeds": summary["n_seeds"], "accuracy": summary["mean"], "ci_low": low, "ci_high": high})
+    return pd.DataFrame(rows, columns=columns)
