@@ -79,9 +79,9 @@ def run_cell(
     train_config = replace(settings.config.train_config(stage), seed=cell.seed)
     if is_control(cell):
         # The RFT cell it matches comes first in the study's cells, so its row is there by now.
-        matched = cell_steps(lake, cell.study, model, cell.fixed["matches"])
+        matched = cell_steps(lake, cell.study, model, cell.matches)
         if matched is None:
-            raise dg.Failure(f"{cell.study} {model} {cell.label}: the RFT cell {cell.fixed['matches']} it matches "
+            raise dg.Failure(f"{cell.study} {model} {cell.label}: the RFT cell {cell.matches} it matches "
                              "has no row in rft.study_results")
         train_config = replace(train_config, max_steps=matched)
     context.log.info(f"{cell.study} {model} {cell.label}: training on {len(prepared.examples)} examples")

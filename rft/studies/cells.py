@@ -50,13 +50,18 @@ class StudyCell:
     seed: int | None  # training seed; None where nothing is trained
     fixed: dict  # every other setting the result depends on
     arm: str | None = None
+    matches: str | None = None  # a step-matched control's RFT cell (its id): the steps it trains for
+
 
     @property
     def settings(self) -> dict:
         settings = {"study": self.study, "model": self.model, "varies": self.varies, "x": self.x,
                     "seed": self.seed, "fixed": self.fixed}
         # Only categorical cells carry an arm: the ids of the numeric studies' cells stay as they were.
-        return settings if self.arm is None else {**settings, "arm": self.arm}
+        # A control's `matches` sits beside `fixed`, which it shares with its RFT cell (the marts
+        # and latest_settings group one study run's cells by `fixed`).
+        settings = settings if self.arm is None else {**settings, "arm": self.arm}
+        return settings if self.matches is None else {**settings, "matches": self.matches}
 
     @property
     def settings_json(self) -> str:
@@ -68,6 +73,9 @@ class StudyCell:
 
     @property
     def label(self) -> str:
+        if self.matches is not None and self.x is not None:
+            x = int(self.x) if self.varies == "k" else f"{self.x:g}"
+            return f"{self.varies}={x} seed={self.seed} {self.arm}"
         if self.arm is not None:
             return f"{self.varies}={self.arm} seed={self.seed}"
         if self.x is None:
@@ -162,9 +170,8 @@ def matched_control(cell: StudyCell) -> StudyCell:
 
     Its id follows from the RFT cell's (`matches`), so a changed RFT cell gets a new control.
     """
-    fixed = {**cell.fixed, "matches": cell.cell_id,
-             "control": "SFT data alone, for the optimizer steps of the RFT cell it matches"}
-    return StudyCell(cell.study, cell.model, cell.varies, cell.x, cell.seed, fixed, arm=SFT_MATCHED_ARM)
+    return StudyCell(cell.study, cell.model, cell.varies, cell.x, cell.seed, cell.fixed, arm=SFT_MATCHED_ARM,
+                     matches=cell.cell_id)
 
 
 def is_control(cell: StudyCell) -> bool:

@@ -95,10 +95,8 @@ def settings_key(config_json: str) -> str:
     """A cell's settings without its own value, arm and seed: equal for every cell of one study run,
     its step-matched controls included."""
     settings = json.loads(config_json)
-    # A step-matched control's own keys (rft.studies.cells.matched_control) aside, it shares its RFT cell's settings.
-    fixed = {k: v for k, v in (settings.get("fixed") or {}).items() if k not in ("matches", "control")}
-    kept = {k: v for k, v in settings.items() if k not in ("x", "seed", "arm")}
-    return json.dumps({**kept, "fixed": fixed} if "fixed" in settings else kept, sort_keys=True)
+    # `matches`: a step-matched control's RFT cell (rft.studies.cells.matched_control); the rest it shares.
+    return json.dumps({k: v for k, v in settings.items() if k not in ("x", "seed", "arm", "matches")}, sort_keys=True)
 
 
 def latest_settings(rows: pd.DataFrame) -> pd.DataFrame:

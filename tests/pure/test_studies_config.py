@@ -36,7 +36,8 @@ def test_every_rft_cell_has_a_step_matched_sft_control_after_it():
     cells = rft_vs_k_cells(config(rft_vs_k={"ks": [1, 3], "seeds": [0, 1]}), "m")
     rft, controls = cells[:4], cells[4:]  # RFT cells first: a control reads the steps its RFT cell took
     assert [(c.x, c.seed, c.arm) for c in controls] == [(c.x, c.seed, "sft_matched") for c in rft]
-    assert [c.fixed["matches"] for c in controls] == [c.cell_id for c in rft]
+    assert [c.matches for c in controls] == [c.cell_id for c in rft]
+    assert all(c.fixed == r.fixed for c, r in zip(controls, rft))  # the marts group a study run by `fixed`
     assert len({c.cell_id for c in cells}) == 8
     off = RftConfig(sampling={"k": 8}, matched_sft_controls=False, studies={"rft_vs_k": {"ks": [1, 3]}})
     assert not any(is_control(c) for c in rft_vs_k_cells(off, "m"))
@@ -45,7 +46,7 @@ def test_every_rft_cell_has_a_step_matched_sft_control_after_it():
 def test_a_diversity_control_per_seed_takes_the_steps_every_selection_takes():
     cells = rft_vs_diversity_cells(config(rft_vs_diversity={"seeds": [0, 1]}), "m")
     controls = [c for c in cells if is_control(c)]
-    assert [(c.seed, c.fixed["matches"]) for c in controls] == [(0, cells[0].cell_id), (1, cells[1].cell_id)]
+    assert [(c.seed, c.matches) for c in controls] == [(0, cells[0].cell_id), (1, cells[1].cell_id)]
 
 
 def test_controls_share_the_settings_key_of_their_rft_cells():
