@@ -1,4 +1,4 @@
-"""Accuracy on the test split of every SFT and RFT checkpoint of a model."""
+"""Accuracy on the test split of every checkpoint of a model: SFT, RFT and step-matched SFT, every seed."""
 
 
 import dagster as dg
@@ -13,20 +13,22 @@ from spark_jobs.schemas import EVAL_RESULTS
 
 
 @dg.asset(
-    partitions_def=models_partitions, deps=["sft_model", "rft_model"], group_name="evaluation",
+    partitions_def=models_partitions, deps=["sft_model", "rft_model", "matched_sft_model"], group_name="evaluation",
     kinds={"pytorch", "delta"},
 )
 def eval_results(
     context: dg.AssetExecutionContext, settings: RftSettings, spark: SparkResource, steps: StepRunner
 ) -> dg.MaterializeResult:
-    """One row per (model, stage, training set, metric): greedy maj1@1 and, if configured, maj1@K."""
+    """One row per (model, stage, training set, seed, metric): greedy maj1@1 and, if configured, maj1@K."""
     model, cfg = context.partition_key, settings.config.evaluation
     lake = spark.lakehouse()
-    checkpoints = lake.table("models").filter(where_equals(model=model)).orderBy("stage", "training_set").collect()
+    checkpoints = (
+        lake.table("models").filter(where_equals(model=model)).orderBy("stage", "training_set", "seed").collect()
+    )
     run_dir = settings.paths.run_dir("evaluate", model, context.run.run_id[:8])
     results = evaluate_checkpoints(
         context, settings, lake, steps, [c["checkpoint"] for c in checkpoints], run_dir,
-        names=[f"{c['stage']}-{c['training_set'].replace(':', '_')}" for c in checkpoints], maj_k=cfg.maj_k,
+        names=[f"{c['stage']}-{c['training_set'].replace(':', '_')}-s{c['seed']}" for c in checkpoints], maj_k=cfg.maj_k,
     )
     rows = []
     for ckpt, metrics in zip(checkpoints, results):
@@ -35,15 +37,19 @@ def eval_results(
                 "model": model, "stage": ckpt["stage"], "training_set": ckpt["training_set"], "metric": metric,
                 "n_test": summary["n"], "n_correct": summary["correct"], "accuracy": summary["accuracy"],
                 "ci_low": summary["ci_low"], "ci_high": summary["ci_high"], "checkpoint": ckpt["checkpoint"],
-                "run_id": context.run.run_id, "scoring": cfg.scoring,
+                "run_id": context.run.run_id, "scoring": cfg.scoring, "seed": ckpt["seed"],
+                "n_steps": ckpt["n_steps"], "n_tokens": ckpt["n_tokens"], "grades": summary["grades"],
             })
-    table = pd.DataFrame(rows, columns=EVAL_RESULTS.column_names)
+    # Nullable integers: checkpoints trained before tokens were recorded have none (NaN is no BIGINT).
+    table = pd.DataFrame(rows, columns=EVAL_RESULTS.column_names).astype(
+        {"seed": "Int64", "n_steps": "Int64", "n_tokens": "Int64"}
+    )
     lake.replace("eval_results", lake.spark.createDataFrame(table, schema=EVAL_RESULTS.schema), where_equals(model=model))
     return dg.MaterializeResult(
         metadata={
             "rows": len(table),
             "results": dg.MetadataValue.md(
-                table[["stage", "training_set", "metric", "n_test", "accuracy", "ci_low", "ci_high"]].to_markdown(index=False)
+                table[["stage", "training_set", "seed", "metric", "n_test", "accuracy", "ci_low", "ci_high", "n_steps"]].to_markdown(index=False)
             ),
             # Every model evaluated so far, so one page compares them.
             **accuracy_metadata(lake.table("eval_results"), lake.table("models")),

@@ -11,10 +11,13 @@ from spark_jobs.path_ids import with_path_ids
 from spark_jobs.step_inputs import train_questions
 
 
-def latest_checkpoint(lake: Lakehouse, model: str, stage: str, training_set: str) -> str:
-    rows = lake.table("models").filter(where_equals(model=model, stage=stage, training_set=training_set)).collect()
+def latest_checkpoint(lake: Lakehouse, model: str, stage: str, training_set: str, seed: int) -> str:
+    where = where_equals(model=model, stage=stage, training_set=training_set, seed=str(seed))
+    rows = lake.table("models").filter(where).collect()
     if not rows:
-        raise dg.Failure(f"no {stage} checkpoint of {model!r} ({training_set}) in rft.models: materialise it first")
+        raise dg.Failure(
+            f"no {stage} checkpoint of {model!r} ({training_set}, seed {seed}) in rft.models: materialise it first"
+        )
     return rows[0]["checkpoint"]
 
 
@@ -33,7 +36,8 @@ def sampled_paths(
             f"{model!r} holds generations imported with `rft import`: re-import to update them, "
             "or sample under another model name"
         )
-    checkpoint = latest_checkpoint(lake, model, "sft", "sft")
+    # With several training seeds, RFT samples come from the first seed's SFT model.
+    checkpoint = latest_checkpoint(lake, model, "sft", "sft", settings.config.training_seeds("sft")[0])
     # A stable folder per model, so a killed sampling job resumes from its finished chunks.
     run_dir = settings.paths.run_dir("sample", model)
     export_parquet(train_questions(lake.table("questions")), run_dir / "questions.parquet")

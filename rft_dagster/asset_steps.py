@@ -13,6 +13,7 @@ import dagster as dg
 import pandas as pd
 
 from rft.config.train_config import TrainConfig
+from rft.evaluation.arms import grades_text
 from rft.evaluation.reference_scoring import correct_column
 from rft.evaluation.scoring import accuracy_summary
 from rft.steps.step_specs import (
@@ -78,7 +79,7 @@ def evaluate_checkpoints(
     context: dg.AssetExecutionContext, settings: RftSettings, lake: Lakehouse, steps: StepRunner,
     checkpoints: list[str], run_dir: Path, *, names: list[str], maj_k: int | None,
 ) -> list[dict[str, dict]]:
-    """Each checkpoint's {metric: accuracy_summary} on the test split, from one evaluate step."""
+    """Each checkpoint's {metric: accuracy_summary + grades} on the test split, from one evaluate step."""
     cfg = settings.config.evaluation
     export_parquet(test_questions(lake.table("questions")), run_dir / "questions.parquet")
     targets = [EvaluationTarget(checkpoint=c, output=str(run_dir / f"{name}.parquet"))
@@ -95,7 +96,10 @@ def evaluate_checkpoints(
     for target in targets:
         predictions = pd.read_parquet(target.output)
         results.append({
-            metric: accuracy_summary(group.to_dict("records"), column) for metric, group in predictions.groupby("metric")
+            metric: {**accuracy_summary(group.to_dict("records"), column),
+                     # per question, in question_id order, for paired tests between checkpoints
+                     "grades": grades_text(group.sort_values("question_id")[column])}
+            for metric, group in predictions.groupby("metric")
         })
     return results
 

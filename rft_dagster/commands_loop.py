@@ -6,6 +6,7 @@ console, everything else in `$RFT_HOME/logs/`; then it prints its result and whe
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from rft.home import PROJECT_ROOT, Home
@@ -15,6 +16,8 @@ from rft_dagster.console import command_output, next_steps, rft_command
 
 DEMO_CONFIG = PROJECT_ROOT / "configs" / "demo.yaml"
 NO_MARTS_HELP = "skip the dbt marts at the end (build them later with `rft marts`)"
+RECORD_HELP = ("also write the result table as JSON, with the wall time (the README's demo table: "
+               "benches/results/demo.json, rendered by scripts/results_tables.py)")
 
 IMPORT_HELP = """\
 Load generations made elsewhere into rft.sampled_paths (backend 'import'), then verify them
@@ -47,18 +50,29 @@ def finish(args, home: Home, log: Path | None, *results: str) -> int:
 
 
 def cmd_run(args) -> int:
+    start = time.monotonic()
     home = setup_env(args)  # first: its errors should not wait for the imports below
     from dagster import DagsterInstance
 
     from rft_dagster.pipeline import run_pipeline, summary_table
 
     settings, spark = command_env.settings()
-    settings.config  # validate the config before any work starts
-    models = args.models or settings.config.default_models
+    config = settings.config  # validate the config before any work starts
+    models = args.models or config.default_models
     with command_output(args.command, home, args.verbose) as log:
         run_pipeline(models, DagsterInstance.get(), loop_definitions(), marts=not args.no_marts)
         table = summary_table(spark.lakehouse(), models)
-    return finish(args, home, log, table)
+    results = [table]
+    if getattr(args, "record", None):
+        from rft_dagster.run_record import run_record, write_record
+
+        # The config as given (a path inside the repository relative to it, so the record travels).
+        given = Path(args.config).resolve()
+        name = str(given.relative_to(PROJECT_ROOT)) if given.is_relative_to(PROJECT_ROOT) else str(given)
+        settings_used = {"file": name, "n_seeds": config.n_seeds, "matched_sft_controls": config.matched_sft_controls}
+        record = run_record(spark.lakehouse(), models, settings_used, time.monotonic() - start)
+        results.append(f"recorded the result table in {write_record(record, Path(args.record)).resolve()}")
+    return finish(args, home, log, *results)
 
 
 def cmd_demo(args) -> int:
@@ -143,12 +157,14 @@ def add_commands(sub) -> None:
     demo.add_argument("--config", help=f"YAML config (default: {DEMO_CONFIG.relative_to(PROJECT_ROOT)})")
     demo.add_argument("--models", nargs="+", help="model names (default: the config's default_models)")
     demo.add_argument("--no-marts", action="store_true", help=NO_MARTS_HELP)
+    demo.add_argument("--record", help=RECORD_HELP)
     demo.set_defaults(func=cmd_demo)
 
     run = sub.add_parser("run", help="the whole loop with a config: questions -> SFT -> sample -> filter -> RFT -> eval")
     run.add_argument("--config", required=True, help="YAML config (see rft/config/rft_config.py for every field)")
     run.add_argument("--models", nargs="+", help="model names (default: the config's default_models)")
     run.add_argument("--no-marts", action="store_true", help=NO_MARTS_HELP)
+    run.add_argument("--record", help=RECORD_HELP)
     run.set_defaults(func=cmd_run)
 
     backfill = sub.add_parser("backfill", help="add a model and materialise it; cross-model assets recompute")

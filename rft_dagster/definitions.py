@@ -31,8 +31,8 @@ cross_model_job = dg.define_asset_job(
     description="Distinct paths and RFT sets across every model; rerun after any model's paths change.",
 )
 rft_job = dg.define_asset_job(
-    "rft_job", selection=dg.AssetSelection.assets("rft_model", "eval_results"),
-    description="RFT training and evaluation of one model.",
+    "rft_job", selection=dg.AssetSelection.assets("rft_model", "matched_sft_model", "eval_results"),
+    description="RFT training, its step-matched SFT controls and the evaluation of one model.",
 )
 studies_job = dg.define_asset_job(
     "studies_job", selection=dg.AssetSelection.groups("studies"),

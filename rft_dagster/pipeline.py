@@ -7,17 +7,16 @@ from __future__ import annotations
 
 import pandas as pd
 from dagster import AssetKey, DagsterInstance, Definitions
-from pyspark.sql import functions as F
 
-from rft.filter.pools import UNION_POOL, own_pool
 from rft.models.catalog import UnknownModelError
-from rft.reporting.result_tables import funnel_table, with_interval
+from rft.reporting.arm_tables import arm_table, comparison_table
+from rft.reporting.result_tables import funnel_table
 from rft_dagster.dbt_project import mart_names
 from rft_dagster.job_runs import is_imported, run_job, stages
 from rft_dagster.partitions import models_partitions
 from spark_jobs.imported_paths import imported_models
 from spark_jobs.lakehouse import Lakehouse, to_pandas
-from spark_jobs.run_results import GREEDY, funnel_counts
+from spark_jobs.run_results import GREEDY, funnel_counts, greedy_evaluations
 
 
 def _defs(defs: Definitions | None) -> Definitions:
@@ -97,17 +96,23 @@ def _cross_model_and_rft(defs: Definitions, instance: DagsterInstance, marts: bo
 
 
 def summary_table(lake: Lakehouse, models: list[str]) -> str:
-    """The paths funnel of `models` and the union, with each model's greedy SFT and RFT accuracy."""
+    """The paths funnel of `models` and the union, each model's greedy accuracy per arm (SFT, RFT own
+    and union, their step-matched SFT controls), then RFT against its control and SFT, paired."""
     counts, pools = funnel_counts(lake.table("verified_paths"), lake.table("distinct_paths"))
     table = funnel_table(counts, pools, models)
-    evals = to_pandas(lake.table("eval_results").filter(F.col("metric") == GREEDY))
-    accuracy = {(r.model, r.training_set): with_interval(r.accuracy, r.ci_low, r.ci_high) for r in evals.itertuples()}
-    for column, training_set in (("SFT acc %", lambda m: "sft"), ("RFT own acc %", own_pool),
-                                 ("RFT union acc %", lambda m: UNION_POOL)):
-        table[column] = [accuracy.get((m, training_set(m)), "-") for m in models] + [""]  # none for the union row
-    note = (f"accuracy: greedy {GREEDY} on the test split, [95% Wilson interval]\n"
+    evals = to_pandas(greedy_evaluations(lake.table("eval_results")))
+    arms = arm_table(evals, models)
+    for column in arms.columns[1:]:
+        table[f"{column} acc %"] = list(arms[column]) + [""]  # none for the union row
+    comparisons = comparison_table(evals, models)
+    note = (f"accuracy: greedy {GREEDY} on the test split; one seed: [95% Wilson interval], several: mean ± sd "
+            "over seeds. SFT matched: SFT data alone for the optimizer steps of the RFT run it matches.\n"
             f"dbt marts in rft_marts: {', '.join(mart_names())}")
-    return render_table(table) + "\n" + note
+    parts = [render_table(table)]
+    if not comparisons.empty:
+        parts += ["", "RFT vs its step-matched SFT control and vs SFT (exact paired test over questions and seeds; "
+                      "Holm over the rows):", render_table(comparisons)]
+    return "\n".join(parts) + "\n" + note
 
 
 def render_table(df: pd.DataFrame) -> str:

@@ -16,7 +16,8 @@ import pandas as pd
 
 from rft.evaluation.pass_at_k import pass_at_k_curve
 from rft.reporting.run_plots import accuracy_vs_paths_plot, pass_at_k_plot, png_data_uri
-from rft.reporting.result_tables import funnel_table, sft_vs_rft, with_interval
+from rft.reporting.arm_tables import arm_table, comparison_table
+from rft.reporting.result_tables import funnel_table, with_interval
 from rft.reporting.study_registry import STUDIES, find_study
 from rft.studies.study_summary import latest_settings
 from rft_dagster.dataset_commands import manifests
@@ -43,11 +44,12 @@ def report_data(lake: Lakehouse) -> dict:
     table = {name: lake.table(name, version) for name, version in versions.items()}
     accuracy = to_pandas(accuracy_by_training_paths(table["eval_results"], table["models"]))
     curve = pass_at_k_curve(to_pandas(first_correct_samples(table["verified_paths"])))
-    evals = to_pandas(table["eval_results"].orderBy("model", "stage", "training_set", "metric"))
+    evals = to_pandas(table["eval_results"].drop("grades").orderBy("model", "stage", "training_set", "seed", "metric"))
     return {
         "versions": versions,
         "funnel": funnel_table(*funnel_counts(table["verified_paths"], table["distinct_paths"])),
-        "sft_vs_rft": sft_vs_rft(accuracy),
+        "arms": arm_table(accuracy),
+        "comparisons": comparison_table(accuracy),
         "accuracy": _accuracy_rows(evals, accuracy),
         "pass_at_k": curve,
         "datasets": manifests(lake, versions["rft_datasets"]),
@@ -76,14 +78,15 @@ def study_sections(study_results, eval_results) -> dict[str, dict]:
 
 
 def _accuracy_rows(evals: pd.DataFrame, accuracy: pd.DataFrame) -> pd.DataFrame:
-    paths = {(r.model, r.stage, r.training_set): r.distinct_paths for r in accuracy.itertuples()}
+    paths = {(r.model, r.stage, r.training_set, r.seed): r.distinct_paths for r in accuracy.itertuples()}
     return pd.DataFrame({
         "model": evals["model"], "stage": evals["stage"], "training set": evals["training_set"],
-        "metric": evals["metric"], "n_test": evals["n_test"], "correct": evals["n_correct"],
+        "seed": evals["seed"], "metric": evals["metric"], "n_test": evals["n_test"], "correct": evals["n_correct"],
         "accuracy % [95% CI]": [with_interval(r.accuracy, r.ci_low, r.ci_high) for r in evals.itertuples()],
         "distinct paths trained on": [
-            paths.get((r.model, r.stage, r.training_set), "") for r in evals.itertuples()
+            paths.get((r.model, r.stage, r.training_set, r.seed), "") for r in evals.itertuples()
         ],
+        "steps": evals["n_steps"], "tokens": evals["n_tokens"],
     })
 
 
@@ -99,8 +102,11 @@ def render_html(data: dict, title: str = "RFT results") -> str:
         "(<code>rft sql \"... VERSION AS OF n\"</code> reads the same data).</p>",
         "<h2>Paths: sampled, correct, distinct</h2>",
         _table(data["funnel"], "Per model: distinct within its own paths; union: distinct across all models."),
-        "<h2>SFT vs RFT</h2>",
-        _table(data["sft_vs_rft"], "Greedy maj1@1 test accuracy %, [95% Wilson interval], (change vs SFT, points)."),
+        "<h2>SFT vs RFT, and RFT vs its step-matched SFT control</h2>",
+        _table(data["arms"], "Greedy maj1@1 test accuracy %: one seed [95% Wilson interval], several mean ± sd over "
+                             "seeds. SFT matched: the SFT data alone for the optimizer steps of the RFT run it matches."),
+        _table(data["comparisons"], "RFT minus its step-matched SFT control and minus SFT, points [95% interval]: "
+                                    "exact paired test over questions and seeds, p raw and Holm-adjusted over the rows."),
         _figure(data["accuracy_png"], "Accuracy vs distinct paths trained on"),
         "<h2>Every evaluation</h2>",
         _table(data["accuracy"], "One row per checkpoint and metric on the test split."),

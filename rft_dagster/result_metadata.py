@@ -8,9 +8,11 @@ with the materialisation; the numbers go alongside as JSON for tooling and compa
 from __future__ import annotations
 
 import dagster as dg
+import pandas as pd
 from pyspark.sql import DataFrame
 
 from rft.evaluation.pass_at_k import curve_by_model, pass_at_k_curve
+from rft.reporting.arm_tables import arm_table, comparison_table
 from rft.reporting.run_plots import accuracy_vs_paths_plot, markdown_image, pass_at_k_plot
 from spark_jobs.lakehouse import to_pandas
 from spark_jobs.run_results import accuracy_by_training_paths, first_correct_samples
@@ -26,16 +28,27 @@ def pass_at_k_metadata(verified: DataFrame) -> dict:
 
 
 def accuracy_metadata(eval_results: DataFrame, models: DataFrame) -> dict:
-    """Greedy accuracy of every evaluated checkpoint against the distinct paths it was trained on."""
+    """Greedy accuracy of every evaluated checkpoint against the distinct paths it was trained on,
+    every seed's with its steps and tokens, and each RFT arm against its step-matched SFT control."""
     points = to_pandas(accuracy_by_training_paths(eval_results, models))
     numbers = [
-        {"model": r.model, "training_set": r.training_set, "distinct_paths": int(r.distinct_paths),
+        {"model": r.model, "stage": r.stage, "training_set": r.training_set, "seed": _int(r.seed),
+         "distinct_paths": int(r.distinct_paths), "n_steps": _int(r.n_steps), "n_tokens": _int(r.n_tokens),
          "accuracy": round(float(r.accuracy), 4), "ci_low": round(float(r.ci_low), 4),
          "ci_high": round(float(r.ci_high), 4)}
         for r in points.itertuples()
     ]
     png = accuracy_vs_paths_plot(points)
+    comparisons = comparison_table(points)
     return {
         "accuracy_vs_distinct_paths_plot": dg.MetadataValue.md(markdown_image(png, "accuracy vs distinct paths")),
         "accuracy_vs_distinct_paths": dg.MetadataValue.json(numbers),
+        "accuracy_per_arm": dg.MetadataValue.md(arm_table(points).to_markdown(index=False)),
+        "rft_vs_controls": dg.MetadataValue.md(
+            comparisons.to_markdown(index=False) if not comparisons.empty else "(no paired comparison yet)"
+        ),
     }
+
+
+def _int(value) -> int | None:
+    return None if value is None or pd.isna(value) else int(value)

@@ -19,13 +19,13 @@ import dagster as dg
 from rft.config.rft_config import RftConfig
 from rft.reporting.run_plots import markdown_image
 from rft.reporting.study_registry import Study, StudyView, find_study
-from rft.studies.cells import EVAL_METRIC, StudyCell, missing_cells
+from rft.studies.cells import EVAL_METRIC, StudyCell, is_control, missing_cells
 from rft_dagster.asset_steps import evaluate_checkpoints, model_spec, train_step
 from rft_dagster.partitions import models_partitions
 from rft_dagster.resources import RftSettings, SparkResource, StepRunner
 from spark_jobs.lakehouse import Lakehouse
 from spark_jobs.study_inputs import CellExamples, StudyInputError
-from spark_jobs.study_results import current_points, finished_cell_ids, write_cell
+from spark_jobs.study_results import cell_steps, current_points, finished_cell_ids, write_cell
 
 # (lake, model, config, the cells to compute, log) -> each cell's examples, made when it is its turn
 ExampleMaker = Callable[[Lakehouse, str, RftConfig, list[StudyCell], Callable[[str], None]], Iterator[CellExamples]]
@@ -76,10 +76,18 @@ def run_cell(
     cell, model, home = prepared.cell, context.partition_key, settings.paths
     run_dir = home.run_dir("study", cell.study, model, cell.cell_id, context.run.run_id[:8])
     output_dir = home.checkpoints / model / "studies" / cell.study / cell.cell_id
+    train_config = replace(settings.config.train_config(stage), seed=cell.seed)
+    if is_control(cell):
+        # The RFT cell it matches comes first in the study's cells, so its row is there by now.
+        matched = cell_steps(lake, cell.study, model, cell.matches)
+        if matched is None:
+            raise dg.Failure(f"{cell.study} {model} {cell.label}: the RFT cell {cell.matches} it matches "
+                             "has no row in rft.study_results")
+        train_config = replace(train_config, max_steps=matched)
     context.log.info(f"{cell.study} {model} {cell.label}: training on {len(prepared.examples)} examples")
     stats = train_step(
         context, settings, lake, steps, examples=prepared.examples, run_dir=run_dir, output_dir=output_dir,
-        train_config=replace(settings.config.train_config(stage), seed=cell.seed),
+        train_config=train_config,
     )
     [metrics] = evaluate_checkpoints(
         context, settings, lake, steps, [str(output_dir)], run_dir, names=[cell.cell_id], maj_k=None

@@ -312,7 +312,48 @@ def faults(record: dict, run: str | None) -> list[str]:
     return table(["test", "fault", "target", "survived"], rows)
 
 
+def demo(record: dict, run: str | None) -> list[str]:
+    """`rft demo`'s result table: paths per model, greedy accuracy per arm (SFT, RFT, step-matched SFT)."""
+    arms = {(a["model"], a["stage"], a["training_set"]): a for a in record["arms"]}
+    columns = [("SFT", "sft", lambda m: "sft"), ("RFT own", "rft", lambda m: f"own:{m}"),
+               ("SFT matched own", "sft_matched", lambda m: f"own:{m}"), ("RFT union", "rft", lambda m: "union"),
+               ("SFT matched union", "sft_matched", lambda m: "union")]
+    columns = [c for c in columns if any((m, c[1], c[2](m)) in arms for m in record["models"])]
+    rows = []
+    for f in record["funnel"]:
+        model = f["model"]
+        cells = [_arm(arms.get((model, stage, name(model)))) if model in record["models"] else ""
+                 for _, stage, name in columns]
+        rows.append([model, count(f["sampled"]), count(f["correct"]), count(f["distinct"]), *cells])
+    return table(["model", "sampled", "correct", "distinct", *(f"{c[0]} acc %" for c in columns)], rows, {1, 2, 3})
+
+
+def _arm(arm: dict | None) -> str:
+    """One seed: accuracy [95% Wilson interval]; several: mean ± sd over seeds."""
+    if arm is None:
+        return "-"
+    if len(arm["seeds"]) == 1:
+        return accuracy(arm["n_correct"][0], arm["n_test"][0], arm["ci_low"][0], arm["ci_high"][0])
+    return f"{100 * arm['mean']:.1f} ± {100 * arm['sd']:.1f} ({len(arm['seeds'])} seeds)"
+
+
+def demo_paired(record: dict, run: str | None) -> list[str]:
+    """`rft demo`'s RFT arms against their step-matched SFT control and against SFT (paired over seeds)."""
+    arms = {(a["model"], a["stage"], a["training_set"]): a for a in record["arms"]}
+    rows = []
+    for c in record["comparisons"]:
+        versus = (c["model"], c["versus"], c["training_set"] if c["versus"] == "sft_matched" else "sft")
+        steps = [arms[(c["model"], "rft", c["training_set"])]["n_steps"], arms[versus]["n_steps"]]
+        rows.append([c["model"], "own" if c["training_set"].startswith("own:") else c["training_set"],
+                     "SFT matched" if c["versus"] == "sft_matched" else "SFT",
+                     " vs ".join("/".join(str(n) for n in s) for s in steps),
+                     f"{points(c['diff'])} [{points(c['ci_low'])}, {points(c['ci_high'])}]",
+                     p_value(c["p_value"]), p_value(c["p_holm"])])
+    return table(["model", "RFT set", "vs", "steps", "change (points) [95% CI]", "p", "p (Holm)"], rows, {5, 6})
+
+
 TABLES = {  # name -> (record, renderer)
+    "demo": ("demo.json", demo), "demo_paired": ("demo.json", demo_paired),
     "gsm8k_finding": ("gsm8k_rft.json", gsm8k_finding), "gsm8k_arms": ("gsm8k_rft.json", gsm8k_arms),
     "gsm8k_contrasts": ("gsm8k_rft.json", gsm8k_contrasts), "gsm8k_sampling": ("gsm8k_rft.json", gsm8k_sampling),
     "gsm8k_earlier": ("gsm8k_rft.json", gsm8k_earlier),

@@ -17,6 +17,7 @@ from pyspark.sql import functions as F
 
 from spark_jobs import fault_injection
 from spark_jobs.schemas import ALL_TABLES, DATABASE, TABLE_PROPERTIES, TABLES, Table
+from spark_jobs.seed_migration import fill_missing_seeds
 from spark_jobs.write_conflicts import (ConcurrentWriteError, conflict_class, fingerprint, is_retryable,
                                        read_rows_changed, schema_changed)
 
@@ -55,6 +56,7 @@ class Lakehouse:
                 self.spark.sql(table.create_sql())
             else:
                 self._add_new_columns(table)
+        fill_missing_seeds(self.spark)  # seeds are in the keys: rows from before them get theirs
         self._set_properties(existing)
 
     def _add_new_columns(self, table: Table) -> None:

@@ -53,24 +53,40 @@ def funnel_counts(verified: DataFrame, distinct: DataFrame) -> tuple[pd.DataFram
 
 
 def accuracy_by_training_paths(eval_results: DataFrame, models: DataFrame) -> DataFrame:
-    """Greedy accuracy of every checkpoint with the distinct RFT paths it was trained on (0 for SFT).
+    """Greedy accuracy of every checkpoint (every seed) with the distinct RFT paths it was trained on (0 for SFT).
 
     The path count comes from the checkpoint's own data manifest (rft.models), so a set that
-    grew after a model was trained does not move that model's point.
+    grew after a model was trained does not move that model's point. `x_paths` is where a plot
+    puts it: its distinct paths, or for a step-matched SFT control (trained on none) those of
+    the RFT checkpoint it matches, so each control stands beside its RFT point.
     """
+    keys = ["model", "stage", "training_set", "seed"]
     trained = models.select(
-        "model", "stage", "training_set",
-        F.get_json_object("data_manifest", "$.rft_rows").cast("long").alias("rft_paths"),
+        *keys, F.get_json_object("data_manifest", "$.rft_rows").cast("long").alias("rft_paths"),
     )
+    matched = models.filter(F.col("stage") == "rft").select(
+        "model", "training_set", "seed", F.lit("sft_matched").alias("stage"),
+        F.get_json_object("data_manifest", "$.rft_rows").cast("long").alias("matched_paths"),
+    )
+    distinct = F.coalesce("rft_paths", F.lit(0))
     return (
         eval_results.filter(F.col("metric") == GREEDY)
-        .join(trained, on=["model", "stage", "training_set"], how="left")
+        .join(trained, on=keys, how="left")
+        .join(matched, on=keys, how="left")
         .select(
-            "model", "stage", "training_set", F.coalesce("rft_paths", F.lit(0)).alias("distinct_paths"),
-            "n_test", "n_correct", "accuracy", "ci_low", "ci_high",
+            *keys, distinct.alias("distinct_paths"), F.coalesce("matched_paths", distinct).alias("x_paths"),
+            "n_test", "n_correct", "accuracy", "ci_low", "ci_high", "n_steps", "n_tokens", "grades",
         )
-        .orderBy("model", "distinct_paths", "training_set")
+        .orderBy("model", "distinct_paths", "training_set", "stage", "seed")
     )
+
+
+def greedy_evaluations(eval_results: DataFrame) -> DataFrame:
+    """The greedy evaluations, one row per (model, stage, training_set, seed), with steps, tokens and grades."""
+    return eval_results.filter(F.col("metric") == GREEDY).select(
+        "model", "stage", "training_set", "seed", "n_test", "n_correct", "accuracy", "ci_low", "ci_high",
+        "n_steps", "n_tokens", "grades",
+    ).orderBy("model", "stage", "training_set", "seed")
 
 
 def verdict_summary(verified: DataFrame, model: str, top: int = 10) -> dict:

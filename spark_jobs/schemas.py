@@ -187,11 +187,11 @@ RFT_DATASET_ROWS = Table(
 
 MODELS = Table(
     name="models",
-    row="One record per trained checkpoint (SFT or RFT) and its training run",
+    row="One record per trained checkpoint (SFT, RFT or step-matched SFT control) and its training run",
     columns=(
         ("model", "STRING", "model partition key"),
-        ("stage", "STRING", "sft or rft"),
-        ("training_set", "STRING", "sft, or the RFT set name"),
+        ("stage", "STRING", "sft, rft or sft_matched (SFT data alone for the steps of the RFT run it matches)"),
+        ("training_set", "STRING", "sft, or the RFT set name (sft_matched: the RFT set it matches)"),
         ("checkpoint", "STRING", "folder of the saved model"),
         ("base", "STRING", "base model it started from"),
         ("method", "STRING", "full or lora"),
@@ -203,16 +203,19 @@ MODELS = Table(
         ("train_config", "STRING", "JSON of the training config"),
         ("data_manifest", "STRING", "JSON: the data it was trained on"),
         ("run_id", "STRING", "Dagster run"),
+        # Added with training seeds and step-matched controls (spark_jobs/seed_migration.py fills old rows).
+        ("seed", "INT", "training seed (train_config seed + 0 .. n_seeds-1)"),
+        ("n_tokens", "BIGINT", "non-padding tokens seen in training (null before it was recorded)"),
     ),
-    key=("model", "stage", "training_set"),
+    key=("model", "stage", "training_set", "seed"),
 )
 
 EVAL_RESULTS = Table(
     name="eval_results",
-    row="One record per (model, stage, training set, metric) on the test split",
+    row="One record per (model, stage, training set, seed, metric) on the test split",
     columns=(
         ("model", "STRING", "model partition key"),
-        ("stage", "STRING", "sft or rft"),
+        ("stage", "STRING", "sft, rft or sft_matched"),
         ("training_set", "STRING", "sft, or the RFT set name"),
         ("metric", "STRING", "maj1@1 (greedy) or maj1@K"),
         ("n_test", "INT", "test questions"),
@@ -222,10 +225,16 @@ EVAL_RESULTS = Table(
         ("ci_high", "DOUBLE", "95% Wilson interval, high"),
         ("checkpoint", "STRING", "model evaluated"),
         ("run_id", "STRING", "Dagster run"),
+        # Added with training seeds and step-matched controls (spark_jobs/seed_migration.py fills old rows).
+        ("seed", "INT", "training seed of the checkpoint"),
+        ("n_steps", "INT", "optimizer steps of the checkpoint's training"),
+        ("n_tokens", "BIGINT", "tokens seen in the checkpoint's training (null before it was recorded)"),
+        ("grades", "STRING", "one character per test question in question_id order: 1 correct, 0 wrong "
+                             "(paired tests; null before it was recorded)"),
         # Added with the reference scoring mode; rows written before it read null, which was strict.
         ("scoring", "STRING", "answer rule n_correct counts: strict or reference (docs/verification.md)"),
     ),
-    key=("model", "stage", "training_set", "metric"),
+    key=("model", "stage", "training_set", "seed", "metric"),
 )
 
 STUDY_RESULTS = Table(

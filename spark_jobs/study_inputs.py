@@ -21,7 +21,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from rft.config.rft_config import RftConfig
-from rft.studies.cells import RFT_VS_DIVERSITY, StudyCell
+from rft.studies.cells import RFT_VS_DIVERSITY, StudyCell, is_control
 from spark_jobs.lakehouse import Lakehouse, to_pandas
 from spark_jobs.step_inputs import as_examples, path_examples, sft_examples, train_questions
 from spark_jobs.study_accuracy import rft_set_evaluations
@@ -67,6 +67,9 @@ def rft_vs_k_examples(lake: Lakehouse, model: str, config: RftConfig, cells: lis
     sft = sft_examples(lake.table("questions", versions["questions"]))
     questions = _train_questions(lake, versions["questions"])
     for cell in cells:
+        if is_control(cell):  # the SFT data alone; its steps come from the RFT cell it matches
+            yield CellExamples(cell, sft, {"distinct_paths": 0, "n_sft_rows": len(sft)}, versions)
+            continue
         paths = to_pandas(first_k_distinct_paths(verified, model, int(cell.x)).select("question_id", "text"))
         added = path_examples(paths, questions)
         yield CellExamples(cell, pd.concat([sft, added], ignore_index=True),
@@ -98,6 +101,9 @@ def rft_vs_diversity_examples(lake: Lakehouse, model: str, config: RftConfig, ce
     sft = sft_examples(lake.table("questions", versions["questions"]))
     questions = _train_questions(lake, versions["questions"])
     for cell in cells:
+        if is_control(cell):  # the SFT data alone; its steps come from the RFT cell it matches
+            yield CellExamples(cell, sft, {"x": 0.0, "distinct_paths": 0, "n_sft_rows": len(sft)}, versions)
+            continue
         paths = to_pandas(select_paths(cell.arm, distinct=distinct, correct=correct, n=n,
                                        seed=study.selection_seed, duplicate_share=study.duplicate_share))
         examples, counts = selection_examples(paths, questions, sft)

@@ -49,3 +49,9 @@ def current_points(lake: Lakehouse, study: str, cells: list[StudyCell], model: s
     """The rows of this config's cells (rows of other settings stay in the table as their record)."""
     rows = lake.table("study_results").filter(where_equals(study=study, model=model))
     return to_pandas(rows.filter(where_in("cell_id", [c.cell_id for c in cells])).drop("table_versions"))
+
+
+def cell_steps(lake: Lakehouse, study: str, model: str, cell_id: str) -> int | None:
+    """The optimizer steps a finished cell took (None while it has no row): a control's `max_steps`."""
+    rows = lake.table("study_results").filter(where_equals(study=study, model=model, cell_id=cell_id)).collect()
+    return int(rows[0]["n_steps"]) if rows and rows[0]["n_steps"] is not None else None

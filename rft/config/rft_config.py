@@ -80,6 +80,13 @@ class RftConfig(_Strict):
     models: dict[str, dict[str, Any]] = {}  # name -> ModelSpec fields, for hub/local/GGUF models
     default_models: list[str] = ["tiny-llama-a", "tiny-llama-b"]  # what `rft demo` adds
     studies: StudiesConfig = StudiesConfig()  # scaling studies (rft/config/study_config.py)
+    # Every RFT checkpoint gets an SFT control trained on the SFT data alone for exactly its
+    # optimizer steps (stage `sft_matched`): RFT trains on more rows for the same epochs, so
+    # without it a gain over SFT cannot be told from more training.
+    matched_sft_controls: bool = True
+    # Each trained cell (SFT, each RFT set, each matched control) is trained once per seed:
+    # train_config seed + 0 .. n_seeds-1 (`training_seeds`). RFT samples from the first seed's SFT.
+    n_seeds: int = Field(1, ge=1, le=100)
 
     @field_validator("sft_training", "rft_training")
     @classmethod
@@ -89,6 +96,11 @@ class RftConfig(_Strict):
 
     def train_config(self, stage: Literal["sft", "rft"]) -> TrainConfig:
         return TrainConfig(**(self.sft_training if stage == "sft" else self.rft_training))
+
+    def training_seeds(self, stage: Literal["sft", "rft"]) -> list[int]:
+        """The stage's training seeds: its train_config seed, then the next n_seeds - 1 integers."""
+        first = self.train_config(stage).seed
+        return [first + i for i in range(self.n_seeds)]
 
 
 class ConfigError(ValueError):

@@ -2,11 +2,10 @@
 
     funnel_table(counts, pools)   # model, sampled, correct, correct %, distinct; then the union
     funnel_table(counts, pools, ["b", "a"])   # those models' rows, in that order; then the union
-    sft_vs_rft(accuracy)          # model, SFT, RFT own, RFT union: "41.5 [36.0-47.2]", change vs SFT
+    with_interval(0.415, 0.36, 0.472)   # "41.5 [36.0-47.2]"; accuracy per arm: rft/reporting/arm_tables.py
 
 `counts`: model, sampled, correct. `pools`: pool (own:<model> or union), distinct: both from
 spark_jobs.run_results.funnel_counts.
-`accuracy`: model, stage, training_set, accuracy, ci_low, ci_high (greedy maj1@1).
 """
 
 from __future__ import annotations
@@ -49,25 +48,3 @@ def percent(part: int, whole: int) -> str:
 def with_interval(accuracy: float, low: float, high: float) -> str:
     """Accuracy in percent with its 95% interval: 41.5 [36.0-47.2]."""
     return f"{100 * accuracy:.1f} [{100 * low:.1f}-{100 * high:.1f}]"
-
-
-def sft_vs_rft(accuracy: pd.DataFrame) -> pd.DataFrame:
-    """One row per model: SFT accuracy, RFT on its own paths and on the union, each with the change vs SFT."""
-    rows = []
-    for model, group in accuracy.groupby("model", sort=True):
-        by_set = {r.training_set: r for r in group.itertuples()}
-        sft = by_set.get("sft")
-        row = {"model": model, "SFT": _cell(sft, None)}
-        row["RFT own"] = _cell(by_set.get(own_pool(model)), sft)
-        row["RFT union"] = _cell(by_set.get(UNION_POOL), sft)
-        rows.append(row)
-    return pd.DataFrame(rows, columns=["model", "SFT", "RFT own", "RFT union"])
-
-
-def _cell(result, sft) -> str:
-    if result is None:
-        return "-"
-    text = with_interval(result.accuracy, result.ci_low, result.ci_high)
-    if sft is not None:
-        text += f" ({100 * (result.accuracy - sft.accuracy):+.1f})"
-    return text

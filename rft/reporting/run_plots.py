@@ -12,6 +12,8 @@ import base64
 
 import pandas as pd
 
+from rft.evaluation.arms import SFT_MATCHED
+from rft.reporting.arm_tables import seed_means
 from rft.reporting.plot_parts import canvas, errorbars, legend, png_bytes
 
 
@@ -32,14 +34,26 @@ def pass_at_k_plot(curve: pd.DataFrame) -> bytes:
 
 
 def accuracy_vs_paths_plot(points: pd.DataFrame) -> bytes:
-    """Test accuracy (%) with 95% intervals against distinct RFT paths trained on (SFT at 0), per model."""
+    """Test accuracy (%) against distinct RFT paths trained on (SFT at 0), per model, mean over seeds.
+
+    SFT and RFT are joined by a line; each step-matched SFT control is a hollow marker beside the
+    RFT point it matches (same steps, no paths), so the gain over it reads off vertically. Bars:
+    the 95% Wilson interval with one seed, mean ± sd over seeds with several.
+    """
     fig, ax = _figure()
-    for model, group in points.groupby("model", sort=True):
-        group = group.sort_values("distinct_paths")
-        errorbars(ax, group, "distinct_paths", model, joined=True)
-        for x, acc, name in zip(group["distinct_paths"], 100 * group["accuracy"], group["training_set"]):
+    means = seed_means(points) if not points.empty else points
+    for model, group in (means.groupby("model", sort=True) if not means.empty else ()):
+        trained = group[group["stage"] != SFT_MATCHED].sort_values("distinct_paths")
+        line = errorbars(ax, trained, "distinct_paths", model, joined=True)
+        for x, acc, name in zip(trained["distinct_paths"], 100 * trained["accuracy"], trained["training_set"]):
             ax.annotate(name.split(":")[0], (x, acc), textcoords="offset points", xytext=(4, 4), fontsize=7)
-    ax.set_xlabel("distinct RFT paths trained on (SFT: 0)")
+        controls = group[group["stage"] == SFT_MATCHED]
+        if not controls.empty:
+            y = 100 * controls["accuracy"].to_numpy(dtype=float)
+            err = [y - 100 * controls["ci_low"].to_numpy(dtype=float), 100 * controls["ci_high"].to_numpy(dtype=float) - y]
+            ax.errorbar(controls["x_paths"].to_numpy(dtype=float), y, yerr=err, marker="s", markerfacecolor="none",
+                        linestyle="none", capsize=3, color=line.get_color(), label=f"{model} SFT, steps matched")
+    ax.set_xlabel("distinct RFT paths trained on (SFT: 0; step-matched SFT beside its RFT)")
     ax.set_ylabel("test accuracy, greedy (%)")
     ax.set_title("accuracy vs distinct reasoning paths")
     return _png(fig, ax, empty=points.empty)

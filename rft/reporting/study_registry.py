@@ -151,12 +151,12 @@ STUDIES: tuple[Study, ...] = (
     ),
     PerModelStudy(
         RFT_VS_DIVERSITY, varies="selection", fits=("distinct_minus_all_correct", "distinct_minus_duplicates",
-                                                    "distinct_paths"),
+                                                    "distinct_minus_sft_matched", "distinct_paths"),
         cells=rft_vs_diversity_cells, record_rows=arm_record_rows, entries=diversity_figures, plot=diversity_plot,
         table=diversity_table,
         caption="RFT on SFT data + the same number of own correct paths, chosen distinct (one per equation "
                 "list), from all correct paths, or as a few distinct paths repeated; numbers on the bars: "
-                "distinct paths among them.",
+                "distinct paths among them; sft_matched: the SFT data alone for the same optimizer steps.",
     ),
     AcrossModelsStudy(
         PRETRAIN_LOSS, varies="loss", fits=("loss", "log_params"), cells=pretrain_loss_cells,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import pandas as pd
 
 from rft.reporting.result_tables import with_interval
+from rft.studies.cells import SFT_MATCHED_ARM
 from rft.studies.contrasts import DIVERSITY_ARMS, UNION_ARMS
 
 ACCURACY = "accuracy % [95% CI]"
@@ -28,12 +29,16 @@ def curve_table(points: pd.DataFrame) -> pd.DataFrame:
     """One row per cell of a numeric study, in x order: what it trained on and its accuracy."""
     if points.empty:
         return pd.DataFrame()
-    points = points.sort_values(["model", "x", "seed"])
-    return pd.DataFrame({
+    points = points.assign(_control=points["arm"] == SFT_MATCHED_ARM if "arm" in points.columns else False)
+    points = points.sort_values(["model", "x", "seed", "_control"])
+    table = pd.DataFrame({
         "model": points["model"], points["varies"].iloc[0]: points["x"], "seed": points["seed"],
         "distinct paths": points["distinct_paths"], "SFT rows": points["n_sft_rows"],
         "steps": points["n_steps"], "n_test": points["n_test"], ACCURACY: _accuracy(points),
     })
+    if points["_control"].any():  # each RFT cell, then its step-matched SFT control (same steps, no paths)
+        table.insert(1, "arm", ["SFT matched" if c else "RFT" for c in points["_control"]])
+    return table
 
 
 def _arm_table(points: pd.DataFrame, arms: tuple[str, ...], paths: str) -> pd.DataFrame:

@@ -1,7 +1,8 @@
 """The cells of each scaling study and their ids: what a cell trains on is fixed by its settings.
 
     spec = asdict(catalog.spec("tiny-llama-a"))            # what the name resolves to (rft.models.catalog)
-    cells = rft_vs_k_cells(config, "tiny-llama-a", spec)   # one per (k capped at sampling.k, seed)
+    cells = rft_vs_k_cells(config, "tiny-llama-a", spec)   # one per (k capped at sampling.k, seed), then
+                                                           # each one's step-matched SFT control (arm sft_matched)
     cells[0].cell_id, cells[0].x, cells[0].settings
     rft_vs_diversity_cells(config, model, spec)            # one per (selection, seed): `arm` names it
     pretrain_loss_cell(config, model, spec)                # the base model's held-out loss
@@ -29,6 +30,8 @@ RFT_VS_DIVERSITY = "rft_vs_diversity"
 PRETRAIN_LOSS = "pretrain_loss"
 UNION_GAIN = "union_gain"
 EVAL_METRIC = "maj1@1"  # greedy, the paper's headline metric
+# A step-matched SFT control cell: the SFT data alone, for the optimizer steps of the RFT cell it matches.
+SFT_MATCHED_ARM = "sft_matched"
 
 
 @dataclass(frozen=True)
@@ -47,13 +50,18 @@ class StudyCell:
     seed: int | None  # training seed; None where nothing is trained
     fixed: dict  # every other setting the result depends on
     arm: str | None = None
+    matches: str | None = None  # a step-matched control's RFT cell (its id): the steps it trains for
+
 
     @property
     def settings(self) -> dict:
         settings = {"study": self.study, "model": self.model, "varies": self.varies, "x": self.x,
                     "seed": self.seed, "fixed": self.fixed}
         # Only categorical cells carry an arm: the ids of the numeric studies' cells stay as they were.
-        return settings if self.arm is None else {**settings, "arm": self.arm}
+        # A control's `matches` sits beside `fixed`, which it shares with its RFT cell (the marts
+        # and latest_settings group one study run's cells by `fixed`).
+        settings = settings if self.arm is None else {**settings, "arm": self.arm}
+        return settings if self.matches is None else {**settings, "matches": self.matches}
 
     @property
     def settings_json(self) -> str:
@@ -65,6 +73,9 @@ class StudyCell:
 
     @property
     def label(self) -> str:
+        if self.matches is not None and self.x is not None:
+            x = int(self.x) if self.varies == "k" else f"{self.x:g}"
+            return f"{self.varies}={x} seed={self.seed} {self.arm}"
         if self.arm is not None:
             return f"{self.varies}={self.arm} seed={self.seed}"
         if self.x is None:
@@ -110,10 +121,11 @@ def rft_vs_k_cells(config: RftConfig, model: str, model_spec: dict | None = None
         "filter_version": FILTER_VERSION,
         "selection": "SFT data + own distinct paths among the first k samples per train question",
     }
-    return [
+    cells = [
         StudyCell(RFT_VS_K, model, "k", k, seed, fixed)
         for k in capped_ks(study.ks, sampling.k) for seed in _seeds(study.seeds, config, "rft")
     ]
+    return cells + ([matched_control(c) for c in cells] if config.matched_sft_controls else [])
 
 
 def sft_vs_data_cells(config: RftConfig, model: str, model_spec: dict | None = None) -> list[StudyCell]:
@@ -139,10 +151,32 @@ def rft_vs_diversity_cells(config: RftConfig, model: str, model_spec: dict | Non
         "selection_seed": study.selection_seed,
         "selection": "SFT data + n of the model's own correct paths, the same n for every selection",
     }
-    return [
+    cells = [
         StudyCell(RFT_VS_DIVERSITY, model, "selection", None, seed, fixed, arm=selection)
         for selection in study.selections for seed in _seeds(study.seeds, config, "rft")
     ]
+    if not config.matched_sft_controls:
+        return cells
+    # Every selection adds the same n paths, so all of a seed's cells take the same steps: one
+    # control per seed, matching the seed's first selection, stands for them all.
+    first = {}
+    for cell in cells:
+        first.setdefault(cell.seed, cell)
+    return cells + [matched_control(c) for c in first.values()]
+
+
+def matched_control(cell: StudyCell) -> StudyCell:
+    """The step-matched SFT control of an RFT cell: its settings and seed, the SFT data alone, for
+    exactly the optimizer steps the RFT cell took (read from its row when the control is trained).
+
+    Its id follows from the RFT cell's (`matches`), so a changed RFT cell gets a new control.
+    """
+    return StudyCell(cell.study, cell.model, cell.varies, cell.x, cell.seed, cell.fixed, arm=SFT_MATCHED_ARM,
+                     matches=cell.cell_id)
+
+
+def is_control(cell: StudyCell) -> bool:
+    return cell.arm == SFT_MATCHED_ARM
 
 
 def pretrain_loss_cell(config: RftConfig, model: str, model_spec: dict | None = None) -> StudyCell:

@@ -18,7 +18,8 @@ import pandas as pd
 from rft.evaluation.significance import wilson_interval
 from rft.studies.fits import fit_if_possible, fit_line, pearson
 
-DIVERSITY_ARMS = ("distinct", "all_correct", "duplicates")
+# sft_matched: the step-matched SFT control (rft.studies.cells.matched_control), one per seed.
+DIVERSITY_ARMS = ("distinct", "all_correct", "duplicates", "sft_matched")
 UNION_ARMS = ("own", "union")
 
 
@@ -64,14 +65,16 @@ def _entry(study: str, model: str, group: pd.DataFrame, fits: dict) -> dict:
 
 
 def diversity_fits(group: pd.DataFrame) -> dict:
-    """Distinct minus each other arm, and accuracy against distinct paths at one set size."""
+    """Distinct minus each other arm (its step-matched SFT control too), and accuracy against distinct
+    paths at one set size (RFT cells only: the control adds no paths)."""
     arms = pooled_arms(group)
     fits = {f"distinct_minus_{other}": (difference(arms["distinct"], arms[other])
                                         if "distinct" in arms and other in arms else None)
             for other in DIVERSITY_ARMS[1:]}
-    line = fit_if_possible(fit_line, list(group["distinct_paths"]), list(group["accuracy"]))
+    trained = group[group["arm"] != "sft_matched"]
+    line = fit_if_possible(fit_line, list(trained["distinct_paths"]), list(trained["accuracy"]))
     fits["distinct_paths"] = None if line is None else {
-        **line.to_dict(), "pearson_r": _finite(pearson(list(group["distinct_paths"]), list(group["accuracy"])))}
+        **line.to_dict(), "pearson_r": _finite(pearson(list(trained["distinct_paths"]), list(trained["accuracy"])))}
     return fits
 
 

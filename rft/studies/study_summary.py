@@ -18,13 +18,22 @@ import json
 
 import pandas as pd
 
-from rft.studies.cells import RFT_VS_K, SFT_VS_DATA
+from rft.studies.cells import RFT_VS_K, SFT_MATCHED_ARM, SFT_VS_DATA
 from rft.studies.fits import Fit, fit_if_possible, fit_line, fit_log_linear
 
 Fits = dict[str, dict[str, Fit | None]]
 
 
+def split_controls(points: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(the RFT cells, their step-matched SFT control cells): a law is fitted to the RFT cells only."""
+    if "arm" not in points.columns:
+        return points, points.iloc[:0]
+    control = points["arm"] == SFT_MATCHED_ARM
+    return points[~control], points[control]
+
+
 def rft_vs_k_fits(points: pd.DataFrame) -> Fits:
+    points, _ = split_controls(points)
     return {
         model: {
             "k": fit_if_possible(fit_log_linear, list(group["x"]), list(group["accuracy"])),
@@ -42,7 +51,21 @@ def sft_vs_data_fits(points: pd.DataFrame) -> Fits:
 
 
 def rft_vs_k_figures(points: pd.DataFrame) -> list[dict]:
-    return curve_figures(RFT_VS_K, points, rft_vs_k_fits(points))
+    """Per model: its RFT cells with their fits, and beside them their step-matched SFT controls."""
+    trained, controls = split_controls(points)
+    entries = curve_figures(RFT_VS_K, trained, rft_vs_k_fits(trained))
+    for entry in entries:
+        group = controls[controls["model"] == entry["model"]].sort_values(["x", "seed"])
+        if not group.empty:
+            entry["sft_matched"] = {
+                "x": [float(v) for v in group["x"]], "seed": [int(v) for v in group["seed"]],
+                "n_steps": [int(v) for v in group["n_steps"]], "y": [round(float(v), 4) for v in group["accuracy"]],
+                "ci_low": [round(float(v), 4) for v in group["ci_low"]],
+                "ci_high": [round(float(v), 4) for v in group["ci_high"]],
+                "n": [int(v) for v in group["n_test"]], "correct": [int(v) for v in group["n_correct"]],
+                "cell_id": list(group["cell_id"]),
+            }
+    return entries
 
 
 def sft_vs_data_figures(points: pd.DataFrame) -> list[dict]:
@@ -69,9 +92,11 @@ def curve_figures(study: str, points: pd.DataFrame, fits: Fits) -> list[dict]:
 
 
 def settings_key(config_json: str) -> str:
-    """A cell's settings without its own value, arm and seed: equal for every cell of one study run."""
+    """A cell's settings without its own value, arm and seed: equal for every cell of one study run,
+    its step-matched controls included."""
     settings = json.loads(config_json)
-    return json.dumps({k: v for k, v in settings.items() if k not in ("x", "seed", "arm")}, sort_keys=True)
+    # `matches`: a step-matched control's RFT cell (rft.studies.cells.matched_control); the rest it shares.
+    return json.dumps({k: v for k, v in settings.items() if k not in ("x", "seed", "arm", "matches")}, sort_keys=True)
 
 
 def latest_settings(rows: pd.DataFrame) -> pd.DataFrame:

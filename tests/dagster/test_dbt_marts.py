@@ -102,11 +102,12 @@ def write_tiny_lakehouse(lake: Lakehouse) -> None:
     evals, checkpoints = [], []
     for (model, stage, training_set, metric), correct in EVALS.items():
         low, high = wilson_interval(correct, N_TEST)
-        evals.append((model, stage, training_set, metric, N_TEST, correct, correct / N_TEST, low, high,
-                      f"ckpt/{model}/{training_set}", "dbt-test", "strict"))
         n_examples = 4 if stage == "sft" else 8  # the gold solutions, or those plus distinct paths
+        evals.append((model, stage, training_set, metric, N_TEST, correct, correct / N_TEST, low, high,
+                      f"ckpt/{model}/{training_set}", "dbt-test", 42, n_examples // 2, 10 * n_examples, None,
+                      "strict"))
         checkpoints.append((model, stage, training_set, f"ckpt/{model}/{training_set}", "tiny", "full",
-                            n_examples, n_examples // 2, 1.0, 100.0, 1.0, "{}", "{}", "dbt-test"))
+                            n_examples, n_examples // 2, 1.0, 100.0, 1.0, "{}", "{}", "dbt-test", 42, 10 * n_examples))
     lake.replace("eval_results", spark.createDataFrame(evals, TABLES["eval_results"].schema), IN_MODELS)
     checkpoints = pd.DataFrame(checkpoints, columns=TABLES["models"].column_names).drop_duplicates(
         ["model", "stage", "training_set"])

@@ -14,7 +14,7 @@ from spark_jobs.schemas import TABLES
 ROOT = Path(__file__).resolve().parents[2]
 ASSETS = {
     "questions", "sft_model", "sampled_paths", "verified_paths", "distinct_paths",
-    "rft_datasets", "rft_model", "eval_results", "rft_vs_k_study", "sft_vs_data_study",
+    "rft_datasets", "rft_model", "matched_sft_model", "eval_results", "rft_vs_k_study", "sft_vs_data_study",
     "rft_vs_diversity_study", "heldout_loss", "pretrain_loss_study", "union_gain_study",
 }
 STAGING = {f"stg_{table}" for table in (
@@ -46,7 +46,7 @@ def test_graph_has_every_asset_with_a_group_and_a_description():
 def test_models_are_dynamic_partitions_and_cross_model_assets_are_not():
     graph = defs.resolve_asset_graph()
     partitioned = {k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).partitions_def}
-    assert partitioned == {"sft_model", "sampled_paths", "verified_paths", "rft_model", "eval_results",
+    assert partitioned == {"sft_model", "sampled_paths", "verified_paths", "rft_model", "matched_sft_model", "eval_results",
                            "rft_vs_k_study", "sft_vs_data_study", "rft_vs_diversity_study", "heldout_loss",
                            "union_gain_study"}
 
@@ -62,7 +62,9 @@ def test_lineage_follows_the_rft_loop():
     assert parents("sampled_paths") == {"sft_model"}
     assert parents("distinct_paths") == {"verified_paths"}
     assert parents("rft_model") == {"rft_datasets", "sft_model"}
-    assert parents("eval_results") == {"sft_model", "rft_model"}
+    # Each RFT checkpoint's step-matched SFT control reads the steps the RFT run took.
+    assert parents("matched_sft_model") == {"rft_model"}
+    assert parents("eval_results") == {"sft_model", "rft_model", "matched_sft_model"}
     assert parents("rft_vs_k_study") == {"verified_paths"}  # no sampling of its own
     assert parents("sft_vs_data_study") == {"questions"}
     assert parents("rft_vs_diversity_study") == {"verified_paths"}
@@ -80,13 +82,14 @@ def test_every_dbt_source_reads_the_table_of_the_asset_that_writes_it():
 
     writers = {"questions": "questions", "sampled_paths": "sampled_paths", "verified_paths": "verified_paths",
                "distinct_paths": "distinct_paths", "rft_datasets": "rft_datasets",
-               "rft_dataset_rows": "rft_datasets", "models": "rft_model", "eval_results": "eval_results",
+               "rft_dataset_rows": "rft_datasets", "models": "matched_sft_model", "eval_results": "eval_results",
                "study_results": "rft_vs_k_study"}
     assert set(writers) == set(TABLES)  # every Delta table of spark_jobs/schemas.py is a dbt source
     for table, asset in writers.items():
         assert parents(f"stg_{table}") == {asset}, table
     assert parents("pass_at_k") == {"stg_sampled_paths", "stg_verified_paths"}
     assert parents("accuracy_leaderboard") == {"stg_eval_results", "stg_models"}
+    assert parents("arm_accuracy") == {"accuracy_leaderboard"}
     assert {name: graph.get(AssetKey(name)).group_name for name in STAGING | MARTS} == {
         **{name: "staging" for name in STAGING}, **{name: "marts" for name in MARTS}
     }

@@ -43,8 +43,9 @@ def snapshot(spark):
                          f"WHERE model IN ('{A}', '{B}') GROUP BY model ORDER BY model"),
         "distinct": rows("SELECT pool, count(*) FROM rft.distinct_paths GROUP BY pool ORDER BY pool"),
         "datasets": rows("SELECT dataset, source_models, n_rft_rows FROM rft.rft_datasets ORDER BY dataset"),
-        "models": rows("SELECT model, stage, training_set FROM rft.models ORDER BY 1, 2, 3"),
-        "evals": rows("SELECT model, stage, training_set, metric, n_test FROM rft.eval_results ORDER BY 1, 2, 3, 4"),
+        "models": rows("SELECT model, stage, training_set, seed, n_steps FROM rft.models ORDER BY 1, 2, 3"),
+        "evals": rows("SELECT model, stage, training_set, metric, n_test, seed, n_steps FROM rft.eval_results "
+                      "ORDER BY 1, 2, 3, 4"),
     }
 
 
@@ -94,10 +95,13 @@ def test_one_model_fills_every_table(loop):
     assert (model, n, n_unique) == (A, N_TRAIN * K, N_TRAIN * K)
     assert state["verified"] == [(A, N_TRAIN * K, N_TRAIN * K)]
     assert [d[0] for d in state["datasets"]] == [f"own:{A}", "union"]
-    assert state["models"] == [(A, "rft", f"own:{A}"), (A, "rft", "union"), (A, "sft", "sft")]
-    assert [(e[1], e[2], e[3], e[4]) for e in state["evals"]] == [
-        ("rft", f"own:{A}", "maj1@1", N_TEST), ("rft", "union", "maj1@1", N_TEST), ("sft", "sft", "maj1@1", N_TEST),
-    ]
+    arms = [("rft", f"own:{A}"), ("rft", "union"), ("sft", "sft"), ("sft_matched", f"own:{A}"), ("sft_matched", "union")]
+    assert [m[1:3] for m in state["models"]] == arms and {m[3] for m in state["models"]} == {42}
+    # Each step-matched control trained for exactly the steps of the RFT checkpoint it matches.
+    steps = {m[1:3]: m[4] for m in state["models"]}
+    assert all(steps[("sft_matched", s)] == steps[("rft", s)] > steps[("sft", "sft")] for s in (f"own:{A}", "union"))
+    assert [(e[1], e[2], e[3], e[4]) for e in state["evals"]] == [(*arm, "maj1@1", N_TEST) for arm in arms]
+    assert all(e[6] == steps[e[1:3]] for e in state["evals"])  # every evaluation records its steps
 
 
 def test_rft_backfill_prints_a_line_per_stage_the_table_and_where_to_look_next(loop):
@@ -107,11 +111,13 @@ def test_rft_backfill_prints_a_line_per_stage_the_table_and_where_to_look_next(l
     assert len(lines) <= 60
     log = Path(lines[0].removeprefix("rft backfill: full log in "))
     stages = [f"sft_model[{B}]", f"sampled_paths[{B}]", f"verified_paths[{B}]", "distinct_paths", "rft_datasets",
-              f"rft_model[{A}]", f"eval_results[{A}]", f"rft_model[{B}]", f"eval_results[{B}]", "marts"]
+              f"rft_model[{A}]", f"matched_sft_model[{A}]", f"eval_results[{A}]",
+              f"rft_model[{B}]", f"matched_sft_model[{B}]", f"eval_results[{B}]", "marts"]
     assert [line.split()[0] for line in lines[1:1 + len(stages)]] == stages
     assert re.fullmatch(rf"sampled_paths\[{B}\] +{N_TRAIN * K} rows +\d+\.\d s", lines[2])
     table = lines[1 + len(stages):]
     assert table[0].startswith("| model ") and [row.split("|")[1].strip() for row in table[2:5]] == [A, B, "union"]
+    assert "SFT matched union acc %" in table[0] and any(line.startswith("RFT vs its step-matched") for line in table)
     home = loop["home"]
     assert lines[-5:] == next_steps(f"rft --home {home}", Home(home), log).splitlines()
     assert log.parent == home / "logs"
@@ -127,7 +133,7 @@ def test_backfill_samples_only_the_new_model_and_recomputes_the_union(loop):
     union = dict((d[0], d[1]) for d in after["datasets"])["union"]
     assert union == [A, B]
     assert {e[0] for e in after["evals"]} == {A, B}
-    assert len(after["evals"]) == 6
+    assert len(after["evals"]) == 10
     assert loop["instance"].get_dynamic_partitions("models") == [A, B]
 
 
@@ -141,7 +147,7 @@ def test_rematerialising_adds_no_rows(loop):
 
 def test_summary_table_reports_every_model_and_the_union(loop):
     summary = loop["summary"]
-    for label in (A, B, "union", "SFT acc %", "RFT union acc %"):
+    for label in (A, B, "union", "SFT acc %", "RFT union acc %", "SFT matched own acc %", "p (Holm)"):
         assert label in summary
 
 
@@ -160,7 +166,11 @@ def test_the_loop_ends_with_the_dbt_marts_of_every_model(loop, spark):
     assert pass_at_k[(A, K)].n_solved == solved  # all K samples: every question with a correct path
     assert pass_at_k[(A, 1)].pass_at_k <= pass_at_k[(A, K)].pass_at_k
     leaderboard = spark.sql(f"SELECT * FROM rft_marts.accuracy_leaderboard WHERE model IN ('{A}', '{B}')").collect()
-    assert len(leaderboard) == 6 and all((r.gain is None) == (r.stage == "sft") for r in leaderboard)
+    assert len(leaderboard) == 10 and all((r.gain is None) == (r.stage == "sft") for r in leaderboard)
+    assert all((r.gain_vs_matched is None) == (r.stage != "rft") for r in leaderboard)
+    assert all(r.matched_n_steps == r.n_train_steps for r in leaderboard if r.stage == "rft")
+    arms = spark.sql(f"SELECT * FROM rft_marts.arm_accuracy WHERE model IN ('{A}', '{B}') AND stage = 'rft'").collect()
+    assert len(arms) == 4 and all(r.n_seeds == 1 and r.matched_mean_accuracy is not None for r in arms)
 
 
 def test_materialisations_carry_the_plots_and_their_numbers(loop):
@@ -172,9 +182,13 @@ def test_materialisations_carry_the_plots_and_their_numbers(loop):
     evaluation = instance.get_latest_materialization_event(AssetKey("eval_results")).asset_materialization.metadata
     assert evaluation["accuracy_vs_distinct_paths_plot"].value.startswith("![accuracy vs distinct paths](data:image/png")
     points = evaluation["accuracy_vs_distinct_paths"].value
-    assert sorted((p["model"], p["training_set"]) for p in points) == [
-        (m, s) for m in (A, B) for s in (f"own:{m}", "sft", "union")
+    assert sorted((p["model"], p["stage"], p["training_set"]) for p in points) == [
+        (m, stage, s) for m in (A, B)
+        for stage, s in (("rft", f"own:{m}"), ("rft", "union"), ("sft", "sft"), ("sft_matched", f"own:{m}"),
+                         ("sft_matched", "union"))
     ]
+    assert "SFT matched union" in evaluation["accuracy_per_arm"].value
+    assert "p (Holm)" in evaluation["rft_vs_controls"].value
     assert all(p["distinct_paths"] == 0 for p in points if p["training_set"] == "sft")
 
 

@@ -39,7 +39,8 @@ from spark_jobs.schemas import EVAL_RESULTS, MODELS
 MODEL = "study-tiny"  # its own partition: other tests' rows for tiny-llama-a stay untouched
 N_TRAIN, N_TEST, K = 40, 20, 2  # configs/smoke.yaml
 STUDY_ASSETS = {  # asset -> its cells per run
-    "rft_vs_k_study": 2, "sft_vs_data_study": 2, "rft_vs_diversity_study": 1, "heldout_loss": 1, "union_gain_study": 2,
+    # RFT cells with their step-matched SFT controls: rft_vs_k 2 + 2, rft_vs_diversity 1 + 1 (one per seed)
+    "rft_vs_k_study": 4, "sft_vs_data_study": 2, "rft_vs_diversity_study": 2, "heldout_loss": 1, "union_gain_study": 2,
 }
 # What the RFT stage would have written: (stage, training set) -> (distinct paths, correct of N_TEST).
 RFT_STAGE = {("sft", "sft"): (0, 4), ("rft", f"own:{MODEL}"): (3, 5), ("rft", "union"): (7, 8)}
@@ -52,13 +53,13 @@ def pipeline_rft_rows(lake, home):
         checkpoint = str(home / "checkpoints" / MODEL / training_set.replace(":", "_") / "rft-stage")
         low, high = wilson_interval(correct, N_TEST)
         evals.append((MODEL, stage, training_set, "maj1@1", N_TEST, correct, correct / N_TEST, low, high,
-                      checkpoint, "rft-stage-run", "strict"))
+                      checkpoint, "rft-stage-run", 42, 3, 300, None, "strict"))
         if stage == "rft":
             manifest = {"dataset": training_set, "pool": training_set, "source_models": [MODEL], "n_rft_rows": paths,
                         "rows_version": 1, "table_versions": {"distinct_paths": 1}, "sft_rows": N_TRAIN, "rft_rows": paths}
             checkpoints.append((MODEL, stage, training_set, checkpoint, "tiny-llama-a", "full", N_TRAIN + paths, 3, 1.0,
                                 1000.0, 1.0, json.dumps({"seed": 42, "epochs": 1}), json.dumps(manifest),
-                                "rft-stage-run"))
+                                "rft-stage-run", 42, 300))
     lake.replace("models", lake.spark.createDataFrame(checkpoints, MODELS.schema),
                  where_equals(model=MODEL, stage='rft'))
     lake.replace("eval_results", lake.spark.createDataFrame(evals, EVAL_RESULTS.schema), where_equals(model=MODEL))
@@ -124,7 +125,7 @@ def by_study(rows, study):
 
 
 def test_every_cell_of_the_grid_has_one_row(studies, spark):
-    rows = by_study(studies["first"], "rft_vs_k") + by_study(studies["first"], "sft_vs_data")
+    rows = [r for r in by_study(studies["first"], "rft_vs_k") + by_study(studies["first"], "sft_vs_data") if not r[1]]
     assert [(study, x) for study, _, x, *_ in rows] == [("rft_vs_k", 1.0), ("rft_vs_k", 2.0),
                                                       ("sft_vs_data", 0.5), ("sft_vs_data", 1.0)]
     assert all(n_test == N_TEST and 0 <= n_correct <= N_TEST for *_, n_test, n_correct, _, _ in rows)
@@ -135,7 +136,7 @@ def test_every_cell_of_the_grid_has_one_row(studies, spark):
 
 
 def test_distinct_paths_are_those_of_the_first_k_samples(studies, spark):
-    by_k = {r[2]: r[4] for r in by_study(studies["first"], "rft_vs_k")}
+    by_k = {r[2]: r[4] for r in by_study(studies["first"], "rft_vs_k") if not r[1]}
     for k, n in by_k.items():
         # One per (question, equation list) among correct paths with sample_idx < k.
         expected = spark.sql(
@@ -148,7 +149,8 @@ def test_distinct_paths_are_those_of_the_first_k_samples(studies, spark):
 
 
 def test_the_duplicates_control_repeats_few_distinct_paths_to_the_same_count(studies, spark):
-    [(_, arm, x, _, distinct, n_sft, n_test, *_)] = by_study(studies["first"], "rft_vs_diversity")
+    [(_, arm, x, _, distinct, n_sft, n_test, *_)] = [r for r in by_study(studies["first"], "rft_vs_diversity")
+                                                     if r[1] == "duplicates"]
     own = spark.sql(f"SELECT count(*) FROM rft.distinct_paths WHERE pool = 'own:{MODEL}'").first()[0]
     n = min(2, own)  # n_paths, capped at the model's distinct paths
     assert (arm, x, n_sft, n_test) == ("duplicates", n, N_TRAIN, N_TEST)
@@ -156,6 +158,18 @@ def test_the_duplicates_control_repeats_few_distinct_paths_to_the_same_count(stu
     meta = studies["first_meta"]["rft_vs_diversity_study"]
     assert meta["declared"].value["selections"] == ["duplicates"]
     assert meta["rft_vs_diversity_plot"].value.startswith("![rft vs diversity](data:image/png;base64,")
+
+
+def test_each_rft_cell_has_a_control_on_the_sft_data_alone_for_exactly_its_steps(studies, spark):
+    rows = spark.sql(f"SELECT study, arm, x, seed, n_steps, n_sft_rows, distinct_paths, config, cell_id "
+                     f"FROM rft.study_results WHERE model = '{MODEL}' AND study IN ('rft_vs_k', 'rft_vs_diversity')").collect()
+    by_id = {r.cell_id: r for r in rows}
+    controls = [r for r in rows if r.arm == "sft_matched"]
+    assert len(controls) == 3  # k = 1, 2 and the diversity study's one seed
+    for control in controls:
+        matched = by_id[json.loads(control.config)["matches"]]
+        assert (control.n_steps, control.seed, control.study) == (matched.n_steps, matched.seed, matched.study)
+        assert (control.n_sft_rows, control.distinct_paths) == (N_TRAIN, 0)
 
 
 def test_the_base_models_loss_is_measured_on_the_held_out_test_solutions(studies, spark):

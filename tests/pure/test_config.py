@@ -29,6 +29,8 @@ def test_shipped_configs_load(name):
         ("task: [1, 2]", "task"),
         ("- just a list", "mapping"),
         ("sampling: {k: [", "YAML"),
+        ("n_seeds: 0", "n_seeds"),
+        ("matched_sft_controls: maybe", "matched_sft_controls"),
     ],
 )
 def test_broken_configs_name_the_problem(tmp_path, text, fragment):
@@ -41,3 +43,15 @@ def test_broken_configs_name_the_problem(tmp_path, text, fragment):
 def test_missing_config_file_is_a_clear_error(tmp_path):
     with pytest.raises(ConfigError, match="not found"):
         load_config(tmp_path / "nope.yaml")
+
+
+def test_matched_controls_are_on_and_one_seed_by_default():
+    cfg = RftConfig()
+    assert cfg.matched_sft_controls is True
+    assert cfg.training_seeds("sft") == [42]
+
+
+def test_training_seeds_count_up_from_each_stages_seed():
+    cfg = RftConfig(n_seeds=3, sft_training={"seed": 7})
+    assert cfg.training_seeds("sft") == [7, 8, 9]
+    assert cfg.training_seeds("rft") == [42, 43, 44]

@@ -154,3 +154,32 @@ def test_an_unknown_table_or_a_missing_end_marker_is_a_clear_error(tmp_path, cap
     (tmp_path / "docs" / "tiny.md").write_text("<!-- results:gsm8k_arms -->\nno end\n")
     assert results_tables.main(["--root", str(tmp_path), "--check"]) == 2
     assert "docs/tiny.md:1: <!-- /results:gsm8k_arms --> missing" in capsys.readouterr().err
+
+
+DEMO_RUN = {
+    "models": ["a"],
+    "funnel": [{"model": "a", "sampled": 8, "correct": 3, "distinct": 2},
+               {"model": "union", "sampled": 8, "correct": 3, "distinct": 2}],
+    "arms": [
+        {"model": "a", "stage": "sft", "training_set": "sft", "seeds": [42], "n_test": [4], "n_correct": [1],
+         "ci_low": [0.0456], "ci_high": [0.6994], "mean": 0.25, "sd": None, "n_steps": [3], "n_tokens": [30]},
+        {"model": "a", "stage": "rft", "training_set": "union", "seeds": [42, 43], "n_test": [4, 4],
+         "n_correct": [3, 4], "ci_low": [0.3, 0.5], "ci_high": [0.95, 1.0], "mean": 0.875, "sd": 0.1768,
+         "n_steps": [5], "n_tokens": [50]},
+        {"model": "a", "stage": "sft_matched", "training_set": "union", "seeds": [42, 43], "n_test": [4, 4],
+         "n_correct": [2, 1], "ci_low": [0.15, 0.05], "ci_high": [0.85, 0.7], "mean": 0.375, "sd": 0.1768,
+         "n_steps": [5], "n_tokens": [30]},
+    ],
+    "comparisons": [{"model": "a", "training_set": "union", "versus": "sft_matched", "diff": 0.5,
+                     "ci_low": 0.1, "ci_high": 0.9, "p_value": 0.25, "p_holm": 0.5}],
+}
+
+
+def test_the_demo_table_shows_each_arm_over_seeds_beside_the_paths():
+    lines = results_tables.demo(DEMO_RUN, None)
+    assert lines[0] == "| model | sampled | correct | distinct | SFT acc % | RFT union acc % | SFT matched union acc % |"
+    assert lines[2] == "| a | 8 | 3 | 2 | 25.0 [4.6, 69.9] | 87.5 ± 17.7 (2 seeds) | 37.5 ± 17.7 (2 seeds) |"
+    assert lines[3] == "| union | 8 | 3 | 2 |  |  |  |"
+    assert results_tables.demo_paired(DEMO_RUN, None)[2] == (
+        "| a | union | SFT matched | 5 vs 5 | +50.0 [+10.0, +90.0] | 0.25 | 0.5 |"
+    )

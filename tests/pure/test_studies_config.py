@@ -7,7 +7,7 @@ import pytest
 
 from rft.config.rft_config import ConfigError, RftConfig, load_config
 from rft.studies.cells import (
-    missing_cells, pretrain_loss_cell, rft_vs_diversity_cells, rft_vs_k_cells, sft_vs_data_cells, union_gain_cells,
+    is_control, missing_cells, pretrain_loss_cell, rft_vs_diversity_cells, rft_vs_k_cells, sft_vs_data_cells, union_gain_cells,
 )
 from rft.studies.study_summary import latest_settings, settings_key
 
@@ -27,8 +27,31 @@ def test_defaults_are_the_papers_grids():
 
 def test_k_values_are_capped_at_the_samples_drawn_and_crossed_with_seeds():
     cells = rft_vs_k_cells(config(rft_vs_k={"ks": [1, 3, 6, 12, 25], "seeds": [1, 0]}), "m")
-    assert [(c.x, c.seed) for c in cells] == [(1, 0), (1, 1), (3, 0), (3, 1), (6, 0), (6, 1), (8, 0), (8, 1)]
+    rft = [c for c in cells if not is_control(c)]
+    assert [(c.x, c.seed) for c in rft] == [(1, 0), (1, 1), (3, 0), (3, 1), (6, 0), (6, 1), (8, 0), (8, 1)]
     assert cells[0].label == "k=1 seed=0"
+
+
+def test_every_rft_cell_has_a_step_matched_sft_control_after_it():
+    cells = rft_vs_k_cells(config(rft_vs_k={"ks": [1, 3], "seeds": [0, 1]}), "m")
+    rft, controls = cells[:4], cells[4:]  # RFT cells first: a control reads the steps its RFT cell took
+    assert [(c.x, c.seed, c.arm) for c in controls] == [(c.x, c.seed, "sft_matched") for c in rft]
+    assert [c.matches for c in controls] == [c.cell_id for c in rft]
+    assert all(c.fixed == r.fixed for c, r in zip(controls, rft))  # the marts group a study run by `fixed`
+    assert len({c.cell_id for c in cells}) == 8
+    off = RftConfig(sampling={"k": 8}, matched_sft_controls=False, studies={"rft_vs_k": {"ks": [1, 3]}})
+    assert not any(is_control(c) for c in rft_vs_k_cells(off, "m"))
+
+
+def test_a_diversity_control_per_seed_takes_the_steps_every_selection_takes():
+    cells = rft_vs_diversity_cells(config(rft_vs_diversity={"seeds": [0, 1]}), "m")
+    controls = [c for c in cells if is_control(c)]
+    assert [(c.seed, c.matches) for c in controls] == [(0, cells[0].cell_id), (1, cells[1].cell_id)]
+
+
+def test_controls_share_the_settings_key_of_their_rft_cells():
+    cells = rft_vs_k_cells(config(rft_vs_k={"ks": [1]}), "m")
+    assert len({settings_key(c.settings_json) for c in cells}) == 1
 
 
 def test_without_seeds_a_cell_trains_with_the_stages_seed():
@@ -100,7 +123,7 @@ def test_plots_and_records_take_only_the_newest_settings_of_each_study():
 
 
 def test_diversity_cells_are_one_per_selection_and_seed_sharing_every_other_setting():
-    cells = rft_vs_diversity_cells(config(rft_vs_diversity={"seeds": [0, 1]}), "m")
+    cells = [c for c in rft_vs_diversity_cells(config(rft_vs_diversity={"seeds": [0, 1]}), "m") if not is_control(c)]
     assert [(c.arm, c.seed) for c in cells] == [
         ("distinct", 0), ("distinct", 1), ("all_correct", 0), ("all_correct", 1), ("duplicates", 0), ("duplicates", 1)]
     assert cells[0].label == "selection=distinct seed=0"

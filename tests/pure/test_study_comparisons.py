@@ -50,7 +50,7 @@ def test_diversity_compares_distinct_paths_with_raw_and_duplicated_ones_at_one_s
 def test_a_missing_arm_has_no_difference():
     [entry] = diversity_figures(pd.DataFrame([cell("rft_vs_diversity", "distinct", 30)]))
     assert entry["fits"] == {"distinct_minus_all_correct": None, "distinct_minus_duplicates": None,
-                             "distinct_paths": None}
+                             "distinct_minus_sft_matched": None, "distinct_paths": None}
 
 
 def test_union_gain_is_union_minus_own_with_both_sets_sizes():
@@ -140,3 +140,12 @@ def test_categorical_studies_print_their_arms_and_differences():
     assert rows[:2] == [["union_gain", "m", "own", "0", "11", "11", "100", "30.0 [21.9-39.6]"],
                         ["union_gain", "m", "union", "0", "129", "129", "100", "45.0 [35.6-54.8]"]]
     assert rows[2][:3] == ["union_gain", "m", "gain"] and rows[2][3].startswith("+15.0 points [")
+
+
+def test_distinct_paths_are_compared_with_the_step_matched_sft_control_which_stays_out_of_the_line():
+    cells = [cell("rft_vs_diversity", "distinct", 40, distinct=12), cell("rft_vs_diversity", "all_correct", 35, distinct=8),
+             cell("rft_vs_diversity", "sft_matched", 30, paths=0, distinct=0)]
+    [entry] = diversity_figures(pd.DataFrame(cells))
+    assert entry["x"] == ["distinct", "all_correct", "sft_matched"]
+    assert entry["fits"]["distinct_minus_sft_matched"] == difference(cells[0], cells[2])
+    assert entry["fits"]["distinct_paths"]["b"] == pytest.approx(5 / 4 / 100)  # through the two RFT cells only

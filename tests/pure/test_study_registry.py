@@ -84,3 +84,20 @@ def test_cells_come_from_the_config_unless_it_turns_the_study_off():
     assert find_study("sft_vs_data").cells_for(off, "m", None) == []
     with pytest.raises(ValueError, match="union_gain_cells"):
         find_study("union_gain").cells_for(on, "m", None)
+
+
+def test_rft_vs_k_fits_its_rft_cells_and_shows_their_controls_beside_them():
+    from rft.studies.study_summary import rft_vs_k_figures
+
+    def k_cell(k, correct, arm=None):
+        return {"study": "rft_vs_k", "model": "m", "varies": "k", "x": float(k), "seed": 0, "arm": arm,
+                "distinct_paths": 0 if arm else 10 * k, "n_sft_rows": 40, "n_steps": 5 + k, "n_test": 100,
+                "n_correct": correct, "accuracy": correct / 100, "ci_low": 0.0, "ci_high": 1.0, "cell_id": f"{k}{arm}"}
+
+    points = pd.DataFrame([k_cell(1, 20), k_cell(4, 30), k_cell(1, 15, "sft_matched"), k_cell(4, 16, "sft_matched")])
+    [entry] = rft_vs_k_figures(points)
+    assert entry["x"] == [1.0, 4.0] and entry["sft_matched"]["y"] == [0.15, 0.16]
+    assert entry["sft_matched"]["n_steps"] == [6, 9]  # the steps of the RFT cell at the same k
+    view = find_study("rft_vs_k").view(points)
+    assert list(view.table["arm"]) == ["RFT", "SFT matched", "RFT", "SFT matched"]
+    assert view.png.startswith(b"\x89PNG")

@@ -8,15 +8,15 @@ from spark_jobs.schemas import EVAL_RESULTS, MODELS
 from spark_jobs.study_accuracy import rft_set_evaluations, stage_accuracies
 
 
-def evaluation(model, stage, training_set, correct, metric="maj1@1", checkpoint=None):
+def evaluation(model, stage, training_set, correct, metric="maj1@1", checkpoint=None, seed=7):
     return (model, stage, training_set, metric, 10, correct, correct / 10, 0.0, 1.0,
-            checkpoint or f"ckpt/{model}/{training_set}", f"run-{model}", "strict")
+            checkpoint or f"ckpt/{model}/{training_set}", f"run-{model}", seed, 3, 300, None, "strict")
 
 
 def checkpoint(model, stage, training_set, rft_rows):
     manifest = {"dataset": training_set, "rft_rows": rft_rows, "sft_rows": 40, "rows_version": 2}
     return (model, stage, training_set, f"ckpt/{model}/{training_set}", "tiny", "full", 40 + rft_rows, 3, 1.0,
-            100.0, 1.0, json.dumps({"seed": 7}), json.dumps(manifest), "run")
+            100.0, 1.0, json.dumps({"seed": 7}), json.dumps(manifest), "run", 7, 300)
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +25,7 @@ def tables(spark):
         evaluation("a", "sft", "sft", 2), evaluation("a", "rft", "own:a", 3), evaluation("a", "rft", "union", 5),
         evaluation("a", "sft", "sft", 4, metric="maj1@4"),   # not greedy: never read
         evaluation("a", "rft", "own:b", 9),                  # b's set on a's model: neither own nor union
+        evaluation("a", "rft", "union", 8, seed=8),          # a second seed: these studies read the first
         evaluation("b", "sft", "sft", 1),
         evaluation("b", "rft", "union", 6, checkpoint="ckpt/b/old"),  # evaluated before b was retrained
     ]

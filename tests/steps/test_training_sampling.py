@@ -59,6 +59,19 @@ def test_more_steps_give_lower_loss(base_dir, examples):
     assert losses[1] < losses[0] - 1.0
 
 
+def test_the_same_seed_trains_the_same_weights_and_another_seed_others(base_dir, examples):
+    """The demo is deterministic on CPU: one seed, one set of weights; seeds are real replicates."""
+    def weights(seed):
+        model, tokenizer = load_model_and_tokenizer(base_dir)
+        stats = train_model(model, tokenizer, examples, TrainConfig(max_steps=4, seed=seed, **FAST), progress=False)
+        assert stats.n_steps == 4  # a step-matched control takes exactly the steps it is given
+        return {name: p.detach().clone() for name, p in model.state_dict().items()}
+
+    first, again, other = weights(42), weights(42), weights(43)
+    assert all(torch.equal(first[name], again[name]) for name in first)
+    assert not all(torch.equal(first[name], other[name]) for name in first)
+
+
 def test_a_step_with_a_non_finite_loss_is_skipped_not_taken(base_dir, examples):
     model, tokenizer = load_model_and_tokenizer(base_dir)
     calls = []

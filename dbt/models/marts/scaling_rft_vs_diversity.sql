@@ -1,6 +1,7 @@
 -- One row per cell of the RFT-vs-diversity study (newest settings of each model): the same
--- number of added paths, chosen distinct, from all correct paths or as repeated duplicates, and
--- how far the distinct selection is ahead of each other one, with a 95% interval. Seeds of one
+-- number of added paths, chosen distinct, from all correct paths or as repeated duplicates, the
+-- step-matched SFT control (selection sft_matched: no paths, the same optimizer steps), and how
+-- far the distinct selection is ahead of each other one, the control included, with a 95% interval. Seeds of one
 -- selection are pooled, like rft.studies.contrasts, the Python owner; tests/dagster/test_dbt_marts.py
 -- checks the two agree.
 with current_cells as (

@@ -13,6 +13,7 @@ final as (
             when training_set like 'own:%' then 'own'
             else training_set
         end as training_set_kind,
+        seed,
         metric,
         n_test,
         n_correct,
@@ -20,7 +21,9 @@ final as (
         ci_low,
         ci_high,
         checkpoint,
-        run_id
+        run_id,
+        n_steps,
+        n_tokens
     from evals
 )
 
