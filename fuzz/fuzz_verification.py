@@ -6,7 +6,8 @@ and the equation-list builder, and of the filter that uses them.
 
 (libFuzzer adds the inputs it finds interesting to the first folder: give it a scratch one.)
 `--stats=FILE` writes {"fuzz_inputs", "fuzz_failures", "failures"} as JSON every 1000 inputs
-and after the last of `-runs`; tests/pure/test_fuzz.py runs this in CI.
+and after the last of `-runs`; tests/pure/test_fuzz.py runs this in CI. `--failures=DIR` keeps
+each failing input's bytes there whole (the stats keep 300 characters), for a regression test.
 
 Each input is decoded to text (UTF-8, or with lone surrogates), put in one of FRAMES (as it is,
 after `#### `, inside `<<...>>`) and given to every function. An input fails when a call
@@ -90,8 +91,8 @@ def exercise(text: str) -> None:
 
 
 class Harness:
-    def __init__(self, stats_path: Path | None, runs: int | None):
-        self.stats_path, self.runs = stats_path, runs
+    def __init__(self, stats_path: Path | None, runs: int | None, failures_dir: Path | None = None):
+        self.stats_path, self.runs, self.failures_dir = stats_path, runs, failures_dir
         self.inputs, self.failures, self.kept = 0, 0, []
         self.events: list[str] = []
         self.listening = False
@@ -124,6 +125,9 @@ class Harness:
             self.failures += 1
             if len(self.kept) < KEEP_FAILURES:
                 self.kept.append({"input": text[:300], "problem": problem[:300]})
+                if self.failures_dir is not None:
+                    self.failures_dir.mkdir(parents=True, exist_ok=True)
+                    (self.failures_dir / f"failure-{self.failures}").write_bytes(data)
             print(f"FAILURE on {text[:80]!r}: {problem[:300]}", file=sys.stderr, flush=True)
         if self.inputs % 1000 == 0 or self.inputs == self.runs:
             self.write_stats()
@@ -139,8 +143,9 @@ class Harness:
 def main(argv: list[str]) -> None:
     stats = next((a.split("=", 1)[1] for a in argv if a.startswith("--stats=")), None)
     runs = next((int(a.split("=", 1)[1]) for a in argv if a.startswith("-runs=")), None)
-    harness = Harness(Path(stats) if stats else None, runs)
-    atheris.Setup([a for a in argv if not a.startswith("--stats=")], harness.one_input)
+    failures = next((a.split("=", 1)[1] for a in argv if a.startswith("--failures=")), None)
+    harness = Harness(Path(stats) if stats else None, runs, Path(failures) if failures else None)
+    atheris.Setup([a for a in argv if not a.startswith(("--stats=", "--failures="))], harness.one_input)
     atheris.Fuzz()  # libFuzzer exits the process when done
 
 

@@ -28,8 +28,25 @@ MAX_TEXT_CHARS = 20_000  # ~40x a GSM8K solution; bounds the work spent on one r
 # worker's caches stay under 40 MiB whatever the texts (docs/verification.md, section 9).
 _MEMO_ENTRIES = 1 << 16
 _MEMO_MAX_KEY_CHARS = 128
-_check_memo = lru_cache(maxsize=_MEMO_ENTRIES)(check_equation)
-_canonical_memo = lru_cache(maxsize=_MEMO_ENTRIES)(canonical_number)
+# One lru_cache of 65,536 entries rebuilds its hash table every ~20,000 insertions once full (and
+# as it grows), and the call that triggers it allocates ~4 MB at once: over the 1 MiB a row may
+# cost (found by fuzzing, tests/pure/test_fuzz_regressions.py). Split into 64 caches picked by the
+# key's hash, each rebuild is 64 times smaller; the entries, and so the memory, stay the same.
+_MEMO_SHARDS = 64
+
+
+def _sharded_memo(function):
+    shards = [lru_cache(maxsize=_MEMO_ENTRIES // _MEMO_SHARDS)(function) for _ in range(_MEMO_SHARDS)]
+
+    def memo(key: str):
+        return shards[hash(key) % _MEMO_SHARDS](key)  # a str caches its hash: no rehashing
+
+    memo.shards = shards  # for tests: their cache_info()
+    return memo
+
+
+_check_memo = _sharded_memo(check_equation)
+_canonical_memo = _sharded_memo(canonical_number)
 
 
 def _memoizable(key: str, memoize: bool) -> bool:

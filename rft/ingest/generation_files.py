@@ -7,7 +7,8 @@ The file type follows the extension: .jsonl, .ndjson or .json (one JSON object p
 .parquet or .pq. Blank lines of a JSONL file are not rows and are skipped; everything else is a
 row or an error. Errors are `InvalidImport`, naming the file and the 1-based line or row:
 invalid UTF-8, invalid or truncated JSON, a line that is not a JSON object, an object that
-names a field twice, an unreadable Parquet file. Lines are read one at a time, so a
+names a field twice, an unreadable Parquet file or one holding a date, time or duration
+Python cannot represent. Lines are read one at a time, so a
 megabyte-long line costs a megabyte.
 """
 
@@ -119,3 +120,8 @@ def _parquet_records(path: Path) -> Iterator[tuple[Row, dict]]:
     except (pa.ArrowException, OSError, UnicodeDecodeError) as error:
         where = Row(str(path), number + 1, parquet=True) if number else path
         raise InvalidImport(where, f"unreadable Parquet ({error})") from None
+    except (OverflowError, ValueError) as error:
+        # A date, time or duration outside what Python's datetime holds (found by fuzzing: a
+        # date32 of 2**31-1 days): to_pylist raises from the datetime constructors.
+        where = Row(str(path), number + 1, parquet=True) if number else path
+        raise InvalidImport(where, f"a value Python cannot represent ({error})") from None
