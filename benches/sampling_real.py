@@ -28,10 +28,10 @@ import argparse
 import json
 import os
 import tempfile
-import time
 
 import torch
 
+from benches.sampling import timed
 from rft.sampling.requests import sample_seed
 from rft.task.gsm8k import load_jsonl_questions
 from rft.task.prompts import format_prompt
@@ -56,18 +56,6 @@ def useful(tokens: list[int], eos: int | None, limit: int) -> tuple[int, bool]:
     if eos is not None and eos in tokens:
         return tokens.index(eos) + 1, False
     return min(len(tokens), limit), True
-
-
-def timed(fn):
-    cuda = torch.cuda.is_available()
-    if cuda:
-        torch.cuda.synchronize()
-        torch.cuda.reset_peak_memory_stats()
-    start = time.perf_counter()
-    out = fn()
-    if cuda:
-        torch.cuda.synchronize()
-    return out, time.perf_counter() - start
 
 
 def run_generate(model, tokenizer, prompts, seeds, args):
