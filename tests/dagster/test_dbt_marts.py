@@ -236,7 +236,8 @@ def test_one_materialisation_builds_every_model_and_passes_every_test(built):
 
     results = built["run_results"]["results"]
     statuses = Counter((r["unique_id"].split(".")[0], r["status"]) for r in results)
-    assert statuses[("unit_test", "pass")] == 9  # pass@k (2), difficulty buckets, leaderboard, studies (5)
+    # pass@k (2), difficulty buckets, leaderboard, arm accuracy, studies (6: rft_vs_k has two)
+    assert statuses[("unit_test", "pass")] == 11
     assert statuses[("test", "pass")] >= 40  # keys, ranges and rules, on sources and marts
     assert statuses[("model", "success")] == len(built["materialised"])
     # A warning is allowed only where one is configured: sampled paths without a verdict yet.
