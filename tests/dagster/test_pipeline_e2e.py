@@ -97,9 +97,10 @@ def test_one_model_fills_every_table(loop):
     assert [d[0] for d in state["datasets"]] == [f"own:{A}", "union"]
     arms = [("rft", f"own:{A}"), ("rft", "union"), ("sft", "sft"), ("sft_matched", f"own:{A}"), ("sft_matched", "union")]
     assert [m[1:3] for m in state["models"]] == arms and {m[3] for m in state["models"]} == {42}
-    # Each step-matched control trained for exactly the steps of the RFT checkpoint it matches.
+    # Each step-matched control trained for exactly the steps of the RFT checkpoint it matches (an
+    # RFT set holds the SFT data and more, so never fewer steps than SFT; on this tiny task often as many).
     steps = {m[1:3]: m[4] for m in state["models"]}
-    assert all(steps[("sft_matched", s)] == steps[("rft", s)] > steps[("sft", "sft")] for s in (f"own:{A}", "union"))
+    assert all(steps[("sft_matched", s)] == steps[("rft", s)] >= steps[("sft", "sft")] for s in (f"own:{A}", "union"))
     assert [(e[1], e[2], e[3], e[4]) for e in state["evals"]] == [(*arm, "maj1@1", N_TEST) for arm in arms]
     assert all(e[6] == steps[e[1:3]] for e in state["evals"])  # every evaluation records its steps
 
