@@ -76,6 +76,7 @@ def test_retrying_rft_model_that_failed_between_its_training_sets_adds_nothing_t
         lab.materialize("rft_model", partition=A)
         key = TABLES["models"].key
         rows = [{k: row[k] for k in key} for row in lab.rows("models") if row["model"] == A]
-        expected = [dict(zip(key, k)) for k in ((A, "sft", "sft"), (A, "rft", f"own:{A}"), (A, "rft", "union"))]
+        # the key holds the training seed too: one seed here, the config's (42)
+        expected = [dict(zip(key, k)) for k in ((A, "sft", "sft", 42), (A, "rft", f"own:{A}", 42), (A, "rft", "union", 42))]
         diff = recorder.record(diff_rows("models", key, expected, rows))
         assert diff.clean, diff
