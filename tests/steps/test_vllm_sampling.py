@@ -30,7 +30,7 @@ from rft.task.source import load_questions
 from rft.sampling.vllm_python import find_vllm_python
 from rft_dagster.resources import RftSettings, StepRunner
 from spark_jobs.lakehouse import to_pandas
-from spark_jobs.schemas import QUESTIONS
+from spark_jobs.schemas import MODELS, QUESTIONS
 
 MODEL = "vx-tiny"  # a partition of its own in the shared test warehouse, removed afterwards
 # head_dim = 64 / 2 = 32: vLLM's CPU attention needs at least 32.
@@ -76,8 +76,8 @@ def runs(vllm_python, questions, checkpoint, spark_resource, lake, tmp_path_fact
     lake.replace("models", spark.createDataFrame(pd.DataFrame([{
         "model": MODEL, "stage": "sft", "training_set": "sft", "checkpoint": checkpoint, "base": "random",
         "method": "full", "n_examples": 0, "n_steps": 0, "final_loss": 0.0, "tokens_per_s": 0.0,
-        "seconds": 0.0, "train_config": "{}", "data_manifest": "{}", "run_id": "vx", "seed": 42, "n_tokens": 0}])),
-        f"model = '{MODEL}'")
+        "seconds": 0.0, "train_config": "{}", "data_manifest": "{}", "run_id": "vx", "seed": 42, "n_tokens": 0}]),
+        MODELS.schema), f"model = '{MODEL}'")
     try:
         yield sample_everything(vllm_python, questions, checkpoint, spark_resource, lake, tmp)
     finally:
