@@ -27,6 +27,8 @@ from rft_dagster import commands_lakehouse, commands_loop, commands_setup
 from rft_dagster.command_env import loop_definitions, setup_env
 from rft_dagster.console import command_output
 from rft_dagster.run_reports import JobFailed
+from spark_jobs.damaged_tables import DamagedTableError
+from spark_jobs.disk_full import DiskFullError
 from spark_jobs.server import SparkServerError
 
 MARTS_SCHEMA = "rft_marts"  # dbt/profiles.yml
@@ -81,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
         return fail(exc, 1, with_notes=True)  # the notes say where the step's traceback is
     except (ValueError, KeyError, PermissionError, FileNotFoundError, SparkServerError) as exc:
         return fail(exc, 2)  # bad input: the message says it all
+    except (DamagedTableError, DiskFullError) as exc:
+        return fail(exc, 3)  # the message names the table, what happened and how to recover
 
 
 def fail(exc: Exception, code: int, with_notes: bool = False) -> int:

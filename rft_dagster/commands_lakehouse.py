@@ -72,6 +72,47 @@ def cmd_tables(args) -> int:
     return 0
 
 
+REPAIR_HELP = """\
+Set aside a damaged latest commit of a table's Delta log, so the table reads again.
+
+A torn or overwritten commit file (a disk fault, a crash of the machine) makes a Delta table
+unreadable; every command then stops with an error naming the table and the commit. When the
+damaged commit is the table's latest, this command moves its files into the table's
+_damaged_log/ folder (nothing is deleted) and stops the local Spark server, so the next
+command starts one that reads the table as the version before. Re-materialise the asset that
+wrote the commit (or `rft run`) to write its rows again. A damaged commit with later commits on
+top cannot be set aside: restore the table folder from a backup, or drop the table (rft sql
+--write --yes-drop-project-table) and re-materialise the assets that write it.
+
+examples:
+  rft repair distinct_paths
+  rft sql "DESCRIBE HISTORY rft.distinct_paths"
+"""
+
+
+def cmd_repair(args) -> int:
+    from spark_jobs.damaged_tables import set_aside_latest
+    from spark_jobs.schemas import DATABASE, TABLES
+    from spark_jobs.server import stop_server
+
+    setup_env(args)
+    if args.table not in TABLES:
+        raise ValueError(f"unknown table {args.table!r}; the project's tables: {', '.join(sorted(TABLES))}")
+    _, spark = command_env.settings()
+    if spark.remote:
+        raise ValueError(f"rft repair works on a local warehouse; this one is served by {spark.remote}")
+    location = spark.server_config().tables_dir / f"{DATABASE}.db" / args.table
+    damaged = set_aside_latest(location)
+    # The server may hold the damaged version in its cache: the next command starts a fresh one.
+    stopped = stop_server(spark.server_config())
+    print(f"{DATABASE}.{args.table}: commit {damaged.version} ({damaged.reason}) set aside in "
+          f"{location / '_damaged_log'}; the table now reads as version {damaged.version - 1}.")
+    if stopped:
+        print("The Spark server was stopped; the next command starts it again.")
+    print("Re-materialise the asset that wrote the commit (or `rft run`) to write its rows again.")
+    return 0
+
+
 def cmd_datasets(args) -> int:
     from pyspark.errors import PySparkException
 
@@ -128,6 +169,11 @@ def add_commands(sub) -> None:
     sql.add_argument("--yes-drop-project-table", action="store_true",
                      help="with --write: also allow dropping, truncating, vacuuming or replacing rft.* tables")
     sql.set_defaults(func=cmd_sql)
+
+    repair = documented_parser(sub, "repair", "set aside a damaged latest commit of a table's Delta log",
+                               REPAIR_HELP)
+    repair.add_argument("table", help="a table of the rft database, e.g. distinct_paths")
+    repair.set_defaults(func=cmd_repair)
 
     tables = sub.add_parser("tables", help="every table with its row count, Delta version and last update")
     tables.set_defaults(func=cmd_tables)

@@ -17,7 +17,9 @@ from rft.sampling.requests import choose_backend
 from rft.steps.step_environment import launcher, reads_the_hub
 from rft.steps.step_specs import StepSpec, write_spec
 from rft.sampling.vllm_python import find_vllm_python
+from spark_jobs.damaged_tables import check_tables
 from spark_jobs.lakehouse import Lakehouse
+from spark_jobs.schemas import ALL_TABLES, DATABASE
 from spark_jobs.server import ServerConfig, ensure_server
 
 
@@ -39,6 +41,9 @@ class SparkResource(dg.ConfigurableResource):
 
     def lakehouse(self) -> Lakehouse:
         if self._lakehouse is None:
+            if self.remote is None:
+                # A damaged transaction log fails here, named, rather than as a JVM trace mid-run.
+                check_tables(self.server_config().tables_dir / f"{DATABASE}.db", [t.name for t in ALL_TABLES], DATABASE)
             url = self.remote or ensure_server(self.server_config())
             self._lakehouse = Lakehouse(client_session(url))
             self._lakehouse.ensure_tables()

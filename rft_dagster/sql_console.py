@@ -28,6 +28,7 @@ from pyspark.sql import SparkSession
 
 from rft_dagster.sql_guard import classify, refusal
 from rft_dagster.sql_statements import Statement, split_statements
+from spark_jobs.damaged_tables import describe, local_location_in, looks_like_damaged_log
 from spark_jobs.lakehouse import to_pandas
 from spark_jobs.schemas import DATABASE, TABLES
 
@@ -113,8 +114,17 @@ def describe_error(exc, statement: str, spark: SparkSession | None = None) -> st
         if pointer:
             message += "\n" + pointer
         return message + ("\n" + known_tables_hint(spark, name) if spark is not None else "")
+    if looks_like_damaged_log(str(exc)):  # a log damaged after this command's start checked it
+        return damage_description(statement, str(exc))
     message = clean_message(str(exc))
     return message + ("\n" + pointer if pointer and "== SQL" not in message else "")
+
+
+def damage_description(statement: str, message: str) -> str:
+    """The damaged table's name (from the file Spark names), its commit and how to restore it."""
+    location = local_location_in(message)
+    table = f"{location.parent.name.removesuffix('.db')}.{location.name}" if location else "a table"
+    return describe(table, location, message)
 
 
 def clean_message(message: str) -> str:

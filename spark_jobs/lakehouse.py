@@ -16,6 +16,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from spark_jobs import fault_injection
+from spark_jobs.disk_full import DiskFullError, disk_full_message, is_disk_full
 from spark_jobs.schemas import ALL_TABLES, DATABASE, TABLE_PROPERTIES, TABLES, Table
 from spark_jobs.seed_migration import fill_missing_seeds
 from spark_jobs.write_conflicts import (ConcurrentWriteError, conflict_class, fingerprint, is_retryable,
@@ -124,6 +125,8 @@ class Lakehouse:
                 self._overwrite(table, fault_injection.before_commit(name, rows), where)
                 break
             except Exception as error:
+                if is_disk_full(error):
+                    raise DiskFullError(disk_full_message(table.qualified, error)) from error
                 conflict = conflict_class(error)
                 if conflict is None:
                     raise

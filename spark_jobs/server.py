@@ -55,6 +55,11 @@ class ServerConfig:
         return self.warehouse / "_spark"
 
     @property
+    def tables_dir(self) -> Path:
+        """spark.sql.warehouse.dir: one `<database>.db` folder of table folders per database."""
+        return self.warehouse / "tables"
+
+    @property
     def url(self) -> str:
         return f"sc://127.0.0.1:{self.port}"
 
@@ -66,7 +71,7 @@ def spark_conf(cfg: ServerConfig) -> dict[str, str]:
         "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
         "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
         "spark.sql.catalogImplementation": "hive",
-        "spark.sql.warehouse.dir": str(cfg.warehouse / "tables"),
+        "spark.sql.warehouse.dir": str(cfg.tables_dir),
         "spark.hadoop.javax.jdo.option.ConnectionURL": f"jdbc:derby:;databaseName={metastore};create=true",
         "spark.jars.ivy": str(cfg.ivy_dir),
         "spark.connect.grpc.binding.address": "127.0.0.1",

@@ -31,7 +31,8 @@ def rft(*args, home):
 def test_help_lists_every_command(tmp_path):
     result = rft("--help", home=tmp_path)
     assert result.returncode == 0
-    for command in ("demo", "run", "backfill", "models", "import", "spark", "sql", "tables", "datasets", "report", "ui"):
+    for command in ("demo", "run", "backfill", "models", "import", "spark", "sql", "tables", "datasets", "report", "ui",
+                    "repair"):
         assert command in result.stdout
     assert "--verbose" in result.stdout and "logs/<command>-<time>.log" in result.stdout
 
@@ -53,6 +54,16 @@ def test_a_failed_job_names_its_run_the_error_and_the_log(tmp_path, capsys):
     assert err.splitlines() == [f"rft: error: disk_job failed (run {run.run_id}; its events are in Dagit: rft ui)",
                                 "  full_disk: no space left on the warehouse disk", f"  full log: {log}"]
     assert "STEP_FAILURE" in log.read_text()  # Dagster's own account, with the traceback
+
+
+def test_repair_names_the_tables_it_knows_and_refuses_an_intact_log(tmp_path, capsys):
+    assert main(["--home", str(tmp_path), "repair", "distinct_path"]) == 2
+    assert "unknown table 'distinct_path'" in capsys.readouterr().err
+    table = tmp_path / "warehouse" / "tables" / "rft.db" / "distinct_paths" / "_delta_log"
+    table.mkdir(parents=True)
+    (table / "00000000000000000000.json").write_text('{"commitInfo": {}}\n')
+    assert main(["--home", str(tmp_path), "repair", "distinct_paths"]) == 3
+    assert "no damaged commit" in capsys.readouterr().err
 
 
 def test_adding_an_unknown_model_names_it_and_what_is_known(tmp_path, capsys):

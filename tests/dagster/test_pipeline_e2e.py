@@ -105,6 +105,16 @@ def test_one_model_fills_every_table(loop):
     assert all(e[6] == steps[e[1:3]] for e in state["evals"])  # every evaluation records its steps
 
 
+def test_each_sampled_path_records_how_its_generation_ended(spark, loop):
+    """eos, or length where max_new_tokens (96 in configs/smoke.yaml) cut it: a cut is never silent."""
+    ended = spark.sql(f"SELECT finish_reason, count(*) AS n, min(n_new_tokens) AS fewest, max(n_new_tokens) AS most "
+                      f"FROM rft.sampled_paths WHERE model IN ('{A}', '{B}') GROUP BY finish_reason").collect()
+    assert {r.finish_reason for r in ended} <= {"eos", "length"}
+    assert sum(r.n for r in ended) == 2 * N_TRAIN * K and all(r.fewest >= 1 for r in ended)
+    assert all(r.fewest == r.most == 96 for r in ended if r.finish_reason == "length")
+    assert all(r.most <= 96 for r in ended)
+
+
 def test_rft_backfill_prints_a_line_per_stage_the_table_and_where_to_look_next(loop):
     """On a pipe: no progress bars, no Dagster or dbt logs; those are in the log file the first line names."""
     assert loop["backfill_rc"] == 0, loop["console"]
