@@ -91,11 +91,13 @@ class Lakehouse:
         return int(history[0]["version"])
 
     def conform(self, table: Table, df: DataFrame) -> DataFrame:
-        """Select the table's columns in order, cast to its types; a missing column is an error."""
-        missing = [c for c in table.column_names if c not in df.columns]
+        """Select the table's columns in order, cast to its types; a missing column is an error
+        (an optional one, added to the table later, is written as null)."""
+        missing = [c for c in table.required_columns if c not in df.columns]
         if missing:
             raise ValueError(f"{table.qualified}: rows lack columns {missing}")
-        return df.select(*[F.col(name).cast(sql_type).alias(name) for name, sql_type, _ in table.columns])
+        return df.select(*[(F.col(name) if name in df.columns else F.lit(None)).cast(sql_type).alias(name)
+                           for name, sql_type, _ in table.columns])
 
     def replace(
         self, name: str, df: DataFrame, where: str | None = None, *, materialise: bool = False,

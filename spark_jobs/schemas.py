@@ -32,6 +32,7 @@ class Table:
     columns: tuple[tuple[str, str, str], ...]  # (name, Spark SQL type, meaning)
     key: tuple[str, ...]  # unique per row; re-materialising replaces rows by key, never appends twice
     partitioned_by: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()  # columns a writer may leave out (added later): written as null
 
     @property
     def qualified(self) -> str:
@@ -49,6 +50,15 @@ class Table:
     @property
     def column_names(self) -> list[str]:
         return [name for name, _, _ in self.columns]
+
+    @property
+    def required_columns(self) -> list[str]:
+        return [name for name in self.column_names if name not in self.optional]
+
+    @property
+    def required_schema(self) -> str:
+        """The DDL of the columns every writer gives (all but `optional`)."""
+        return self.ddl(self.required_columns)
 
     def column_types(self, names: Sequence[str] | None = None) -> list[tuple[str, str]]:
         """(name, Spark SQL type) of the named columns in that order, or of every column."""
@@ -102,9 +112,13 @@ SAMPLED_PATHS = Table(
         ("text", "STRING", "generated completion, untrusted"),
         ("backend", "STRING", "transformers, vllm or import"),
         ("run_id", "STRING", "Dagster run (or import) that wrote it"),
+        # Added with finish reasons; rows sampled before them, and imports, read null.
+        ("n_new_tokens", "INT", "tokens generated (null for imports and rows sampled before it was recorded)"),
+        ("finish_reason", "STRING", "eos, or length where max_new_tokens cut the path (null: unknown)"),
     ),
     key=("path_id",),
     partitioned_by=("model",),
+    optional=("n_new_tokens", "finish_reason"),
 )
 
 VERIFIED_PATHS = Table(

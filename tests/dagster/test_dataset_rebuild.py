@@ -30,7 +30,7 @@ PATHS_B = [("rebuild-q1", "4+4+4=12", B, "4+4+4=<<4+4+4=12>>12\n#### 12"),
 
 def sampled(spark, model, n):
     rows = [(f"{model}-{i}", model, "rebuild-q1", i, 7, 1.0, "#### 12", "test", "run") for i in range(n)]
-    return spark.createDataFrame(rows, SAMPLED_PATHS.schema)
+    return spark.createDataFrame(rows, SAMPLED_PATHS.required_schema)
 
 
 def distinct(spark, paths):

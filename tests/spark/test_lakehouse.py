@@ -8,7 +8,7 @@ from spark_jobs.schemas import ALL_TABLES, SAMPLED_PATHS
 
 def sampled_rows(spark, model, n):
     rows = [(f"{model}-{i}", model, f"q{i}", i, 7, 0.7, "#### 1", "test", "run") for i in range(n)]
-    return spark.createDataFrame(rows, SAMPLED_PATHS.schema)
+    return spark.createDataFrame(rows, SAMPLED_PATHS.required_schema)
 
 
 def test_every_table_is_registered_in_the_catalog(spark):

@@ -79,7 +79,7 @@ def synthetic_sampled_paths(numbers: dict[str, tuple[int, int, int]]) -> pd.Data
                 path_id = hashlib.sha1(f"{model}|{question}|{idx}".encode()).hexdigest()
                 body = path_text(rng, x, y, z, rng.choice(kinds))
                 rows.append((path_id, model, question, idx, 1000 + idx, 0.7, body, "synthetic", "mx"))
-    return pd.DataFrame(rows, columns=TABLES["sampled_paths"].column_names)
+    return pd.DataFrame(rows, columns=TABLES["sampled_paths"].required_columns)
 
 
 def run_jobs(lake: Lakehouse, questions: pd.DataFrame, sampled: pd.DataFrame) -> dict[str, list]:
@@ -88,7 +88,7 @@ def run_jobs(lake: Lakehouse, questions: pd.DataFrame, sampled: pd.DataFrame) ->
     in_questions = where_in("question_id", list(questions.question_id))
     in_models = where_in("model", list(MODELS))
     lake.replace("questions", spark.createDataFrame(questions, TABLES["questions"].schema), in_questions)
-    lake.replace("sampled_paths", spark.createDataFrame(sampled, TABLES["sampled_paths"].schema), in_models)
+    lake.replace("sampled_paths", spark.createDataFrame(sampled, TABLES["sampled_paths"].required_schema), in_models)
 
     paths = lake.table("sampled_paths").filter(in_models).repartition(PARTITIONS, "path_id")
     lake.replace("verified_paths", verify_sampled_paths(paths, lake.table("questions")), in_models)

@@ -43,8 +43,8 @@ def test_distinct_paths_grow_with_k_and_count_each_equation_list_once(verified):
 def test_paths_of_another_sampling_run_are_refused(verified, spark):
     sampled = spark.createDataFrame(pd.DataFrame(
         [{"path_id": "p", "model": "m", "question_id": "q1", "sample_idx": 0, "seed": 1, "temperature": 0.7,
-          "text": "", "backend": "transformers", "run_id": "r"}], columns=SAMPLED_PATHS.column_names,
-    ), SAMPLED_PATHS.schema)
+          "text": "", "backend": "transformers", "run_id": "r"}], columns=SAMPLED_PATHS.required_columns,
+    ), SAMPLED_PATHS.required_schema)
     assert sampling_mismatch(verified, sampled, "m", SamplingConfig(k=4, temperature=0.7)) is None
     assert "holds 4 samples per question of 'm', sampling.k is 8" in sampling_mismatch(
         verified, sampled, "m", SamplingConfig(k=8, temperature=0.7))

@@ -1,5 +1,5 @@
 -- One row per sampled path, without its text: marts count paths, and a text can be megabytes long.
 select
     path_id, model, question_id, sample_idx, seed, temperature, backend,
-    length(text) as n_chars, run_id
+    length(text) as n_chars, n_new_tokens, finish_reason, run_id
 from {{ source('rft', 'sampled_paths') }}
