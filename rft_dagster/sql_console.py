@@ -115,12 +115,12 @@ def describe_error(exc, statement: str, spark: SparkSession | None = None) -> st
             message += "\n" + pointer
         return message + ("\n" + known_tables_hint(spark, name) if spark is not None else "")
     if looks_like_damaged_log(str(exc)):  # a log damaged after this command's start checked it
-        return damage_description(statement, str(exc))
+        return damage_description(str(exc))
     message = clean_message(str(exc))
     return message + ("\n" + pointer if pointer and "== SQL" not in message else "")
 
 
-def damage_description(statement: str, message: str) -> str:
+def damage_description(message: str) -> str:
     """The damaged table's name (from the file Spark names), its commit and how to restore it."""
     location = local_location_in(message)
     table = f"{location.parent.name.removesuffix('.db')}.{location.name}" if location else "a table"
