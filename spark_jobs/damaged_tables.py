@@ -141,6 +141,10 @@ def how_to_restore(table: str, damaged: DamagedCommit | None, latest: int | None
                 f"(into {SET_ASIDE}/, nothing is deleted), the table then reads as version {damaged.version - 1} "
                 f"(`DESCRIBE HISTORY {table}`; `RESTORE TABLE {table} TO VERSION AS OF N` for an older one), and "
                 f"re-materialising the asset that wrote the commit writes its rows again.")
+    if latest is None:  # the log folder is not on this machine's disk
+        return (f"If commit {damaged.version} is the table's latest, `rft repair {table.split('.')[-1]}` on the "
+                f"machine that holds the warehouse sets it aside; otherwise restore the {LOG} folder from a "
+                f"backup, or drop {table} and re-materialise the assets that write it.")
     return (f"Commit {damaged.version} has later commits on top of it, so it cannot be set aside: restore the "
             f"{LOG} folder from a backup, or drop {table} and re-materialise the assets that write it.")
 
