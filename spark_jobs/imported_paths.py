@@ -22,9 +22,7 @@ def with_import_columns(staged: DataFrame, run_id: str) -> DataFrame:
         path_id(F.col("model"), F.col("question_id"), F.col("sample_idx")).alias("path_id"),
         "model", "question_id", "sample_idx", "seed", "temperature", "text",
         F.lit(IMPORT_BACKEND).alias("backend"), F.lit(run_id).alias("run_id"),
-        # How generation ended is not part of an import file: unknown, not guessed.
-        F.lit(None).cast("INT").alias("n_new_tokens"), F.lit(None).cast("STRING").alias("finish_reason"),
-    )
+    )  # how generation ended is not in an import file: n_new_tokens and finish_reason are written null
 
 
 def imported_models(lake: Lakehouse, models: list[str]) -> list[str]:

@@ -17,14 +17,12 @@ def path_id(model: Column, question_id: Column, sample_idx: Column) -> Column:
 
 def with_path_ids(samples: DataFrame, model: str, temperature: float, backend: str, run_id: str) -> DataFrame:
     """Sampling step output (question_id, sample_idx, seed, text, n_new_tokens, finish_reason)
-    -> rows of `rft.sampled_paths`. Output of a step from before the last two columns reads null there."""
-    def optional(name: str, sql_type: str) -> Column:
-        return (F.col(name) if name in samples.columns else F.lit(None)).cast(sql_type).alias(name)
-
+    -> rows of `rft.sampled_paths`. Output of a step from before the last two columns lacks them;
+    the table's optional columns are written as null then (`Lakehouse.conform`)."""
     return samples.select(
         path_id(F.lit(model), F.col("question_id"), F.col("sample_idx")).alias("path_id"),
         F.lit(model).alias("model"), "question_id", "sample_idx", "seed",
         F.lit(float(temperature)).alias("temperature"), "text",
         F.lit(backend).alias("backend"), F.lit(run_id).alias("run_id"),
-        optional("n_new_tokens", "INT"), optional("finish_reason", "STRING"),
+        *[name for name in ("n_new_tokens", "finish_reason") if name in samples.columns],
     )
