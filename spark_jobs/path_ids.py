@@ -11,8 +11,12 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 
-def path_id(model: Column, question_id: Column, sample_idx: Column) -> Column:
-    return F.sha1(F.concat_ws("|", model, question_id, sample_idx.cast("string")))
+def path_id(model: Column, question_id: Column, sample_idx: Column, round_: Column | None = None) -> Column:
+    """sha1 of `rft.rounds.round_plan.path_key`: round 0 (or no round) keeps the one-round key."""
+    key = F.concat_ws("|", model, question_id, sample_idx.cast("string"))
+    if round_ is None:
+        return F.sha1(key)
+    return F.sha1(F.when(round_ == 0, key).otherwise(F.concat(key, F.lit("|r"), round_.cast("string"))))
 
 
 def with_path_ids(samples: DataFrame, model: str, temperature: float, backend: str, run_id: str) -> DataFrame:

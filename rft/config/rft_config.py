@@ -15,6 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from rft.config.rounds_config import RoundsConfig
 from rft.config.study_config import StudiesConfig
 from rft.config.train_config import TrainConfig
 
@@ -87,6 +88,8 @@ class RftConfig(_Strict):
     # Each trained cell (SFT, each RFT set, each matched control) is trained once per seed:
     # train_config seed + 0 .. n_seeds-1 (`training_seeds`). RFT samples from the first seed's SFT.
     n_seeds: int = Field(1, ge=1, le=100)
+    # RFT in rounds: round r+1 samples from round r's RFT model (rft/config/rounds_config.py).
+    rounds: RoundsConfig = RoundsConfig()
 
     @field_validator("sft_training", "rft_training")
     @classmethod

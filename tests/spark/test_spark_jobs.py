@@ -92,3 +92,23 @@ def test_dedup_does_not_depend_on_input_order(spark):
     random.Random(7).shuffle(shuffled)
     first, second = dedup_inputs(spark, ROWS), dedup_inputs(spark, shuffled)
     assertDataFrameEqual(distinct_paths(first[0]), distinct_paths(second[0]))
+
+
+def test_spark_path_ids_are_the_sha1_of_the_round_plans_key(spark):
+    import hashlib
+
+    from pyspark.sql import functions as F
+
+    from rft.rounds.round_plan import path_key
+    from spark_jobs.path_ids import path_id
+
+    rows = [("m", "train-00001", 0, 0), ("m", "train-00001", 0, 1), ("m", "train-00001", 3, 2)]
+    frame = spark.createDataFrame(rows, "model STRING, question_id STRING, sample_idx INT, round INT")
+    got = frame.select(
+        path_id(F.col("model"), F.col("question_id"), F.col("sample_idx"), F.col("round")).alias("with_round"),
+        path_id(F.col("model"), F.col("question_id"), F.col("sample_idx")).alias("without"),
+    ).collect()
+    expected = [hashlib.sha1(path_key(*row).encode()).hexdigest() for row in rows]
+    assert [r.with_round for r in got] == expected
+    # round 0 is the one-round id; later rounds differ from it
+    assert got[0].with_round == got[0].without and got[1].with_round != got[1].without

@@ -1,0 +1,49 @@
+"""Rounds: what each round samples from, trains on and is keyed by."""
+
+import hashlib
+
+import pytest
+
+from rft.config.rounds_config import RoundsConfig
+from rft.rounds.round_plan import path_key, round_base_seed, rounds_in_training_set, sampling_policy
+
+
+def test_round_zero_samples_from_sft_and_later_rounds_from_the_previous_rft_model():
+    assert sampling_policy(0) == ("sft", None)
+    assert sampling_policy(1) == ("rft", 0)
+    assert sampling_policy(3) == ("rft", 2)
+
+
+def test_cumulative_sets_hold_every_round_so_far_and_last_only_the_newest():
+    assert rounds_in_training_set(0, "cumulative") == [0]
+    assert rounds_in_training_set(2, "cumulative") == [0, 1, 2]
+    assert rounds_in_training_set(2, "last") == [2]
+
+
+def test_round_zero_keeps_the_one_round_path_ids_and_seeds():
+    # the id every table written before rounds holds: sha1 of model|question_id|sample_idx
+    assert hashlib.sha1(path_key("m", "train-00001", 3).encode()).hexdigest() == \
+        hashlib.sha1(b"m|train-00001|3").hexdigest()
+    assert path_key("m", "train-00001", 3, 0) == "m|train-00001|3"
+    assert round_base_seed(7, 0) == 7
+
+
+def test_a_later_round_gives_the_same_sample_a_new_id_and_a_new_seed():
+    keys = {path_key("m", "q", 0, r) for r in range(4)}
+    assert len(keys) == 4 and path_key("m", "q", 0, 2) == "m|q|0|r2"
+    assert len({round_base_seed(0, r) for r in range(4)}) == 4
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, "1", True, None])
+def test_a_round_is_a_non_negative_integer(bad):
+    with pytest.raises(ValueError, match="a round is an integer >= 0"):
+        sampling_policy(bad)
+
+
+def test_the_rounds_config_defaults_to_the_papers_single_round():
+    config = RoundsConfig()
+    assert config.n_rounds == 1 and config.paths == "cumulative"
+    with pytest.raises(ValueError):
+        RoundsConfig(n_rounds=0)
+    with pytest.raises(ValueError):
+        RoundsConfig(paths="all")
