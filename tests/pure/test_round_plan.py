@@ -47,3 +47,13 @@ def test_the_rounds_config_defaults_to_the_papers_single_round():
         RoundsConfig(n_rounds=0)
     with pytest.raises(ValueError):
         RoundsConfig(paths="all")
+
+
+def test_pool_names_carry_their_round_after_round_zero():
+    from rft.filter.pools import own_pool, pool_model, pool_round, union_pool
+
+    assert own_pool("tiny-a") == "own:tiny-a" and union_pool() == "union"  # the one-round names
+    assert own_pool("tiny-a", 2) == "own:tiny-a@r2" and union_pool(1) == "union@r1"
+    for pool, model, round_ in [("own:tiny-a", "tiny-a", 0), ("own:tiny-a@r2", "tiny-a", 2),
+                                ("union", None, 0), ("union@r1", None, 1), ("own:r.x", "r.x", 0)]:
+        assert pool_model(pool) == model and pool_round(pool) == round_
