@@ -18,7 +18,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from rft.filter.path_verdict import FILTER_VERSION
-from rft.filter.pools import UNION_POOL, own_pool
+from rft.filter.pools import UNION_POOL, own_pool, pool_round
 from spark_jobs.schemas import DISTINCT_PATHS
 
 INPUT_COLUMNS = ["question_id", "path_id", "model", "sample_idx", "equation_list", "text"]
@@ -59,6 +59,7 @@ def question_representatives(paths: pa.Table) -> pa.Table:
             out["producer_models"].append(sorted({model for model, _, _ in producers}))
             out["producers"].append([{"model": m, "path_id": p, "sample_idx": s} for m, p, s in producers])
             out["filter_version"].append(FILTER_VERSION)
+            out["round"].append(pool_round(pool))
     return pa.Table.from_pydict(out, schema=_OUTPUT_ARROW)
 
 

@@ -115,10 +115,12 @@ SAMPLED_PATHS = Table(
         # Added with finish reasons; rows sampled before them, and imports, read null.
         ("n_new_tokens", "INT", "tokens generated (null for imports and rows sampled before it was recorded)"),
         ("finish_reason", "STRING", "eos, or length where max_new_tokens cut the path (null: unknown)"),
+        # Added with rounds; null reads as round 0 (every row written before rounds is round 0).
+        ("round", "INT", "sampled (or imported) in round r: 0 from the SFT model, r+1 from round r's RFT model; null: 0"),
     ),
     key=("path_id",),
     partitioned_by=("model",),
-    optional=("n_new_tokens", "finish_reason"),
+    optional=("n_new_tokens", "finish_reason", "round"),
 )
 
 VERIFIED_PATHS = Table(
@@ -139,9 +141,12 @@ VERIFIED_PATHS = Table(
         # Dedup needs the texts of correct paths; keeping them here saves joining every
         # sampled text back (a shuffle of the largest table) at the cost of storing 40% twice.
         ("text", "STRING", "the path's text when correct (read by dedup); null when rejected"),
+        # Added with rounds; null reads as round 0 (every row written before rounds is round 0).
+        ("round", "INT", "round of the sampled path; null: 0"),
     ),
     key=("path_id",),
     partitioned_by=("model",),
+    optional=("round",),
 )
 
 DISTINCT_PATHS = Table(
@@ -159,9 +164,12 @@ DISTINCT_PATHS = Table(
         ("producer_models", "ARRAY<STRING>", "every model that produced this equation list"),
         ("producers", "ARRAY<STRUCT<model: STRING, path_id: STRING, sample_idx: INT>>", "every producing sample"),
         ("filter_version", "STRING", "version of the verification rules"),
+        # Added with rounds; null reads as round 0 (every row written before rounds is round 0).
+        ("round", "INT", "round of the pool (its name ends in @r<round> after round 0); null: 0"),
     ),
     key=("pool", "question_id", "equation_list"),
     partitioned_by=("pool",),
+    optional=("round",),
 )
 
 RFT_DATASETS = Table(
@@ -180,8 +188,11 @@ RFT_DATASETS = Table(
         ("n_questions", "INT", "train questions with at least one path"),
         ("created_run_id", "STRING", "Dagster run"),
         ("rows_version", "BIGINT", "Delta version of rft_dataset_rows holding its rows (null before it was recorded)"),
+        # Added with rounds; null reads as round 0 (every row written before rounds is round 0).
+        ("round", "INT", "round of the training set (its name ends in @r<round> after round 0); null: 0"),
     ),
     key=("dataset",),
+    optional=("round",),
 )
 
 RFT_DATASET_ROWS = Table(
@@ -194,9 +205,12 @@ RFT_DATASET_ROWS = Table(
         ("model", "STRING", "model that produced it"),
         ("equation_list", "STRING", "its reasoning"),
         ("text", "STRING", "the reasoning path used as response"),
+        # Added with rounds; null reads as round 0 (every row written before rounds is round 0).
+        ("round", "INT", "round of the training set; null: 0"),
     ),
     key=("dataset", "path_id"),
     partitioned_by=("dataset",),
+    optional=("round",),
 )
 
 MODELS = Table(
@@ -220,8 +234,11 @@ MODELS = Table(
         # Added with training seeds and step-matched controls (spark_jobs/seed_migration.py fills old rows).
         ("seed", "INT", "training seed (train_config seed + 0 .. n_seeds-1)"),
         ("n_tokens", "BIGINT", "non-padding tokens seen in training (null before it was recorded)"),
+        # Added with rounds; null reads as round 0 (every row written before rounds is round 0).
+        ("round", "INT", "round of the RFT set it trained on (sft: 0); null: 0"),
     ),
     key=("model", "stage", "training_set", "seed"),
+    optional=("round",),
 )
 
 EVAL_RESULTS = Table(
@@ -247,8 +264,11 @@ EVAL_RESULTS = Table(
                              "(paired tests; null before it was recorded)"),
         # Added with the reference scoring mode; rows written before it read null, which was strict.
         ("scoring", "STRING", "answer rule n_correct counts: strict or reference (docs/verification.md)"),
+        # Added with rounds; null reads as round 0 (every row written before rounds is round 0).
+        ("round", "INT", "round of the checkpoint's training set (sft: 0); null: 0"),
     ),
     key=("model", "stage", "training_set", "seed", "metric"),
+    optional=("round",),
 )
 
 STUDY_RESULTS = Table(
