@@ -6,7 +6,7 @@ from rft_dagster.partitions import models_partitions
 from rft_dagster.result_metadata import pass_at_k_metadata
 from rft_dagster.resources import SparkResource
 from spark_jobs.distinct_paths import distinct_paths as distinct_paths_of
-from spark_jobs.lakehouse import where_equals, where_in
+from spark_jobs.lakehouse import where_in, where_model_round
 from spark_jobs.run_results import pool_sizes, verdict_summary
 from spark_jobs.verified_paths import verify_sampled_paths
 
@@ -19,9 +19,9 @@ def verified_paths(context: dg.AssetExecutionContext, spark: SparkResource) -> d
     """One row per sampled path with its verdict: answer vs gold, every <<lhs=rhs>> checked safely."""
     model = context.partition_key
     lake = spark.lakehouse()
-    sampled = lake.table("sampled_paths").filter(where_equals(model=model))
+    sampled = lake.table("sampled_paths").filter(where_model_round(model, 0))
     verified = verify_sampled_paths(sampled, lake.table("questions"))
-    n = lake.replace("verified_paths", verified, where_equals(model=model))
+    n = lake.replace("verified_paths", verified, where_model_round(model, 0))
     summary = verdict_summary(lake.table("verified_paths"), model)
     return dg.MaterializeResult(
         metadata={

@@ -6,7 +6,7 @@ from rft.steps.step_specs import SampleSpec
 from rft_dagster.partitions import models_partitions
 from rft_dagster.resources import RftSettings, SparkResource, StepRunner
 from spark_jobs.imported_paths import imported_models
-from spark_jobs.lakehouse import Lakehouse, export_parquet, where_equals
+from spark_jobs.lakehouse import Lakehouse, export_parquet, where_equals, where_model_round
 from spark_jobs.path_ids import with_path_ids
 from spark_jobs.step_inputs import train_questions
 
@@ -53,7 +53,7 @@ def sampled_paths(
     # "auto" is resolved by the step, which sees the GPU and the model: record what it ran.
     backend = next((r["backend"] for r in reversed(reports) if r.get("backend")), backend)
     rows = with_path_ids(lake.read_parquet(str(output)), model, cfg.temperature, backend, context.run.run_id)
-    n = lake.replace("sampled_paths", rows, where_equals(model=model))
+    n = lake.replace("sampled_paths", rows, where_model_round(model, 0))
     return dg.MaterializeResult(
         metadata={"rows": n, "k": cfg.k, "temperature": cfg.temperature, "checkpoint": checkpoint,
                   "backend": backend,

@@ -15,6 +15,7 @@ import time
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from rft.rounds.round_plan import check_round
 from spark_jobs import fault_injection
 from spark_jobs.disk_full import DiskFullError, disk_full_message, is_disk_full
 from spark_jobs.schemas import ALL_TABLES, DATABASE, TABLE_PROPERTIES, TABLES, Table
@@ -35,6 +36,11 @@ def sql_literal(value: str) -> str:
 
 def where_equals(**columns: str) -> str:
     return " AND ".join(f"{name} = {sql_literal(value)}" for name, value in columns.items())
+
+
+def where_model_round(model: str, round_: int) -> str:
+    """One model's rows of one round; rows written before rounds have a null round, which is 0."""
+    return f"{where_equals(model=model)} AND coalesce(round, 0) = {check_round(round_)}"
 
 
 def where_in(column: str, values: list[str]) -> str:

@@ -19,14 +19,16 @@ def path_id(model: Column, question_id: Column, sample_idx: Column, round_: Colu
     return F.sha1(F.when(round_ == 0, key).otherwise(F.concat(key, F.lit("|r"), round_.cast("string"))))
 
 
-def with_path_ids(samples: DataFrame, model: str, temperature: float, backend: str, run_id: str) -> DataFrame:
+def with_path_ids(samples: DataFrame, model: str, temperature: float, backend: str, run_id: str,
+                  round_: int = 0) -> DataFrame:
     """Sampling step output (question_id, sample_idx, seed, text, n_new_tokens, finish_reason)
     -> rows of `rft.sampled_paths`. Output of a step from before the last two columns lacks them;
     the table's optional columns are written as null then (`Lakehouse.conform`)."""
     return samples.select(
-        path_id(F.lit(model), F.col("question_id"), F.col("sample_idx")).alias("path_id"),
+        path_id(F.lit(model), F.col("question_id"), F.col("sample_idx"), F.lit(round_)).alias("path_id"),
         F.lit(model).alias("model"), "question_id", "sample_idx", "seed",
         F.lit(float(temperature)).alias("temperature"), "text",
         F.lit(backend).alias("backend"), F.lit(run_id).alias("run_id"),
         *[name for name in ("n_new_tokens", "finish_reason") if name in samples.columns],
+        F.lit(round_).alias("round"),
     )

@@ -58,6 +58,7 @@ def with_verdicts(paths: DataFrame) -> DataFrame:
             F.when(known, F.col("verdict.reject_reason")).otherwise(F.lit(UNKNOWN_QUESTION)).alias("reject_reason"),
             F.lit(FILTER_VERSION).alias("filter_version"),
             F.when(known & F.col("verdict.is_correct"), F.col("text")).alias("text"),
+            *(["round"] if "round" in paths.columns else []),
         )
     )
 
