@@ -91,3 +91,23 @@ def test_missing_columns_are_an_error(lake, spark):
 
 def test_sql_literals_cannot_break_out_of_the_predicate():
     assert where_equals(model="a' OR '1'='1") == "model = 'a\\' OR \\'1\\'=\\'1'"
+
+
+def test_rewriting_round_zero_keeps_a_later_rounds_rows(lake, spark):
+    from pyspark.sql import functions as F
+
+    from spark_jobs.lakehouse import where_model_round
+
+    model = "lake-test-rounds"
+    old = sampled_rows(spark, model, 3)  # as written before rounds: no round column, read as 0
+    later = sampled_rows(spark, model, 2).withColumn("path_id", F.concat("path_id", F.lit("|r1"))) \
+        .withColumn("round", F.lit(1))
+    lake.replace("sampled_paths", old, where_equals(model=model))
+    lake.replace("sampled_paths", later, where_model_round(model, 1))
+
+    lake.replace("sampled_paths", sampled_rows(spark, model, 3).withColumn("round", F.lit(0)),
+                 where_model_round(model, 0))
+
+    assert lake.count("sampled_paths", where_model_round(model, 0)) == 3
+    assert lake.count("sampled_paths", where_model_round(model, 1)) == 2
+    assert lake.count("sampled_paths", where_equals(model=model)) == 5
