@@ -6,7 +6,7 @@ from rft_dagster.partitions import models_partitions
 from rft_dagster.result_metadata import pass_at_k_metadata
 from rft_dagster.resources import SparkResource
 from spark_jobs.distinct_paths import distinct_paths as distinct_paths_of
-from spark_jobs.lakehouse import where_in, where_model_round
+from spark_jobs.lakehouse import where_in, where_model_round, where_round
 from spark_jobs.run_results import pool_sizes, verdict_summary
 from spark_jobs.verified_paths import verify_sampled_paths
 
@@ -41,8 +41,9 @@ def distinct_paths(context: dg.AssetExecutionContext, spark: SparkResource) -> d
     """
     models = sorted(context.instance.get_dynamic_partitions("models"))
     lake = spark.lakehouse()
-    verified = lake.table("verified_paths").filter(where_in("model", models))
-    n = lake.replace("distinct_paths", distinct_paths_of(verified), materialise=True)
+    verified = lake.table("verified_paths").filter(where_in("model", models)).filter(where_round(0))
+    # Round 0's pools only: a later round's pools (rounds assets) stay as they are.
+    n = lake.replace("distinct_paths", distinct_paths_of(verified), where_round(0), materialise=True)
     per_pool = pool_sizes(lake.table("distinct_paths")).collect()
     return dg.MaterializeResult(
         metadata={

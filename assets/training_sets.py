@@ -4,6 +4,7 @@ import dagster as dg
 import pandas as pd
 
 from rft_dagster.resources import SparkResource
+from spark_jobs.lakehouse import where_round
 from spark_jobs.rft_datasets import all_dataset_rows, dataset_specs, manifest_rows
 from spark_jobs.schemas import RFT_DATASETS
 
@@ -23,10 +24,12 @@ def rft_datasets(context: dg.AssetExecutionContext, spark: SparkResource) -> dg.
     lake = spark.lakehouse()
     versions = {name: lake.version(name) for name in SOURCE_TABLES}
     specs = dataset_specs(models)
-    lake.replace("rft_dataset_rows", all_dataset_rows(lake.table("distinct_paths", versions["distinct_paths"]), specs))
+    distinct = lake.table("distinct_paths", versions["distinct_paths"]).filter(where_round(0))
+    # Round 0's sets only: a later round's sets (rounds assets) stay as they are.
+    lake.replace("rft_dataset_rows", all_dataset_rows(distinct, specs), where_round(0))
     rows_version = lake.version("rft_dataset_rows")
     manifests = pd.DataFrame(manifest_rows(lake, specs, versions, rows_version, context.run.run_id))
-    lake.replace("rft_datasets", lake.spark.createDataFrame(manifests, schema=RFT_DATASETS.schema))
+    lake.replace("rft_datasets", lake.spark.createDataFrame(manifests, schema=RFT_DATASETS.schema), where_round(0))
     return dg.MaterializeResult(
         metadata={
             "rows": int(manifests["n_rft_rows"].sum()),  # of rft_dataset_rows, every set

@@ -38,9 +38,14 @@ def where_equals(**columns: str) -> str:
     return " AND ".join(f"{name} = {sql_literal(value)}" for name, value in columns.items())
 
 
+def where_round(round_: int) -> str:
+    """The rows of one round; rows written before rounds have a null round, which is 0."""
+    return f"coalesce(round, 0) = {check_round(round_)}"
+
+
 def where_model_round(model: str, round_: int) -> str:
-    """One model's rows of one round; rows written before rounds have a null round, which is 0."""
-    return f"{where_equals(model=model)} AND coalesce(round, 0) = {check_round(round_)}"
+    """One model's rows of one round."""
+    return f"{where_equals(model=model)} AND {where_round(round_)}"
 
 
 def where_in(column: str, values: list[str]) -> str:

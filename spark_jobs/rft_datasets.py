@@ -21,7 +21,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from rft.filter.path_verdict import FILTER_VERSION
-from rft.filter.pools import UNION_POOL, own_pool
+from rft.filter.pools import UNION_POOL, own_pool, pool_round
 from spark_jobs.lakehouse import Lakehouse, where_equals, where_in
 
 ROW_COLUMNS = ["dataset", "question_id", "path_id", "model", "equation_list", "text"]
@@ -44,7 +44,8 @@ def dataset_specs(models: list[str]) -> list[DatasetSpec]:
 
 def dataset_rows(distinct: DataFrame, spec: DatasetSpec) -> DataFrame:
     """Rows of `rft.rft_dataset_rows` for one training set."""
-    return distinct.filter(F.col("pool") == spec.pool).select(F.lit(spec.name).alias("dataset"), *ROW_COLUMNS[1:])
+    return distinct.filter(F.col("pool") == spec.pool).select(
+        F.lit(spec.name).alias("dataset"), *ROW_COLUMNS[1:], F.lit(pool_round(spec.pool)).alias("round"))
 
 
 def all_dataset_rows(distinct: DataFrame, specs: list[DatasetSpec]) -> DataFrame:
@@ -80,6 +81,7 @@ def manifest_rows(
             "temperature": max((float(r["t"] or 0.0) for r in drawn), default=0.0), "filter_version": FILTER_VERSION,
             "table_versions": versions, "n_rft_rows": size["n"] if size else 0, "n_sft_rows": n_sft,
             "n_questions": size["questions"] if size else 0, "created_run_id": run_id, "rows_version": rows_version,
+            "round": pool_round(spec.pool),
         })
     return manifests
 
@@ -115,7 +117,8 @@ def rebuild_rows(lake: Lakehouse, manifest: Mapping) -> DataFrame:
     if "distinct_paths" not in versions:
         raise ValueError(f"the manifest of {manifest.get('dataset')!r} names no version of rft.distinct_paths")
     spec = DatasetSpec(name=manifest["dataset"], pool=manifest["pool"], source_models=tuple(manifest["source_models"]))
-    return dataset_rows(lake.table("distinct_paths", int(versions["distinct_paths"])), spec)
+    # The set's columns as every version of rft_dataset_rows has them (round came later).
+    return dataset_rows(lake.table("distinct_paths", int(versions["distinct_paths"])), spec).select(*ROW_COLUMNS)
 
 
 def stored_rows(lake: Lakehouse, manifest: Mapping) -> DataFrame:
@@ -123,7 +126,7 @@ def stored_rows(lake: Lakehouse, manifest: Mapping) -> DataFrame:
     version = manifest.get("rows_version")
     return lake.table("rft_dataset_rows", None if version is None else int(version)).filter(
         where_equals(dataset=manifest["dataset"])
-    )
+    ).select(*ROW_COLUMNS)
 
 
 def with_question_text(rows: DataFrame, lake: Lakehouse, manifest: Mapping) -> DataFrame:
