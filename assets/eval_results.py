@@ -39,10 +39,11 @@ def eval_results(
                 "ci_low": summary["ci_low"], "ci_high": summary["ci_high"], "checkpoint": ckpt["checkpoint"],
                 "run_id": context.run.run_id, "scoring": cfg.scoring, "seed": ckpt["seed"],
                 "n_steps": ckpt["n_steps"], "n_tokens": ckpt["n_tokens"], "grades": summary["grades"],
+                "round": ckpt["round"],
             })
     # Nullable integers: checkpoints trained before tokens were recorded have none (NaN is no BIGINT).
     table = pd.DataFrame(rows, columns=EVAL_RESULTS.column_names).astype(
-        {"seed": "Int64", "n_steps": "Int64", "n_tokens": "Int64"}
+        {"seed": "Int64", "n_steps": "Int64", "n_tokens": "Int64", "round": "Int64"}
     )
     lake.replace("eval_results", lake.spark.createDataFrame(table, schema=EVAL_RESULTS.schema), where_equals(model=model))
     return dg.MaterializeResult(

@@ -39,7 +39,7 @@ def distinct(spark, paths):
         (pool, q, eqs, f"{model}:{eqs}", model, text, 0, 1, [model], [(model, f"{model}:{eqs}", 0)], "test")
         for q, eqs, model, text in paths for pool in (f"own:{model}", "union")
     ]
-    return spark.createDataFrame(rows, DISTINCT_PATHS.schema)
+    return spark.createDataFrame(rows, DISTINCT_PATHS.required_schema)
 
 
 def rows_of(df) -> list[tuple]:

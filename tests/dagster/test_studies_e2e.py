@@ -60,9 +60,9 @@ def pipeline_rft_rows(lake, home):
             checkpoints.append((MODEL, stage, training_set, checkpoint, "tiny-llama-a", "full", N_TRAIN + paths, 3, 1.0,
                                 1000.0, 1.0, json.dumps({"seed": 42, "epochs": 1}), json.dumps(manifest),
                                 "rft-stage-run", 42, 300))
-    lake.replace("models", lake.spark.createDataFrame(checkpoints, MODELS.schema),
+    lake.replace("models", lake.spark.createDataFrame(checkpoints, MODELS.required_schema),
                  where_equals(model=MODEL, stage='rft'))
-    lake.replace("eval_results", lake.spark.createDataFrame(evals, EVAL_RESULTS.schema), where_equals(model=MODEL))
+    lake.replace("eval_results", lake.spark.createDataFrame(evals, EVAL_RESULTS.required_schema), where_equals(model=MODEL))
 
 
 def cells(spark):

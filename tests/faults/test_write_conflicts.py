@@ -32,7 +32,7 @@ def eval_rows(spark, model: str, accuracy: float):
              "n_correct": int(10 * accuracy), "accuracy": accuracy, "ci_low": 0.0, "ci_high": 1.0,
              "checkpoint": f"/ckpt/{model}", "run_id": "race", "seed": 42, "n_steps": 3, "n_tokens": 300,
              "grades": None, "scoring": "strict"} for metric in ("maj1@1", "maj1@4")]
-    return spark.createDataFrame(pd.DataFrame(rows), schema=EVAL_RESULTS.schema)
+    return spark.createDataFrame(pd.DataFrame(rows), schema=EVAL_RESULTS.required_schema)
 
 
 class PausedReplace:

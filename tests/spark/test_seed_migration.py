@@ -45,7 +45,7 @@ def test_old_rows_get_their_recorded_seed_and_nothing_is_lost(lake, spark):
     assert evals == {("sft", 7, 7), ("union", 42, 7), ("gone", 42, None)}
 
     # Seeds are in the key now: writing seed 43 of a checkpoint leaves seed 7's row alone.
-    row = spark.createDataFrame([(*old_checkpoint("sft", "sft", 43), 43, 1000)], MODELS.schema)
+    row = spark.createDataFrame([(*old_checkpoint("sft", "sft", 43), 43, 1000)], MODELS.required_schema)
     lake.replace("models", row, where_equals(model="m", stage="sft", training_set="sft", seed="43"))
     assert sorted(r.seed for r in lake.table("models").filter("stage = 'sft'").collect()) == [7, 43]
 

@@ -31,7 +31,7 @@ def tables(spark):
     ]
     models = [checkpoint("a", "rft", "own:a", 11), checkpoint("a", "rft", "union", 129),
               checkpoint("b", "rft", "union", 129)]
-    return spark.createDataFrame(evals, EVAL_RESULTS.schema), spark.createDataFrame(models, MODELS.schema)
+    return spark.createDataFrame(evals, EVAL_RESULTS.required_schema), spark.createDataFrame(models, MODELS.required_schema)
 
 
 def test_each_model_contributes_its_sft_and_own_rft_accuracy(tables):

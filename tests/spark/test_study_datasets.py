@@ -30,7 +30,7 @@ def verified(spark):
         verdict("m", "q2", 1, "10/2=5"),
         verdict("other", "q1", 0, "5*1=5"),      # another model's path never counts
     ]
-    return spark.createDataFrame(pd.DataFrame(rows, columns=VERIFIED_PATHS.column_names), VERIFIED_PATHS.schema)
+    return spark.createDataFrame(pd.DataFrame(rows, columns=VERIFIED_PATHS.required_columns), VERIFIED_PATHS.required_schema)
 
 
 def test_distinct_paths_grow_with_k_and_count_each_equation_list_once(verified):

@@ -39,7 +39,7 @@ ROWS = [
 
 def inputs(lake, rows=ROWS, partitions=1):
     verified = lake.spark.createDataFrame(pd.DataFrame(rows, columns=VERIFIED_PATHS.column_names),
-                                          VERIFIED_PATHS.schema).repartition(partitions)
+                                          VERIFIED_PATHS.required_schema).repartition(partitions)
     # Computed once: the dedup UDF need not run again for every selection a test makes.
     return {"distinct": lake.computed_once(first_k_distinct_paths(verified, "m", 4)),
             "correct": lake.computed_once(own_correct_paths(verified, "m"))}

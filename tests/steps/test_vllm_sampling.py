@@ -77,7 +77,7 @@ def runs(vllm_python, questions, checkpoint, spark_resource, lake, tmp_path_fact
         "model": MODEL, "stage": "sft", "training_set": "sft", "checkpoint": checkpoint, "base": "random",
         "method": "full", "n_examples": 0, "n_steps": 0, "final_loss": 0.0, "tokens_per_s": 0.0,
         "seconds": 0.0, "train_config": "{}", "data_manifest": "{}", "run_id": "vx", "seed": 42, "n_tokens": 0}]),
-        MODELS.schema), f"model = '{MODEL}'")
+        MODELS.required_schema), f"model = '{MODEL}'")
     try:
         yield sample_everything(vllm_python, questions, checkpoint, spark_resource, lake, tmp)
     finally:
