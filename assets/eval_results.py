@@ -8,7 +8,7 @@ from rft_dagster.asset_steps import evaluate_checkpoints
 from rft_dagster.partitions import models_partitions
 from rft_dagster.resources import RftSettings, SparkResource, StepRunner
 from rft_dagster.result_metadata import accuracy_metadata
-from spark_jobs.lakehouse import where_equals
+from spark_jobs.lakehouse import where_model_round
 from spark_jobs.schemas import EVAL_RESULTS
 
 
@@ -23,7 +23,7 @@ def eval_results(
     model, cfg = context.partition_key, settings.config.evaluation
     lake = spark.lakehouse()
     checkpoints = (
-        lake.table("models").filter(where_equals(model=model)).orderBy("stage", "training_set", "seed").collect()
+        lake.table("models").filter(where_model_round(model, 0)).orderBy("stage", "training_set", "seed").collect()
     )
     run_dir = settings.paths.run_dir("evaluate", model, context.run.run_id[:8])
     results = evaluate_checkpoints(
@@ -45,7 +45,7 @@ def eval_results(
     table = pd.DataFrame(rows, columns=EVAL_RESULTS.column_names).astype(
         {"seed": "Int64", "n_steps": "Int64", "n_tokens": "Int64", "round": "Int64"}
     )
-    lake.replace("eval_results", lake.spark.createDataFrame(table, schema=EVAL_RESULTS.schema), where_equals(model=model))
+    lake.replace("eval_results", lake.spark.createDataFrame(table, schema=EVAL_RESULTS.schema), where_model_round(model, 0))
     return dg.MaterializeResult(
         metadata={
             "rows": len(table),
