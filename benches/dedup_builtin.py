@@ -53,6 +53,7 @@ def select_representatives(scored: DataFrame) -> DataFrame:
     return best.join(producers, on=group, how="inner").select(
         "pool", "question_id", "equation_list", "path_id", "model", "text", "diversity_score",
         "n_producers", "producer_models", "producers", F.lit(FILTER_VERSION).alias("filter_version"),
+        F.lit(0).alias("round"),  # one round's paths: its pools are round 0's names
     )
 
 

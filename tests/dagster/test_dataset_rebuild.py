@@ -11,7 +11,7 @@ from dagster import DagsterInstance, materialize
 
 from assets.training_sets import rft_datasets
 from rft_dagster.cli import main
-from spark_jobs.rft_datasets import read_manifest, rebuild_rows
+from spark_jobs.rft_datasets import ROW_COLUMNS, read_manifest, rebuild_rows
 from spark_jobs.lakehouse import where_in
 from spark_jobs.schemas import DISTINCT_PATHS, QUESTIONS, SAMPLED_PATHS
 
@@ -43,7 +43,8 @@ def distinct(spark, paths):
 
 
 def rows_of(df) -> list[tuple]:
-    return sorted(tuple(r) for r in df.collect())
+    """A set's rows, as the columns every version of rft_dataset_rows has."""
+    return sorted(tuple(r) for r in df.select(*ROW_COLUMNS).collect())
 
 
 @pytest.fixture(scope="module")

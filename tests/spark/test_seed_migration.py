@@ -6,8 +6,8 @@ from dataclasses import replace
 from spark_jobs.lakehouse import where_equals
 from spark_jobs.schemas import EVAL_RESULTS, MODELS
 
-NEW_MODEL_COLUMNS = ("seed", "n_tokens")
-NEW_EVAL_COLUMNS = ("seed", "n_steps", "n_tokens", "grades", "scoring")
+NEW_MODEL_COLUMNS = ("seed", "n_tokens", "round")
+NEW_EVAL_COLUMNS = ("seed", "n_steps", "n_tokens", "grades", "scoring", "round")
 
 
 def old_schema(table, new_columns):
