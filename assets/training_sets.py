@@ -21,18 +21,24 @@ def rft_datasets(context: dg.AssetExecutionContext, spark: SparkResource) -> dg.
     `rft datasets rebuild NAME` rebuilds any set from its manifest (spark_jobs/rft_datasets.py).
     """
     models = sorted(context.instance.get_dynamic_partitions("models"))
-    lake = spark.lakehouse()
+    return build_training_sets(context, spark.lakehouse(), models, round_=0, sampled_rounds=[0])
+
+
+def build_training_sets(
+    context: dg.AssetExecutionContext, lake, models: list[str], round_: int, sampled_rounds: list[int],
+) -> dg.MaterializeResult:
+    """`round_`'s sets (own per model, union) from its distinct paths; other rounds' sets stay as they are."""
     versions = {name: lake.version(name) for name in SOURCE_TABLES}
-    specs = dataset_specs(models)
-    distinct = lake.table("distinct_paths", versions["distinct_paths"]).filter(where_round(0))
-    # Round 0's sets only: a later round's sets (rounds assets) stay as they are.
-    lake.replace("rft_dataset_rows", all_dataset_rows(distinct, specs), where_round(0))
+    specs = dataset_specs(models, round_)
+    distinct = lake.table("distinct_paths", versions["distinct_paths"]).filter(where_round(round_))
+    lake.replace("rft_dataset_rows", all_dataset_rows(distinct, specs), where_round(round_))
     rows_version = lake.version("rft_dataset_rows")
-    manifests = pd.DataFrame(manifest_rows(lake, specs, versions, rows_version, context.run.run_id))
-    lake.replace("rft_datasets", lake.spark.createDataFrame(manifests, schema=RFT_DATASETS.schema), where_round(0))
+    manifests = pd.DataFrame(manifest_rows(lake, specs, versions, rows_version, context.run.run_id, sampled_rounds))
+    lake.replace("rft_datasets", lake.spark.createDataFrame(manifests, schema=RFT_DATASETS.schema), where_round(round_))
     return dg.MaterializeResult(
         metadata={
             "rows": int(manifests["n_rft_rows"].sum()),  # of rft_dataset_rows, every set
+            "round": round_,
             "datasets": dg.MetadataValue.md(manifests[["dataset", "n_rft_rows", "n_questions", "k"]].to_markdown(index=False)),
             "table_versions": dg.MetadataValue.json(versions),
             "rows_version": rows_version,

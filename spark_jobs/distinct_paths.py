@@ -18,7 +18,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from rft.filter.path_verdict import FILTER_VERSION
-from rft.filter.pools import UNION_POOL, own_pool, pool_round
+from rft.filter.pools import own_pool, union_pool
 from spark_jobs.schemas import DISTINCT_PATHS
 
 INPUT_COLUMNS = ["question_id", "path_id", "model", "sample_idx", "equation_list", "text"]
@@ -27,15 +27,19 @@ OUTPUT_SCHEMA = DISTINCT_PATHS.schema
 _OUTPUT_ARROW = DISTINCT_PATHS.arrow_schema()
 
 
-def question_representatives(paths: pa.Table) -> pa.Table:
-    """The correct paths of one question (every model) -> its rows of `rft.distinct_paths`."""
+def question_representatives(paths: pa.Table, round_: int = 0) -> pa.Table:
+    """The correct paths of one question (every model) -> its rows of `rft.distinct_paths`.
+
+    The pools are named for `round_` (`own:<model>@r1`, `union@r1` after round 0); the paths
+    may come from several rounds, as a cumulative round's pool holds every earlier round's.
+    """
     from rft.filter.equation_dedup import representatives  # imported in the Python worker
 
     columns = {name: paths.column(name).to_pylist() for name in INPUT_COLUMNS}
     models = columns["model"]
-    pools = {UNION_POOL: list(range(len(models)))}
+    pools = {union_pool(round_): list(range(len(models)))}
     for i, model in enumerate(models):
-        pools.setdefault(own_pool(model), []).append(i)
+        pools.setdefault(own_pool(model, round_), []).append(i)
 
     out: dict[str, list] = {name: [] for name in _OUTPUT_ARROW.names}
     for pool, rows in sorted(pools.items()):
@@ -59,15 +63,18 @@ def question_representatives(paths: pa.Table) -> pa.Table:
             out["producer_models"].append(sorted({model for model, _, _ in producers}))
             out["producers"].append([{"model": m, "path_id": p, "sample_idx": s} for m, p, s in producers])
             out["filter_version"].append(FILTER_VERSION)
-            out["round"].append(pool_round(pool))
+            out["round"].append(round_)
     return pa.Table.from_pydict(out, schema=_OUTPUT_ARROW)
 
 
-def representatives_by_question(correct: DataFrame) -> DataFrame:
-    """Correct paths with their texts -> one row per (pool, question, equation list)."""
-    return correct.select(*INPUT_COLUMNS).groupBy("question_id").applyInArrow(question_representatives, OUTPUT_SCHEMA)
+def representatives_by_question(correct: DataFrame, round_: int = 0) -> DataFrame:
+    """Correct paths with their texts -> one row per (pool, question, equation list) of `round_`'s pools."""
+    def of_question(paths: pa.Table) -> pa.Table:
+        return question_representatives(paths, round_)
+
+    return correct.select(*INPUT_COLUMNS).groupBy("question_id").applyInArrow(of_question, OUTPUT_SCHEMA)
 
 
-def distinct_paths(verified: DataFrame) -> DataFrame:
-    """Rows of `rft.verified_paths` -> rows of `rft.distinct_paths` (correct paths only)."""
-    return verified.filter(F.col("is_correct")).transform(representatives_by_question)
+def distinct_paths(verified: DataFrame, round_: int = 0) -> DataFrame:
+    """Rows of `rft.verified_paths` -> rows of `rft.distinct_paths` (correct paths only), in `round_`'s pools."""
+    return representatives_by_question(verified.filter(F.col("is_correct")), round_)

@@ -21,7 +21,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from rft.filter.path_verdict import FILTER_VERSION
-from rft.filter.pools import UNION_POOL, own_pool, pool_round
+from rft.filter.pools import own_pool, pool_round, union_pool
 from spark_jobs.lakehouse import Lakehouse, where_equals, where_in
 
 ROW_COLUMNS = ["dataset", "question_id", "path_id", "model", "equation_list", "text"]
@@ -36,10 +36,11 @@ class DatasetSpec:
     source_models: tuple[str, ...] = field(default_factory=tuple)
 
 
-def dataset_specs(models: list[str]) -> list[DatasetSpec]:
-    """Each model's own paths, plus the union of all models (the paper's RFT-U)."""
-    own = [DatasetSpec(name=own_pool(m), pool=own_pool(m), source_models=(m,)) for m in sorted(models)]
-    return own + [DatasetSpec(name=UNION_POOL, pool=UNION_POOL, source_models=tuple(sorted(models)))]
+def dataset_specs(models: list[str], round_: int = 0) -> list[DatasetSpec]:
+    """Each model's own paths, plus the union of all models (the paper's RFT-U), of `round_`'s pools."""
+    own = [DatasetSpec(name=own_pool(m, round_), pool=own_pool(m, round_), source_models=(m,)) for m in sorted(models)]
+    union = union_pool(round_)
+    return own + [DatasetSpec(name=union, pool=union, source_models=tuple(sorted(models)))]
 
 
 def dataset_rows(distinct: DataFrame, spec: DatasetSpec) -> DataFrame:
@@ -59,8 +60,12 @@ def all_dataset_rows(distinct: DataFrame, specs: list[DatasetSpec]) -> DataFrame
 
 def manifest_rows(
     lake: Lakehouse, specs: list[DatasetSpec], versions: dict[str, int], rows_version: int, run_id: str,
+    sampled_rounds: list[int] = (0,),
 ) -> list[dict]:
-    """One manifest per set, from three small aggregates over the tables at the pinned versions."""
+    """One manifest per set, from three small aggregates over the tables at the pinned versions.
+
+    `sampled_rounds`: the rounds whose samples the sets hold (k and T are read from them).
+    """
     sizes = {
         r["dataset"]: r for r in lake.table("rft_dataset_rows", rows_version).groupBy("dataset")
         .agg(F.count("*").alias("n"), F.countDistinct("question_id").alias("questions")).collect()
@@ -68,6 +73,7 @@ def manifest_rows(
     models = sorted({m for spec in specs for m in spec.source_models})
     sampling = {
         r["model"]: r for r in lake.table("sampled_paths", versions["sampled_paths"]).filter(where_in("model", models))
+        .filter(F.coalesce(F.col("round"), F.lit(0)).isin(list(sampled_rounds)))
         .groupBy("model").agg(F.max("sample_idx").alias("max_idx"), F.max("temperature").alias("t")).collect()
     }
     n_sft = lake.table("questions", versions["questions"]).filter(F.col("split") == "train").count()
