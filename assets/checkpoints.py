@@ -12,7 +12,7 @@ import pandas as pd
 
 from rft.config.train_config import TrainConfig
 from rft.evaluation.arms import RFT, SFT, SFT_MATCHED
-from rft.filter.pools import UNION_POOL, own_pool
+from rft.filter.pools import own_pool, union_pool
 from rft_dagster.asset_steps import train_step
 from rft_dagster.partitions import models_partitions
 from rft_dagster.resources import RftSettings, SparkResource, StepRunner
@@ -23,10 +23,11 @@ from spark_jobs.step_inputs import sft_examples, training_set_examples
 
 def train_checkpoint(
     context: dg.AssetExecutionContext, settings: RftSettings, lake: Lakehouse, steps: StepRunner,
-    *, stage: str, training_set: str, train_config: TrainConfig, examples: pd.DataFrame, data_manifest: dict,
+    *, model: str, stage: str, training_set: str, train_config: TrainConfig, examples: pd.DataFrame,
+    data_manifest: dict, round_: int = 0,
 ) -> dict:
-    """Train one checkpoint of the partition's model and record it in `rft.models` (its seed's row)."""
-    model, seed = context.partition_key, train_config.seed
+    """Train one checkpoint of `model` and record it in `rft.models` (its seed's row)."""
+    seed = train_config.seed
     spec = settings.catalog.spec(model)
     home = settings.paths
     # The stage is in the folder name: a control and the RFT run it matches share a training set.
@@ -45,7 +46,7 @@ def train_checkpoint(
         "final_loss": stats["mean_loss_last_10pct"], "tokens_per_s": stats["tokens_per_s"],
         "seconds": stats["seconds"], "train_config": json.dumps(asdict(train_config)),
         "data_manifest": json.dumps(data_manifest, default=str), "run_id": context.run.run_id,
-        "seed": seed, "n_tokens": stats["n_tokens"],
+        "seed": seed, "n_tokens": stats["n_tokens"], "round": round_,
     }
     lake.replace(
         "models", lake.spark.createDataFrame(pd.DataFrame([row])),
@@ -79,15 +80,15 @@ def sft_model(
     configs, metadata = seeded(settings, SFT), {}
     for config in configs:
         stats = train_checkpoint(
-            context, settings, lake, steps, stage=SFT, training_set=SFT, train_config=config, examples=examples,
-            data_manifest=manifest,
+            context, settings, lake, steps, model=context.partition_key, stage=SFT, training_set=SFT,
+            train_config=config, examples=examples, data_manifest=manifest,
         )
         metadata.update({_label("", config, len(configs)) + k: v for k, v in _train_metadata(stats).items()})
     return dg.MaterializeResult(metadata=metadata)
 
 
-def rft_training_sets(settings: RftSettings, model: str) -> list[str]:
-    names = {"own": own_pool(model), "union": UNION_POOL}
+def rft_training_sets(settings: RftSettings, model: str, round_: int = 0) -> list[str]:
+    names = {"own": own_pool(model, round_), "union": union_pool(round_)}
     return [names[kind] for kind in settings.config.rft_training_sets]
 
 
@@ -99,9 +100,16 @@ def rft_model(
     context: dg.AssetExecutionContext, settings: RftSettings, spark: SparkResource, steps: StepRunner
 ) -> dg.MaterializeResult:
     """The base model fine-tuned on the SFT data plus each configured RFT set (own, union), once per seed."""
-    lake = spark.lakehouse()
+    return train_rft_round(context, settings, spark.lakehouse(), steps, context.partition_key, round_=0)
+
+
+def train_rft_round(
+    context: dg.AssetExecutionContext, settings: RftSettings, lake: Lakehouse, steps: StepRunner, model: str,
+    round_: int,
+) -> dg.MaterializeResult:
+    """`model` trained from its base on the SFT data plus each of `round_`'s RFT sets, once per seed."""
     configs, metadata = seeded(settings, RFT), {}
-    for training_set in rft_training_sets(settings, context.partition_key):
+    for training_set in rft_training_sets(settings, model, round_):
         try:
             manifest = read_manifest(lake, training_set)
         except UnknownDataset:
@@ -111,8 +119,8 @@ def rft_model(
         manifest = {**manifest, "sft_rows": len(sft), "rft_rows": len(rft)}
         for config in configs:
             stats = train_checkpoint(
-                context, settings, lake, steps, stage=RFT, training_set=training_set, train_config=config,
-                examples=examples, data_manifest=manifest,
+                context, settings, lake, steps, model=model, stage=RFT, training_set=training_set,
+                train_config=config, examples=examples, data_manifest=manifest, round_=round_,
             )
             metadata.update({_label(training_set, config, len(configs)) + k: v for k, v in _train_metadata(stats).items()})
     return dg.MaterializeResult(metadata=metadata)
@@ -130,14 +138,21 @@ def matched_sft_model(
     version its manifest names), `max_steps` = its recorded optimizer steps: only the data differs.
     Off with `matched_sft_controls: false`.
     """
+    return train_controls_round(context, settings, spark.lakehouse(), steps, context.partition_key, round_=0)
+
+
+def train_controls_round(
+    context: dg.AssetExecutionContext, settings: RftSettings, lake: Lakehouse, steps: StepRunner, model: str,
+    round_: int,
+) -> dg.MaterializeResult:
+    """For each of `round_`'s RFT checkpoints of `model`, the SFT data alone for exactly its steps, from the base."""
     if not settings.config.matched_sft_controls:
         context.log.info("matched_sft_controls is off in the config: no step-matched SFT controls trained")
         return dg.MaterializeResult(metadata={"n_examples": 0, "controls": "off (matched_sft_controls: false)"})
-    lake = spark.lakehouse()
-    model, rft_config = context.partition_key, settings.config.train_config(RFT)
+    rft_config = settings.config.train_config(RFT)
     seeds = settings.config.training_seeds(RFT)
     metadata = {}
-    for training_set in rft_training_sets(settings, model):
+    for training_set in rft_training_sets(settings, model, round_):
         for seed in seeds:
             rft_row = _rft_checkpoint(lake, model, training_set, seed)
             rft_manifest = json.loads(rft_row["data_manifest"] or "{}")
@@ -148,8 +163,8 @@ def matched_sft_model(
                         "matches": {"stage": RFT, "training_set": training_set, "seed": seed,
                                     "checkpoint": rft_row["checkpoint"], "n_steps": int(rft_row["n_steps"])}}
             stats = train_checkpoint(
-                context, settings, lake, steps, stage=SFT_MATCHED, training_set=training_set, train_config=config,
-                examples=examples, data_manifest=manifest,
+                context, settings, lake, steps, model=model, stage=SFT_MATCHED, training_set=training_set,
+                train_config=config, examples=examples, data_manifest=manifest, round_=round_,
             )
             metadata.update({_label(training_set, config, len(seeds)) + k: v for k, v in _train_metadata(stats).items()})
     return dg.MaterializeResult(metadata=metadata)

@@ -20,10 +20,16 @@ def eval_results(
     context: dg.AssetExecutionContext, settings: RftSettings, spark: SparkResource, steps: StepRunner
 ) -> dg.MaterializeResult:
     """One row per (model, stage, training set, seed, metric): greedy maj1@1 and, if configured, maj1@K."""
-    model, cfg = context.partition_key, settings.config.evaluation
-    lake = spark.lakehouse()
+    return evaluate_round(context, settings, spark.lakehouse(), steps, context.partition_key, round_=0)
+
+
+def evaluate_round(
+    context: dg.AssetExecutionContext, settings: RftSettings, lake, steps: StepRunner, model: str, round_: int,
+) -> dg.MaterializeResult:
+    """Every checkpoint of `model` trained in `round_` (round 0: SFT too) -> its rows of rft.eval_results."""
+    cfg = settings.config.evaluation
     checkpoints = (
-        lake.table("models").filter(where_model_round(model, 0)).orderBy("stage", "training_set", "seed").collect()
+        lake.table("models").filter(where_model_round(model, round_)).orderBy("stage", "training_set", "seed").collect()
     )
     run_dir = settings.paths.run_dir("evaluate", model, context.run.run_id[:8])
     results = evaluate_checkpoints(
@@ -39,16 +45,16 @@ def eval_results(
                 "ci_low": summary["ci_low"], "ci_high": summary["ci_high"], "checkpoint": ckpt["checkpoint"],
                 "run_id": context.run.run_id, "scoring": cfg.scoring, "seed": ckpt["seed"],
                 "n_steps": ckpt["n_steps"], "n_tokens": ckpt["n_tokens"], "grades": summary["grades"],
-                "round": ckpt["round"],
+                "round": round_,
             })
     # Nullable integers: checkpoints trained before tokens were recorded have none (NaN is no BIGINT).
     table = pd.DataFrame(rows, columns=EVAL_RESULTS.column_names).astype(
         {"seed": "Int64", "n_steps": "Int64", "n_tokens": "Int64", "round": "Int64"}
     )
-    lake.replace("eval_results", lake.spark.createDataFrame(table, schema=EVAL_RESULTS.schema), where_model_round(model, 0))
+    lake.replace("eval_results", lake.spark.createDataFrame(table, schema=EVAL_RESULTS.schema), where_model_round(model, round_))
     return dg.MaterializeResult(
         metadata={
-            "rows": len(table),
+            "rows": len(table), "round": round_,
             "results": dg.MetadataValue.md(
                 table[["stage", "training_set", "seed", "metric", "n_test", "accuracy", "ci_low", "ci_high", "n_steps"]].to_markdown(index=False)
             ),
