@@ -3,15 +3,15 @@
 import dagster as dg
 
 from assets import (
-    checkpoints, eval_results, evaluation_studies, filtering, marts, questions, sampled_paths, training_sets,
-    training_studies,
+    checkpoints, eval_results, evaluation_studies, filtering, marts, questions, rounds, sampled_paths,
+    training_sets, training_studies,
 )
 from rft_dagster.dbt_project import dbt_resource
 from rft_dagster.resources import default_resources
 
 all_assets = dg.load_assets_from_modules(
     [questions, checkpoints, sampled_paths, filtering, training_sets, eval_results, training_studies,
-     evaluation_studies, marts]
+     evaluation_studies, marts, rounds]
 )
 
 questions_job = dg.define_asset_job(
@@ -39,6 +39,20 @@ studies_job = dg.define_asset_job(
     description="The scaling studies of one model (and the cross-model loss study): only cells missing from "
                 "rft.study_results are computed.",
 )
+# A later round of one model (partition model x round), then of every model (partition round).
+round_per_model_job = dg.define_asset_job(
+    "round_per_model_job", selection=dg.AssetSelection.assets("round_sampled_paths", "round_verified_paths"),
+    description="One model's sampling and verification in a later round: from its previous round's RFT model.",
+)
+round_cross_model_job = dg.define_asset_job(
+    "round_cross_model_job", selection=dg.AssetSelection.assets("round_distinct_paths", "round_rft_datasets"),
+    description="A later round's distinct paths and RFT sets across every model.",
+)
+round_rft_job = dg.define_asset_job(
+    "round_rft_job", selection=dg.AssetSelection.assets("round_rft_model", "round_matched_sft_model",
+                                                        "round_eval_results"),
+    description="A later round's RFT training, its step-matched SFT controls and the evaluation of one model.",
+)
 # The dbt staging views and marts over every table: the last step of `rft run` and `rft backfill`.
 marts_job = dg.define_asset_job(
     "marts_job", selection=dg.AssetSelection.assets(marts.marts),
@@ -49,7 +63,8 @@ marts_job = dg.define_asset_job(
 def build_definitions(resources: dict | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=all_assets,
-        jobs=[questions_job, per_model_job, verify_job, cross_model_job, rft_job, studies_job, marts_job],
+        jobs=[questions_job, per_model_job, verify_job, cross_model_job, rft_job, studies_job, marts_job,
+              round_per_model_job, round_cross_model_job, round_rft_job],
         # spark: the lakehouse; settings: YAML config and RFT_HOME; steps: external (GPU) processes;
         # dbt: the dbt CLI on dbt/ (marts)
         resources={"dbt": dbt_resource(), **(resources or default_resources())},

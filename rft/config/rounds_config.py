@@ -22,3 +22,6 @@ class RoundsConfig(BaseModel):
     # or of round r alone (last). Cumulative keeps every path found so far, as ReST-EM does not
     # and STaR does; "last" is the ablation that tells the two apart.
     paths: Literal["cumulative", "last"] = "cumulative"
+    # Which of round r's RFT models samples round r+1: the one trained on the model's own paths
+    # (expert iteration on itself), or the one trained on the union of every model's.
+    sample_from: Literal["own", "union"] = "own"
