@@ -1,4 +1,4 @@
-"""`rft demo`, `run`, `backfill`, `import` and `studies run`: the commands that run the loop's jobs.
+"""`rft demo`, `run`, `backfill`, `import`, `studies run` and `rounds add`: the commands that run the loop's jobs.
 
 Each runs its jobs inside `command_output` (rft_dagster/console.py): one line per stage on the
 console, everything else in `$RFT_HOME/logs/`; then it prints its result and where to look next.
@@ -131,6 +131,40 @@ def cmd_studies(args) -> int:
     return 0
 
 
+def cmd_rounds(args) -> int:
+    home = setup_env(args)
+    from dagster import DagsterInstance
+
+    from rft_dagster.pipeline import render_table
+    from rft_dagster.rounds_pipeline import add_round, rounds_table
+
+    settings, spark = command_env.settings()
+    settings.config  # validate the config before any work starts
+    log = None
+    if args.action == "add":
+        with command_output("rounds", home, args.verbose) as log:
+            round_ = add_round(args.model, DagsterInstance.get(), loop_definitions(), marts=not args.no_marts)
+        print(f"{args.model}: round {round_} done")
+    print(render_table(rounds_table(spark.lakehouse())))
+    if log is not None:
+        print(next_steps(rft_command(args.home), home, log))
+    return 0
+
+
+ROUNDS_HELP = """\
+RFT in rounds (expert iteration). Round 0 is `rft run`: sample from the SFT model, train RFT.
+Round r+1 samples again from round r's RFT model (rounds.sample_from: own or union), keeps the
+correct, distinct paths, and trains a new RFT model from the base on the SFT data plus the
+distinct paths of rounds 0..r+1 (rounds.paths: cumulative) or of round r+1 alone (last), with
+its step-matched SFT control and evaluation. Only the named model is sampled and trained; the
+round's pools and sets (own:<model>@r<r>, union@r<r>) are rebuilt across every model.
+
+example:
+  rft rounds add tiny-llama-a --config configs/demo.yaml   # rounds.n_rounds must allow it
+  rft rounds list
+"""
+
+
 STUDIES_HELP = """\
 Scaling studies from data the lakehouse holds; nothing is sampled again.
 
@@ -179,6 +213,16 @@ def add_commands(sub) -> None:
     imp.add_argument("--questions", required=True, help="questions with gold answers (.jsonl or .parquet)")
     imp.add_argument("--model", help="model name for rows without a 'model' field")
     imp.set_defaults(func=cmd_import)
+
+    rounds = documented_parser(sub, "rounds", "RFT in rounds: sample again from the RFT model, train again",
+                               ROUNDS_HELP)
+    rounds_sub = rounds.add_subparsers(dest="action", required=True)
+    r_add = rounds_sub.add_parser("add", help="run the next round of one model, then list every round")
+    r_add.add_argument("model", help="a model partition with an RFT model (round 0 done)")
+    r_add.add_argument("--config", help="YAML config; rounds.n_rounds bounds the rounds (rft/config/rounds_config.py)")
+    r_add.add_argument("--no-marts", action="store_true", help=NO_MARTS_HELP)
+    rounds_sub.add_parser("list", help="every model's rounds: paths sampled and correct, RFT accuracy")
+    rounds.set_defaults(func=cmd_rounds)
 
     studies = documented_parser(
         sub, "studies", "scaling studies: RFT vs k, SFT vs data, diversity, pre-training loss, union gain", STUDIES_HELP,

@@ -1,0 +1,70 @@
+"""`rft rounds add` and `rft rounds list`: a later round of one model, as Dagster job runs.
+
+Round r+1 of a model samples from its round-r RFT model (assets/rounds.py); then the round's
+pools and sets are rebuilt across every model, and the model's round-(r+1) RFT models, their
+step-matched controls and their evaluations are trained. Other models' rounds are left alone.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from dagster import DagsterInstance, Definitions
+from pyspark.sql import functions as F
+
+from rft.evaluation.arms import RFT
+from rft_dagster.job_runs import run_job
+from rft_dagster.partitions import model_round_key, models_partitions, rounds_partitions
+from spark_jobs.imported_paths import imported_models
+from spark_jobs.lakehouse import Lakehouse, to_pandas
+from spark_jobs.run_results import GREEDY
+
+ROUND = F.coalesce(F.col("round"), F.lit(0))
+
+
+def latest_round(lake: Lakehouse, model: str) -> int | None:
+    """The newest round with an RFT checkpoint of `model` in rft.models; None when it has none."""
+    rows = lake.table("models").filter((F.col("model") == model) & (F.col("stage") == RFT)) \
+        .agg(F.max(ROUND).alias("round")).collect()
+    return None if not rows or rows[0]["round"] is None else int(rows[0]["round"])
+
+
+def next_round(lake: Lakehouse, model: str, n_rounds: int) -> int:
+    """The round `rft rounds add MODEL` runs: one after the newest, if the config allows it."""
+    latest = latest_round(lake, model)
+    if latest is None:
+        raise ValueError(f"{model!r} has no RFT model yet: run `rft run` or `rft backfill {model}` first (round 0)")
+    if latest + 1 >= n_rounds:
+        raise ValueError(f"{model!r} has rounds 0..{latest}, and the config's rounds.n_rounds is {n_rounds}: "
+                         f"raise n_rounds to run round {latest + 1}")
+    return latest + 1
+
+
+def add_round(model: str, instance: DagsterInstance, defs: Definitions, marts: bool = True) -> int:
+    """Run the next round of `model`: sample, verify, the round's pools and sets, RFT, controls, evaluation."""
+    settings, lake = defs.resources["settings"], defs.resources["spark"].lakehouse()
+    if model not in instance.get_dynamic_partitions(models_partitions.name):
+        raise ValueError(f"{model!r} is not a model of this lakehouse: `rft run` or `rft backfill {model}` first")
+    if imported_models(lake, [model]):
+        raise ValueError(f"{model!r} holds imported generations: there is no model of it to sample a round from")
+    round_ = next_round(lake, model, settings.config.rounds.n_rounds)
+    instance.add_dynamic_partitions(rounds_partitions.name, [str(round_)])
+    key = model_round_key(model, round_)
+    run_job(defs, "round_per_model_job", instance, key)
+    run_job(defs, "round_cross_model_job", instance, str(round_))
+    run_job(defs, "round_rft_job", instance, key)
+    if marts:
+        run_job(defs, "marts_job", instance)
+    return round_
+
+
+def rounds_table(lake: Lakehouse) -> pd.DataFrame:
+    """One row per (model, round): paths sampled, correct and new distinct in its own pool, RFT accuracy."""
+    verified = lake.table("verified_paths").withColumn("round", ROUND)
+    paths = verified.groupBy("model", "round").agg(
+        F.count("*").alias("sampled"), F.sum(F.col("is_correct").cast("int")).alias("correct"))
+    evals = lake.table("eval_results").withColumn("round", ROUND).filter(
+        (F.col("metric") == GREEDY) & (F.col("stage") == RFT) & F.col("training_set").startswith("own:"))
+    accuracy = evals.groupBy("model", "round").agg(F.avg("accuracy").alias("rft_own_accuracy"),
+                                                   F.countDistinct("seed").alias("seeds"))
+    table = to_pandas(paths.join(accuracy, on=["model", "round"], how="outer").orderBy("model", "round"))
+    return table
