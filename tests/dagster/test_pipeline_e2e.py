@@ -255,3 +255,76 @@ def test_the_union_gain_study_reads_what_the_rft_stage_wrote(loop, spark):
         assert entry["fits"]["gain"]["difference"] == pytest.approx(cells["union"].accuracy - cells["own"].accuracy)
     finally:  # the studies' own tests count this table's rows of their model only; leave it as found
         spark.sql(f"DELETE FROM rft.study_results WHERE {where_equals(study='union_gain', model=A)}")
+
+
+# Last in this module: the second round writes rows that the tests above do not count.
+@pytest.fixture(scope="module")
+def two_rounds(loop, spark):
+    from rft_dagster.rounds_pipeline import add_round, rounds_table
+
+    defs = build_definitions(loop["resources"])
+    before = snapshot(spark)
+    states = {"round": add_round(A, loop["instance"], defs, marts=False)}
+    records = loop["instance"].fetch_materializations(AssetKey("round_sampled_paths"), limit=1).records
+    states["sampled_from"] = records[0].asset_materialization.metadata["checkpoint"].value
+    states["after"], states["table"] = snapshot(spark), rounds_table(loop["resources"]["spark"].lakehouse())
+    # Re-running the round's jobs adds nothing twice.
+    from rft_dagster.partitions import model_round_key
+
+    run_job(defs, "round_per_model_job", loop["instance"], model_round_key(A, 1))
+    run_job(defs, "round_cross_model_job", loop["instance"], "1")
+    states["rerun"] = snapshot(spark)
+    try:
+        add_round(A, loop["instance"], defs, marts=False)
+    except ValueError as error:
+        states["refused"] = str(error)
+    states["before"] = before
+    yield states
+    for table in ("sampled_paths", "verified_paths", "distinct_paths", "rft_datasets", "rft_dataset_rows",
+                  "models", "eval_results"):
+        spark.sql(f"DELETE FROM rft.{table} WHERE coalesce(round, 0) > 0")
+
+
+def test_a_second_round_samples_from_the_first_rounds_rft_model_and_keeps_round_zero(two_rounds, spark):
+    assert two_rounds["round"] == 1
+    rows = spark.sql(f"SELECT coalesce(round, 0) AS round, count(*) AS n, count(DISTINCT path_id) AS ids "
+                     f"FROM rft.sampled_paths WHERE model = '{A}' GROUP BY 1 ORDER BY 1").collect()
+    assert [tuple(r) for r in rows] == [(0, N_TRAIN * K, N_TRAIN * K), (1, N_TRAIN * K, N_TRAIN * K)]
+    # round 0's paths are the same rows; B has no second round
+    assert two_rounds["after"]["sampled"][1] == two_rounds["before"]["sampled"][1]
+    assert spark.sql(f"SELECT count(*) AS n FROM rft.sampled_paths WHERE model = '{B}' AND round > 0").first().n == 0
+    # sampled from round 0's RFT model on A's own paths (rounds.sample_from: own)
+    round_zero = spark.sql(f"SELECT checkpoint FROM rft.models WHERE model = '{A}' AND stage = 'rft' "
+                           f"AND training_set = 'own:{A}'").first().checkpoint
+    assert two_rounds["sampled_from"] == round_zero
+
+
+def test_the_second_rounds_pools_hold_every_distinct_path_of_both_rounds(two_rounds, spark):
+    def keys(pool):
+        return {tuple(r) for r in spark.sql(f"SELECT question_id, equation_list FROM rft.distinct_paths "
+                                            f"WHERE pool = '{pool}'").collect()}
+
+    assert keys(f"own:{A}") <= keys(f"own:{A}@r1") and keys("union") <= keys("union@r1")  # cumulative
+    rounds = {r.round for r in spark.sql(f"SELECT round FROM rft.distinct_paths WHERE pool = 'own:{A}@r1'").collect()}
+    assert rounds == {1}
+    sets = {r.dataset: r.round for r in spark.sql("SELECT dataset, round FROM rft.rft_datasets").collect()}
+    assert sets[f"own:{A}@r1"] == 1 and sets["union@r1"] == 1 and sets[f"own:{A}"] in (0, None)
+
+
+def test_the_second_round_trains_rft_and_its_step_matched_control_and_evaluates_them(two_rounds, spark):
+    trained = spark.sql(f"SELECT stage, training_set, n_steps FROM rft.models WHERE model = '{A}' AND round = 1 "
+                        "ORDER BY 1, 2").collect()
+    assert [(r.stage, r.training_set) for r in trained] == [
+        ("rft", f"own:{A}@r1"), ("rft", "union@r1"), ("sft_matched", f"own:{A}@r1"), ("sft_matched", "union@r1")]
+    steps = {(r.stage, r.training_set): r.n_steps for r in trained}
+    assert steps[("sft_matched", f"own:{A}@r1")] == steps[("rft", f"own:{A}@r1")]
+    evals = spark.sql(f"SELECT stage, training_set FROM rft.eval_results WHERE model = '{A}' AND round = 1 "
+                      "AND metric = 'maj1@1'").collect()
+    assert sorted((r.stage, r.training_set) for r in evals) == [(s, t) for s, t in steps]
+    table = two_rounds["table"]
+    assert [(r.model, r.round) for r in table.itertuples() if r.model in (A, B)] == [(A, 0), (A, 1), (B, 0)]
+
+
+def test_rerunning_a_round_adds_nothing_and_the_config_bounds_the_rounds(two_rounds):
+    assert two_rounds["rerun"] == two_rounds["after"]
+    assert "rounds.n_rounds is 2" in two_rounds["refused"]
