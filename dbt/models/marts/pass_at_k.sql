@@ -5,6 +5,7 @@
 -- users, and tests/dagster/test_dbt_marts.py checks the two agree.
 with sampled as (
     select * from {{ ref('stg_sampled_paths') }}
+    where round = 0  -- k samples of one round (rounds: round_progress)
 ),
 
 verified as (

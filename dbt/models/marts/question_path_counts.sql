@@ -4,14 +4,17 @@
 -- Pool names are spelled as rft.filter.pools spells them (own:<model>, union).
 with sampled as (
     select * from {{ ref('stg_sampled_paths') }}
+    where round = 0  -- the paths of round 0, the paper's one round (rounds: round_progress)
 ),
 
 verified as (
     select * from {{ ref('stg_verified_paths') }}
+    where round = 0
 ),
 
 distinct_paths as (
     select * from {{ ref('stg_distinct_paths') }}
+    where round = 0
 ),
 
 sampled_per_model as (

@@ -11,8 +11,10 @@ final as (
         -- rft.filter.pools)
         case
             when training_set like 'own:%' then 'own'
+            when training_set like 'union@r%' then 'union'
             else training_set
         end as training_set_kind,
+        coalesce(round, 0) as round,  -- null before rounds existed: round 0
         seed,
         metric,
         n_test,

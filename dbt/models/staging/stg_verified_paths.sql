@@ -16,7 +16,8 @@ final as (
         reject_reason,
         -- `equation_2:false_equation` -> `equation_2`: the family of the reason
         split(reject_reason, ':')[0] as reject_kind,
-        filter_version
+        filter_version,
+        coalesce(round, 0) as round  -- null before rounds existed: round 0
     from verified
 )
 
