@@ -136,7 +136,7 @@ def cmd_rounds(args) -> int:
     from dagster import DagsterInstance
 
     from rft_dagster.pipeline import render_table
-    from rft_dagster.rounds_pipeline import add_round, rounds_table
+    from rft_dagster.rounds_pipeline import add_round, round_comparison_table, rounds_table
 
     settings, spark = command_env.settings()
     settings.config  # validate the config before any work starts
@@ -145,7 +145,13 @@ def cmd_rounds(args) -> int:
         with command_output("rounds", home, args.verbose) as log:
             round_ = add_round(args.model, DagsterInstance.get(), loop_definitions(), marts=not args.no_marts)
         print(f"{args.model}: round {round_} done")
-    print(render_table(rounds_table(spark.lakehouse())))
+    lake = spark.lakehouse()
+    print(render_table(rounds_table(lake)))
+    comparisons = round_comparison_table(lake)
+    if not comparisons.empty:
+        print("\nEach later round's RFT (own paths) vs the previous round's and vs its step-matched SFT control "
+              "(exact paired test over questions and seeds; Holm over the rows):")
+        print(render_table(comparisons))
     if log is not None:
         print(next_steps(rft_command(args.home), home, log))
     return 0

@@ -15,7 +15,7 @@ from rft_dagster.dbt_project import mart_names
 from rft_dagster.job_runs import is_imported, run_job, stages
 from rft_dagster.partitions import models_partitions
 from spark_jobs.imported_paths import imported_models
-from spark_jobs.lakehouse import Lakehouse, to_pandas
+from spark_jobs.lakehouse import Lakehouse, to_pandas, where_round
 from spark_jobs.run_results import GREEDY, funnel_counts, greedy_evaluations
 
 
@@ -98,9 +98,11 @@ def _cross_model_and_rft(defs: Definitions, instance: DagsterInstance, marts: bo
 def summary_table(lake: Lakehouse, models: list[str]) -> str:
     """The paths funnel of `models` and the union, each model's greedy accuracy per arm (SFT, RFT own
     and union, their step-matched SFT controls), then RFT against its control and SFT, paired."""
-    counts, pools = funnel_counts(lake.table("verified_paths"), lake.table("distinct_paths"))
+    # Round 0, the paper's single round: later rounds are `rft rounds list`'s.
+    counts, pools = funnel_counts(lake.table("verified_paths").filter(where_round(0)),
+                                  lake.table("distinct_paths").filter(where_round(0)))
     table = funnel_table(counts, pools, models)
-    evals = to_pandas(greedy_evaluations(lake.table("eval_results")))
+    evals = to_pandas(greedy_evaluations(lake.table("eval_results").filter(where_round(0))))
     arms = arm_table(evals, models)
     for column in arms.columns[1:]:
         table[f"{column} acc %"] = list(arms[column]) + [""]  # none for the union row

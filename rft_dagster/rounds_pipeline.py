@@ -12,11 +12,12 @@ from dagster import DagsterInstance, Definitions
 from pyspark.sql import functions as F
 
 from rft.evaluation.arms import RFT
+from rft.evaluation.round_comparisons import round_comparisons
 from rft_dagster.job_runs import run_job
 from rft_dagster.partitions import model_round_key, models_partitions, rounds_partitions
 from spark_jobs.imported_paths import imported_models
 from spark_jobs.lakehouse import Lakehouse, to_pandas
-from spark_jobs.run_results import GREEDY
+from spark_jobs.run_results import GREEDY, greedy_evaluations
 
 ROUND = F.coalesce(F.col("round"), F.lit(0))
 
@@ -66,5 +67,17 @@ def rounds_table(lake: Lakehouse) -> pd.DataFrame:
         (F.col("metric") == GREEDY) & (F.col("stage") == RFT) & F.col("training_set").startswith("own:"))
     accuracy = evals.groupBy("model", "round").agg(F.avg("accuracy").alias("rft_own_accuracy"),
                                                    F.countDistinct("seed").alias("seeds"))
-    table = to_pandas(paths.join(accuracy, on=["model", "round"], how="outer").orderBy("model", "round"))
-    return table
+    return to_pandas(paths.join(accuracy, on=["model", "round"], how="outer").orderBy("model", "round"))
+
+
+def round_comparison_table(lake: Lakehouse) -> pd.DataFrame:
+    """Each later round's RFT (own paths) against the previous round's and its step-matched control:
+    change in points [95% CI], exact paired test over questions and seeds, Holm over the rows."""
+    evals = to_pandas(greedy_evaluations(lake.table("eval_results")))
+    rows = [{k: (None if not isinstance(v, str) and pd.isna(v) else v) for k, v in r.items()}
+            for r in evals.to_dict("records")]
+    out = [{"model": c["model"], "round": c["round"], "vs": c["versus"],
+            "seeds": f"{c['seeds_rft']} vs {c['seeds_versus']}",
+            "change (points) [95% CI]": f"{100 * c['diff']:+.1f} [{100 * c['ci_low']:+.1f}, {100 * c['ci_high']:+.1f}]",
+            "p": f"{c['p_value']:.3g}", "p (Holm)": f"{c['p_holm']:.3g}"} for c in round_comparisons(rows)]
+    return pd.DataFrame(out, columns=["model", "round", "vs", "seeds", "change (points) [95% CI]", "p", "p (Holm)"])

@@ -79,7 +79,7 @@ def matched_comparisons(rows: Sequence[dict]) -> list[dict]:
         if stage != RFT:
             continue
         for baseline in ((model, SFT_MATCHED, training_set), (model, SFT, SFT)):
-            a, b = _grades(group), _grades(arms.get(baseline, []))
+            a, b = seed_grades(group), seed_grades(arms.get(baseline, []))
             if a is None or b is None or len(a[0]) != len(b[0]):
                 continue
             test = paired_seed_test(a, b)
@@ -92,7 +92,8 @@ def matched_comparisons(rows: Sequence[dict]) -> list[dict]:
     return out
 
 
-def _grades(group: Sequence[dict]) -> list[list[int]] | None:
+def seed_grades(group: Sequence[dict]) -> list[list[int]] | None:
+    """An arm's per-question grades, one list per seed in seed order; None if a seed has none."""
     if not group or any(not r.get("grades") for r in group):
         return None
     grades = [grades_list(r["grades"]) for r in sorted(group, key=lambda r: r["seed"])]

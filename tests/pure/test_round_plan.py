@@ -57,3 +57,22 @@ def test_pool_names_carry_their_round_after_round_zero():
     for pool, model, round_ in [("own:tiny-a", "tiny-a", 0), ("own:tiny-a@r2", "tiny-a", 2),
                                 ("union", None, 0), ("union@r1", None, 1), ("own:r.x", "r.x", 0)]:
         assert pool_model(pool) == model and pool_round(pool) == round_
+
+
+def test_each_later_round_is_tested_against_the_previous_round_and_its_control():
+    from rft.evaluation.round_comparisons import MATCHED, PREVIOUS_ROUND, round_comparisons
+
+    def row(stage, training_set, grades, seed=42):
+        return {"model": "a", "stage": stage, "training_set": training_set, "seed": seed,
+                "accuracy": grades.count("1") / len(grades), "grades": grades}
+
+    rows = [row("sft", "sft", "0000000000"), row("rft", "own:a", "1100000000"),
+            row("rft", "own:a@r1", "1111110000"), row("sft_matched", "own:a@r1", "1000000000"),
+            row("rft", "union@r1", "1111111111")]  # the union is no round of a's own paths
+    tests = {c["versus"]: c for c in round_comparisons(rows)}
+    assert set(tests) == {PREVIOUS_ROUND, MATCHED} and all(c["round"] == 1 for c in tests.values())
+    # 4 questions only round 1 gets right, none the other way: exact McNemar p = 2 * 0.5^4
+    assert tests[PREVIOUS_ROUND]["diff"] == pytest.approx(0.4) and tests[PREVIOUS_ROUND]["p_value"] == pytest.approx(0.125)
+    assert tests[MATCHED]["diff"] == pytest.approx(0.5) and tests[MATCHED]["p_value"] == pytest.approx(0.0625)
+    # Holm over the two: the smaller p times 2, then the larger kept at least as large
+    assert tests[MATCHED]["p_holm"] == pytest.approx(0.125) and tests[PREVIOUS_ROUND]["p_holm"] == pytest.approx(0.125)
