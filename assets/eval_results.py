@@ -7,8 +7,8 @@ import pandas as pd
 from rft_dagster.asset_steps import evaluate_checkpoints
 from rft_dagster.partitions import models_partitions
 from rft_dagster.resources import RftSettings, SparkResource, StepRunner
-from rft_dagster.result_metadata import accuracy_metadata
-from spark_jobs.lakehouse import where_model_round
+from rft_dagster.result_metadata import accuracy_metadata, rounds_metadata
+from spark_jobs.lakehouse import where_model_round, where_round
 from spark_jobs.schemas import EVAL_RESULTS
 
 
@@ -58,7 +58,9 @@ def evaluate_round(
             "results": dg.MetadataValue.md(
                 table[["stage", "training_set", "seed", "metric", "n_test", "accuracy", "ci_low", "ci_high", "n_steps"]].to_markdown(index=False)
             ),
-            # Every model evaluated so far, so one page compares them.
-            **accuracy_metadata(lake.table("eval_results"), lake.table("models")),
+            # Round 0: every model evaluated so far, so one page compares them. A later round:
+            # this model's rounds side by side.
+            **(accuracy_metadata(lake.table("eval_results").filter(where_round(0)), lake.table("models"))
+               if round_ == 0 else rounds_metadata(lake, model)),
         }
     )

@@ -13,6 +13,7 @@ from pyspark.sql import DataFrame
 
 from rft.evaluation.pass_at_k import curve_by_model, pass_at_k_curve
 from rft.reporting.arm_tables import arm_table, comparison_table
+from rft.reporting.round_plots import rounds_plot
 from rft.reporting.run_plots import accuracy_vs_paths_plot, markdown_image, pass_at_k_plot
 from spark_jobs.lakehouse import to_pandas
 from spark_jobs.run_results import accuracy_by_training_paths, first_correct_samples
@@ -52,3 +53,21 @@ def accuracy_metadata(eval_results: DataFrame, models: DataFrame) -> dict:
 
 def _int(value) -> int | None:
     return None if value is None or pd.isna(value) else int(value)
+
+
+def rounds_metadata(lake, model: str) -> dict:
+    """One model's rounds: the accuracy-per-round plot and its numbers, and the paired tests of each
+    later round against the previous round and its step-matched control."""
+    from rft_dagster.rounds_pipeline import round_comparison_table, rounds_table
+
+    table = rounds_table(lake, [model])
+    comparisons = round_comparison_table(lake)
+    comparisons = comparisons[comparisons["model"] == model]
+    columns = ["round", "sampled", "correct", "solved", "share_solved", "distinct", "new_distinct", "seeds",
+               "rft_accuracy", "matched_accuracy", "gain_vs_matched", "gain_vs_previous_round"]
+    return {
+        "rounds_plot": dg.MetadataValue.md(markdown_image(rounds_plot(table, model), f"{model}: rounds")),
+        "rounds": dg.MetadataValue.md(table[columns].to_markdown(index=False)),
+        "round_tests": dg.MetadataValue.md(
+            comparisons.to_markdown(index=False) if not comparisons.empty else "(no paired comparison yet)"),
+    }

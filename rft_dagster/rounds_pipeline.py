@@ -17,7 +17,8 @@ from rft_dagster.job_runs import run_job
 from rft_dagster.partitions import model_round_key, models_partitions, rounds_partitions
 from spark_jobs.imported_paths import imported_models
 from spark_jobs.lakehouse import Lakehouse, to_pandas
-from spark_jobs.run_results import GREEDY, greedy_evaluations
+from spark_jobs.round_results import round_progress
+from spark_jobs.run_results import greedy_evaluations
 
 ROUND = F.coalesce(F.col("round"), F.lit(0))
 
@@ -58,16 +59,12 @@ def add_round(model: str, instance: DagsterInstance, defs: Definitions, marts: b
     return round_
 
 
-def rounds_table(lake: Lakehouse) -> pd.DataFrame:
-    """One row per (model, round): paths sampled, correct and new distinct in its own pool, RFT accuracy."""
-    verified = lake.table("verified_paths").withColumn("round", ROUND)
-    paths = verified.groupBy("model", "round").agg(
-        F.count("*").alias("sampled"), F.sum(F.col("is_correct").cast("int")).alias("correct"))
-    evals = lake.table("eval_results").withColumn("round", ROUND).filter(
-        (F.col("metric") == GREEDY) & (F.col("stage") == RFT) & F.col("training_set").startswith("own:"))
-    accuracy = evals.groupBy("model", "round").agg(F.avg("accuracy").alias("rft_own_accuracy"),
-                                                   F.countDistinct("seed").alias("seeds"))
-    return to_pandas(paths.join(accuracy, on=["model", "round"], how="outer").orderBy("model", "round"))
+def rounds_table(lake: Lakehouse, models: list[str] | None = None) -> pd.DataFrame:
+    """One row per (model, round): paths sampled and correct, questions solved, distinct and new
+    distinct paths of its own pool, RFT (own) accuracy over seeds, its control and the previous round."""
+    table = to_pandas(round_progress(lake.table("verified_paths"), lake.table("distinct_paths"),
+                                     lake.table("eval_results")))
+    return table if models is None else table[table["model"].isin(models)].reset_index(drop=True)
 
 
 def round_comparison_table(lake: Lakehouse) -> pd.DataFrame:

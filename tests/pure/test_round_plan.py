@@ -76,3 +76,20 @@ def test_each_later_round_is_tested_against_the_previous_round_and_its_control()
     assert tests[MATCHED]["diff"] == pytest.approx(0.5) and tests[MATCHED]["p_value"] == pytest.approx(0.0625)
     # Holm over the two: the smaller p times 2, then the larger kept at least as large
     assert tests[MATCHED]["p_holm"] == pytest.approx(0.125) and tests[PREVIOUS_ROUND]["p_holm"] == pytest.approx(0.125)
+
+
+def test_the_rounds_plot_draws_a_model_with_and_without_evaluations():
+    import pandas as pd
+
+    from rft.reporting.round_plots import rounds_plot
+
+    table = pd.DataFrame([
+        {"model": "a", "round": 0, "share_solved": 0.5, "new_distinct": 10, "seeds": 1, "rft_accuracy": 0.3,
+         "rft_sd": None, "rft_ci_low": 0.2, "rft_ci_high": 0.4, "matched_accuracy": 0.25},
+        {"model": "a", "round": 1, "share_solved": 0.7, "new_distinct": 4, "seeds": 2, "rft_accuracy": 0.35,
+         "rft_sd": 0.02, "rft_ci_low": None, "rft_ci_high": None, "matched_accuracy": 0.3},
+        {"model": "b", "round": 0, "share_solved": 0.1, "new_distinct": 1, "seeds": None, "rft_accuracy": None,
+         "rft_sd": None, "rft_ci_low": None, "rft_ci_high": None, "matched_accuracy": None},
+    ])
+    for model in ("a", "b", "missing"):
+        assert rounds_plot(table, model).startswith(b"\x89PNG")
