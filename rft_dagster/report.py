@@ -17,12 +17,15 @@ import pandas as pd
 from rft.evaluation.pass_at_k import pass_at_k_curve
 from rft.reporting.run_plots import accuracy_vs_paths_plot, pass_at_k_plot, png_data_uri
 from rft.reporting.arm_tables import arm_table, comparison_table
+from rft.reporting.round_plots import rounds_plot
+from rft.reporting.round_tables import round_comparison_table
 from rft.reporting.result_tables import funnel_table, with_interval
 from rft.reporting.study_registry import STUDIES, find_study
 from rft.studies.study_summary import latest_settings
 from rft_dagster.dataset_commands import manifests
-from spark_jobs.lakehouse import Lakehouse, to_pandas
-from spark_jobs.run_results import accuracy_by_training_paths, first_correct_samples, funnel_counts
+from spark_jobs.lakehouse import Lakehouse, to_pandas, where_round
+from spark_jobs.round_results import round_progress
+from spark_jobs.run_results import accuracy_by_training_paths, first_correct_samples, funnel_counts, greedy_evaluations
 from spark_jobs.study_accuracy import stage_accuracies
 
 READ = ("verified_paths", "distinct_paths", "rft_datasets", "models", "eval_results", "study_results")
@@ -41,12 +44,16 @@ img { max-width: 100%; border: 1px solid #eee; }
 def report_data(lake: Lakehouse) -> dict:
     """The tables and figures of the report, every table read at its current Delta version."""
     versions = {name: lake.version(name) for name in READ}
-    table = {name: lake.table(name, version) for name, version in versions.items()}
+    every_round = {name: lake.table(name, version) for name, version in versions.items()}
+    # The paper's single round; later rounds have a section of their own.
+    table = {name: frame.filter(where_round(0)) if "round" in frame.columns else frame
+             for name, frame in every_round.items()}
     accuracy = to_pandas(accuracy_by_training_paths(table["eval_results"], table["models"]))
     curve = pass_at_k_curve(to_pandas(first_correct_samples(table["verified_paths"])))
     evals = to_pandas(table["eval_results"].drop("grades").orderBy("model", "stage", "training_set", "seed", "metric"))
     return {
         "versions": versions,
+        "rounds": round_section(every_round),
         "funnel": funnel_table(*funnel_counts(table["verified_paths"], table["distinct_paths"])),
         "arms": arm_table(accuracy),
         "comparisons": comparison_table(accuracy),
@@ -57,6 +64,17 @@ def report_data(lake: Lakehouse) -> dict:
         "accuracy_png": accuracy_vs_paths_plot(accuracy),
         "studies": study_sections(table["study_results"], table["eval_results"]),
     }
+
+
+def round_section(tables: dict) -> dict | None:
+    """RFT in rounds, when any model has a round after 0: the table, each model's plot, the paired tests."""
+    progress = to_pandas(round_progress(tables["verified_paths"], tables["distinct_paths"], tables["eval_results"]))
+    later = sorted(set(progress.loc[progress["round"] > 0, "model"])) if not progress.empty else []
+    if not later:
+        return None
+    tests = round_comparison_table(to_pandas(greedy_evaluations(tables["eval_results"])), later)
+    return {"table": progress[progress["model"].isin(later)].reset_index(drop=True), "tests": tests,
+            "pngs": {model: rounds_plot(progress, model) for model in later}}
 
 
 def study_sections(study_results, eval_results) -> dict[str, dict]:
@@ -117,12 +135,29 @@ def render_html(data: dict, title: str = "RFT results") -> str:
         _table(data["datasets"], "Manifests of rft.rft_datasets; `rft datasets rebuild NAME` rebuilds one exactly."),
         "<h2>Scaling studies</h2>",
         *_study_parts(data["studies"]),
+        *_round_parts(data.get("rounds")),
     ]
     body = "\n".join(parts)
     return (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
         f"<title>{html.escape(title)}</title><style>{STYLE}</style></head>\n<body>\n{body}\n</body></html>\n"
     )
+
+
+def _round_parts(rounds: dict | None) -> list[str]:
+    if rounds is None:
+        return []
+    parts = ["<h2>RFT in rounds</h2>",
+             _table(rounds["table"], "Per model and round (0: sampled from SFT; r+1: from round r's RFT model): "
+                                     "questions solved at least once, distinct and new distinct paths of its own "
+                                     "pool, RFT (own) accuracy over seeds, its step-matched control and the change "
+                                     "from the previous round.")]
+    parts += [_figure(png, f"{model}: rounds") for model, png in rounds["pngs"].items()]
+    if not rounds["tests"].empty:
+        parts.append(_table(rounds["tests"], "Each later round's RFT against the previous round's and against its "
+                                             "step-matched SFT control: exact paired test over questions and seeds, "
+                                             "p raw and Holm-adjusted over the rows."))
+    return parts
 
 
 def _study_parts(studies: dict[str, dict]) -> list[str]:

@@ -61,8 +61,7 @@ def rounds_metadata(lake, model: str) -> dict:
     from rft_dagster.rounds_pipeline import round_comparison_table, rounds_table
 
     table = rounds_table(lake, [model])
-    comparisons = round_comparison_table(lake)
-    comparisons = comparisons[comparisons["model"] == model]
+    comparisons = round_comparison_table(lake, [model])
     columns = ["round", "sampled", "correct", "solved", "share_solved", "distinct", "new_distinct", "seeds",
                "rft_accuracy", "matched_accuracy", "gain_vs_matched", "gain_vs_previous_round"]
     return {

@@ -12,7 +12,7 @@ from dagster import DagsterInstance, Definitions
 from pyspark.sql import functions as F
 
 from rft.evaluation.arms import RFT
-from rft.evaluation.round_comparisons import round_comparisons
+from rft.reporting.round_tables import round_comparison_table as round_comparisons_of
 from rft_dagster.job_runs import run_job
 from rft_dagster.partitions import model_round_key, models_partitions, rounds_partitions
 from spark_jobs.imported_paths import imported_models
@@ -67,14 +67,7 @@ def rounds_table(lake: Lakehouse, models: list[str] | None = None) -> pd.DataFra
     return table if models is None else table[table["model"].isin(models)].reset_index(drop=True)
 
 
-def round_comparison_table(lake: Lakehouse) -> pd.DataFrame:
+def round_comparison_table(lake: Lakehouse, models: list[str] | None = None) -> pd.DataFrame:
     """Each later round's RFT (own paths) against the previous round's and its step-matched control:
     change in points [95% CI], exact paired test over questions and seeds, Holm over the rows."""
-    evals = to_pandas(greedy_evaluations(lake.table("eval_results")))
-    rows = [{k: (None if not isinstance(v, str) and pd.isna(v) else v) for k, v in r.items()}
-            for r in evals.to_dict("records")]
-    out = [{"model": c["model"], "round": c["round"], "vs": c["versus"],
-            "seeds": f"{c['seeds_rft']} vs {c['seeds_versus']}",
-            "change (points) [95% CI]": f"{100 * c['diff']:+.1f} [{100 * c['ci_low']:+.1f}, {100 * c['ci_high']:+.1f}]",
-            "p": f"{c['p_value']:.3g}", "p (Holm)": f"{c['p_holm']:.3g}"} for c in round_comparisons(rows)]
-    return pd.DataFrame(out, columns=["model", "round", "vs", "seeds", "change (points) [95% CI]", "p", "p (Holm)"])
+    return round_comparisons_of(to_pandas(greedy_evaluations(lake.table("eval_results"))), models)
