@@ -44,6 +44,7 @@ from benches.gsm8k_rft import run_step, write_questions
 
 from rft.filter.path_verdict import verify_path
 from rft.filter.pools import own_pool
+from rft.rounds.round_plan import path_key, round_base_seed
 from rft.models.registry import resolve_model_spec
 from rft.steps.step_specs import BaseModelSpec, EvaluateSpec, SampleSpec, TrainSpec
 from rft.task.prompts import format_prompt, format_response
@@ -53,16 +54,25 @@ SAMPLED_FROM = f"sft-s{SAMPLING_SEED}"  # the SFT model whose samples make the R
 SAMPLE_BASE_SEED, SAMPLE_TEMPERATURE = 0, 0.7
 # Seconds a run takes on an H100/H200 for Qwen2.5-Coder-0.5B (benches/results/gpu.md), with
 # the step's start, load and save: a run that would not end within the budget is left for later.
-EXPECTED_S = {"base": 90, "sft": 240, "sample": 220, "filter": 40, "rft_own": 500, "sft_matched": 500}
+EXPECTED_S = {"base": 90, "sft": 240, "sample": 220, "filter": 40, "rft_own": 500, "sft_matched": 500,
+              # round 1: sampling may first retrain rft_own-s42 (its checkpoint is not kept); a set
+              # of both rounds is larger than round 0's
+              "sample_r1": 720, "filter_r1": 60, "rft_own_r1": 650, "sft_matched_r1": 650}
+SAMPLED_FROM_R1 = f"rft_own-s{SAMPLING_SEED}"  # the RFT model whose samples make round 1's set
 
 
-def path_id(model: str, question_id: str, sample_idx: int) -> str:
+def path_id(model: str, question_id: str, sample_idx: int, round_: int = 0) -> str:
     """The key of rft.sampled_paths, as `spark_jobs.path_ids.path_id` computes it."""
-    return hashlib.sha1(f"{model}|{question_id}|{sample_idx}".encode()).hexdigest()
+    return hashlib.sha1(path_key(model, question_id, sample_idx, round_).encode()).hexdigest()
 
 
-def own_distinct_paths(samples: pd.DataFrame, questions: pd.DataFrame, model: str) -> tuple[pd.DataFrame, dict]:
-    """One model's samples -> its own pool of distinct correct paths (the pipeline's rule)."""
+def own_distinct_paths(samples: pd.DataFrame, questions: pd.DataFrame, model: str,
+                       round_: int = 0) -> tuple[pd.DataFrame, dict]:
+    """One model's samples -> its own pool of distinct correct paths (the pipeline's rule).
+
+    `samples` may hold several rounds (a `round` column, 0 if absent): the pool is `round_`'s,
+    as the pipeline's cumulative pool of that round is.
+    """
     from rft.filter.equation_dedup import representatives  # rapidfuzz: carried to the GPU machine as a wheel
 
     gold = dict(zip(questions["question_id"], questions["gold_answer"]))
@@ -70,8 +80,9 @@ def own_distinct_paths(samples: pd.DataFrame, questions: pd.DataFrame, model: st
     for r in samples.itertuples():
         verdict = verify_path(r.text, gold.get(r.question_id) or "")
         if verdict.is_correct and r.question_id in gold:
+            sampled_in = int(getattr(r, "round", 0) or 0)
             rows.append({"question_id": r.question_id, "sample_idx": int(r.sample_idx), "text": r.text,
-                         "path_id": path_id(model, r.question_id, int(r.sample_idx)),
+                         "path_id": path_id(model, r.question_id, int(r.sample_idx), sampled_in),
                          "equation_list": verdict.equation_list})
     correct = pd.DataFrame(rows, columns=["question_id", "sample_idx", "text", "path_id", "equation_list"])
     chosen = []
@@ -80,14 +91,19 @@ def own_distinct_paths(samples: pd.DataFrame, questions: pd.DataFrame, model: st
         for group in representatives(list(paths["path_id"]), list(paths["equation_list"]), list(paths["text"])):
             chosen.append({**paths.iloc[group.representative].to_dict(), "n_producers": len(group.members)})
     distinct = pd.DataFrame(chosen, columns=[*correct.columns, "n_producers"])
-    distinct.insert(0, "pool", own_pool(model))
+    distinct.insert(0, "pool", own_pool(model, round_))
     return distinct, {"sampled": len(samples), "correct": len(correct), "distinct": len(distinct)}
 
 
-def plan(seeds: list[int]) -> list[tuple[str, int | None]]:
+def plan(seeds: list[int], rounds: int = 1) -> list[tuple[str, int | None]]:
+    """Round 0 as above; with rounds=2, round 1: samples from RFT own (seed 42), the cumulative
+    own set of both rounds, and per seed RFT on it and its step-matched control."""
     runs = [("base", None), ("sft", SAMPLING_SEED), ("sample", None), ("filter", None)]
     for seed in seeds:
         runs += [("rft_own", seed), ("sft_matched", seed)] + ([("sft", seed)] if seed != SAMPLING_SEED else [])
+    if rounds >= 2:
+        runs += [("sample_r1", None), ("filter_r1", None)]
+        runs += [run for seed in seeds for run in (("rft_own_r1", seed), ("sft_matched_r1", seed))]
     return runs
 
 
@@ -153,15 +169,16 @@ class Runner:
         tag = f"{arm}-s{seed}"
         train = self.train(tag, data, seed, max_steps)
         evaluation = self.evaluate(tag)
-        if tag != SAMPLED_FROM:  # a checkpoint is 2 GB; its eval rows are what is kept
+        keep = {SAMPLED_FROM} | ({SAMPLED_FROM_R1} if self.args.rounds >= 2 else set())
+        if tag not in keep:  # a checkpoint is 2 GB; its eval rows are what is kept
             shutil.rmtree(os.path.join(self.work, tag))
         return {"arm": arm, "seed": seed, "train": train, "eval": evaluation}
 
-    def rft_data(self) -> str:
+    def rft_data(self, own_set: str = "own_set.parquet") -> str:
         """SFT data followed by the own set's paths as (prompt, response)."""
-        data = os.path.join(self.work, "rft_own_data.parquet")
+        data = os.path.join(self.work, own_set.replace("own_set", "rft_own_data"))
         if not os.path.exists(data):
-            paths = pd.read_parquet(self.found("own_set.parquet"))
+            paths = pd.read_parquet(self.found(own_set))
             questions = pd.read_parquet(self.paths["train"], columns=["question_id", "question"])
             paths = paths.merge(questions, on="question_id", how="inner", validate="many_to_one")
             rft = pd.DataFrame({"prompt": paths["question"].map(format_prompt),
@@ -192,6 +209,35 @@ class Runner:
             return {"filter": counts}
         if unit == "rft_own":
             return self.train_and_evaluate("rft_own", seed, self.rft_data())
+        if unit == "sample_r1":
+            checkpoint = os.path.join(self.work, SAMPLED_FROM_R1)
+            if not os.path.exists(os.path.join(checkpoint, "train_stats.json")):  # a fresh machine
+                self.train(SAMPLED_FROM_R1, self.rft_data(), SAMPLING_SEED)
+            samples = os.path.join(self.out, "samples_r1.parquet")
+            spec = SampleSpec(checkpoint=checkpoint, questions=self.paths["train"], k=self.args.k,
+                              temperature=SAMPLE_TEMPERATURE, max_new_tokens=self.args.max_new_tokens,
+                              base_seed=round_base_seed(SAMPLE_BASE_SEED, 1), batch_size=self.args.batch,
+                              output=samples, chunk_rows=8192, progress=False)
+            return {"sample": run_step(spec, os.path.join(self.work, "sample_r1.json")), "sampled_from": SAMPLED_FROM_R1}
+        if unit == "filter_r1":
+            columns = ["question_id", "sample_idx", "text"]
+            both = pd.concat([pd.read_parquet(self.found("samples.parquet"), columns=columns).assign(round=0),
+                              pd.read_parquet(self.found("samples_r1.parquet"), columns=columns).assign(round=1)],
+                             ignore_index=True)
+            questions = pd.read_parquet(self.paths["train"], columns=["question_id", "gold_answer"])
+            distinct, counts = own_distinct_paths(both, questions, self.name, round_=1)
+            distinct.to_parquet(os.path.join(self.out, "own_set_r1.parquet"), index=False)
+            new = len(distinct) - len(pd.read_parquet(self.found("own_set.parquet"), columns=["question_id"]))
+            return {"filter": {**counts, "rounds": [0, 1], "paths": "cumulative", "distinct_gained": new}}
+        if unit == "rft_own_r1":
+            return self.train_and_evaluate("rft_own_r1", seed, self.rft_data("own_set_r1.parquet"))
+        if unit == "sft_matched_r1":
+            rft = self.result(f"rft_own_r1-s{seed}")
+            if not rft:
+                raise ValueError(f"sft_matched_r1-s{seed} needs rft_own_r1-s{seed}'s step count")
+            return {**self.train_and_evaluate("sft_matched_r1", seed, self.paths["sft"],
+                                              max_steps=rft["train"]["n_steps"]),
+                    "matched_to": f"rft_own_r1-s{seed}"}
         if unit == "sft_matched":
             rft = self.result(f"rft_own-s{seed}")
             steps = rft["train"]["n_steps"] if rft else self.args.matched_steps
@@ -228,7 +274,7 @@ def cmd_gpu(args) -> None:
 
 
 def run_plan(args, runner: Runner, started: float) -> None:
-    for unit, seed in plan(args.seeds):
+    for unit, seed in plan(args.seeds, args.rounds):
         name = unit_name(unit, seed)
         if args.units and name not in args.units:
             continue
@@ -287,6 +333,8 @@ def main(argv=None):
     g.add_argument("--max-new-tokens", type=int, default=256)
     g.add_argument("--limit", type=int, help="first N questions of each split (rehearsals)")
     g.add_argument("--units", nargs="*", default=[], help="only these runs of the plan, e.g. base sft-s43")
+    g.add_argument("--rounds", type=int, default=1, choices=(1, 2),
+                   help="2: also round 1 (samples from RFT own seed 42; docs/rounds.md)")
     g.add_argument("--matched-steps", type=int, help="steps of the step-matched SFT when its RFT run has "
                    "no result yet: ceil(ceil(examples / 128) * 3) for the RFT set")
     g.add_argument("--device", default="cpu", help="the card, as recorded with each run")

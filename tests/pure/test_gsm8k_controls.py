@@ -29,3 +29,25 @@ def test_the_filter_keeps_one_correct_path_per_equation_list():
     first = distinct[distinct["question_id"] == gold[0]["question_id"]].iloc[0]
     assert first["path_id"] == min(path_id("m", gold[0]["question_id"], j) for j in (0, 1))
 
+
+
+def test_a_second_round_samples_from_rft_and_trains_each_seed_with_its_control():
+    assert plan([42, 43], rounds=2)[-6:] == [
+        ("sample_r1", None), ("filter_r1", None),
+        ("rft_own_r1", 42), ("sft_matched_r1", 42), ("rft_own_r1", 43), ("sft_matched_r1", 43),
+    ]
+
+
+def test_round_one_pools_both_rounds_paths_and_keys_its_samples_apart():
+    gold = load_jsonl_questions(gsm8k_dir() / "train.jsonl", "train", limit=1)
+    questions = pd.DataFrame({"question_id": [gold[0]["question_id"]],
+                              "gold_answer": [gold[0]["answer"].split("####")[-1].strip()]})
+    text = gold[0]["answer"]
+    samples = pd.DataFrame([{"question_id": gold[0]["question_id"], "sample_idx": 0, "text": text, "round": r}
+                            for r in (0, 1)])
+    distinct, counts = own_distinct_paths(samples, questions, "m", round_=1)
+    assert counts["correct"] == 2 and len(distinct) == 1 and distinct["n_producers"].tolist() == [2]
+    assert distinct["pool"].tolist() == ["own:m@r1"]
+    # sample 0 of round 1 is another path than sample 0 of round 0
+    assert path_id("m", gold[0]["question_id"], 0, 1) != path_id("m", gold[0]["question_id"], 0)
+    assert distinct["path_id"].iloc[0] == min(path_id("m", gold[0]["question_id"], 0, r) for r in (0, 1))
