@@ -37,7 +37,7 @@ def train_checkpoint(
     output_dir = home.checkpoints / model / folder / run
     stats = train_step(
         context, settings, lake, steps, examples=examples, train_config=train_config, run_dir=run_dir,
-        output_dir=output_dir,
+        output_dir=output_dir, model=model,
     )
     row = {
         "model": model, "stage": stage, "training_set": training_set, "checkpoint": str(output_dir),

@@ -57,16 +57,16 @@ def base_model(
 
 def train_step(
     context: dg.AssetExecutionContext, settings: RftSettings, lake: Lakehouse, steps: StepRunner,
-    *, examples: pd.DataFrame, train_config: TrainConfig, run_dir: Path, output_dir: Path,
+    *, examples: pd.DataFrame, train_config: TrainConfig, run_dir: Path, output_dir: Path, model: str | None = None,
 ) -> dict:
-    """Fine-tune the partition's base model on `examples` in the external train step; its train_stats.
+    """Fine-tune `model`'s base (default: the partition's model) on `examples` in the external train step.
 
     `run_dir` is `<what is trained>/<run id>`: the resume state lies beside it, in
     `<what is trained>/resume`, so a re-execution (a new run id) of a killed run finds it. The
     step resumes only state of the same train config, data and base (one folder per fingerprint).
     """
     examples.to_parquet(run_dir / "train.parquet", index=False)
-    base, corpus_path = base_model(settings, lake, context.partition_key, run_dir)
+    base, corpus_path = base_model(settings, lake, model or context.partition_key, run_dir)
     spec = TrainSpec(
         base=base, corpus_path=corpus_path, train_data=str(run_dir / "train.parquet"), train_config=train_config,
         output_dir=str(output_dir), seed=settings.config.task.seed, resume_dir=str(run_dir.parent / "resume"),
