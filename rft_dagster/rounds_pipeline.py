@@ -17,13 +17,13 @@ from rft_dagster.job_runs import run_job
 from rft_dagster.partitions import model_round_key, models_partitions, rounds_partitions
 from spark_jobs.imported_paths import imported_models
 from spark_jobs.lakehouse import Lakehouse, to_pandas
-from spark_jobs.round_results import ROUND, round_progress
+from spark_jobs.round_results import round_or_zero, round_progress
 from spark_jobs.run_results import greedy_evaluations
 
 def latest_round(lake: Lakehouse, model: str) -> int | None:
     """The newest round with an RFT checkpoint of `model` in rft.models; None when it has none."""
     rows = lake.table("models").filter((F.col("model") == model) & (F.col("stage") == RFT)) \
-        .agg(F.max(ROUND).alias("round")).collect()
+        .agg(F.max(round_or_zero()).alias("round")).collect()
     return None if not rows or rows[0]["round"] is None else int(rows[0]["round"])
 
 
