@@ -55,6 +55,11 @@ class ServerConfig:
         return self.warehouse / "_spark"
 
     @property
+    def scratch_dir(self) -> Path:
+        """spark.local.dir of a local master: shuffle files and each start's copy of the Delta jars."""
+        return self.state_dir / "scratch"
+
+    @property
     def tables_dir(self) -> Path:
         """spark.sql.warehouse.dir: one `<database>.db` folder of table folders per database."""
         return self.warehouse / "tables"
@@ -87,6 +92,11 @@ def spark_conf(cfg: ServerConfig) -> dict[str, str]:
         # Delta's optimistic transactions already retry; schema checks stay strict.
         "spark.databricks.delta.schema.autoMerge.enabled": "false",
     }
+    if cfg.master.startswith("local"):
+        # Not /tmp: a server that is killed leaves ~90 MB there per start (jar copies, shuffle
+        # files), which fills a machine's disk over many runs. Inside the warehouse they are
+        # found and cleared at the next start. A cluster's executors keep their own local dirs.
+        conf["spark.local.dir"] = str(cfg.scratch_dir)
     conf.update(dict(cfg.extra_conf))
     return conf
 
@@ -193,8 +203,15 @@ def ensure_server(cfg: ServerConfig) -> str:
         return _start(cfg)
 
 
+def _clear_scratch(cfg: ServerConfig) -> None:
+    """Remove what an earlier server left in the scratch folder; called only when none runs."""
+    shutil.rmtree(cfg.scratch_dir, ignore_errors=True)
+    cfg.scratch_dir.mkdir(parents=True, exist_ok=True)
+
+
 def _start(cfg: ServerConfig) -> str:
     log_path = cfg.state_dir / "server.log"
+    _clear_scratch(cfg)
     env = dict(os.environ)
     env.update(
         SPARK_HOME=str(_pyspark_home()),
