@@ -63,6 +63,9 @@ def cmd_run(args) -> int:
         run_pipeline(models, DagsterInstance.get(), loop_definitions(), marts=not args.no_marts)
         table = summary_table(spark.lakehouse(), models)
     results = [table]
+    if config.rounds.n_rounds > 1:
+        results.append(f"\nRounds (rounds.n_rounds: {config.rounds.n_rounds}):\n"
+                       + rounds_report(spark.lakehouse(), models))
     if getattr(args, "record", None):
         from rft_dagster.run_record import run_record, write_record
 
@@ -86,10 +89,12 @@ def cmd_backfill(args) -> int:
 
     from rft_dagster.pipeline import backfill_model, summary_table
 
-    _, spark = command_env.settings()
+    settings, spark = command_env.settings()
     with command_output(args.command, home, args.verbose) as log:
         models = backfill_model(args.model, DagsterInstance.get(), loop_definitions(), marts=not args.no_marts)
         table = summary_table(spark.lakehouse(), models)
+    if settings.config.rounds.n_rounds > 1:
+        table += "\n\nRounds:\n" + rounds_report(spark.lakehouse(), models)
     return finish(args, home, log, table)
 
 
@@ -131,12 +136,25 @@ def cmd_studies(args) -> int:
     return 0
 
 
+def rounds_report(lake, models: list[str] | None = None) -> str:
+    """Every round of `models` (all when None), and each later round's paired tests."""
+    from rft_dagster.pipeline import render_table
+    from rft_dagster.rounds_pipeline import round_comparison_table, rounds_table
+
+    parts = [render_table(rounds_table(lake, models))]
+    comparisons = round_comparison_table(lake, models)
+    if not comparisons.empty:
+        parts.append("\nEach later round's RFT (own paths) vs the previous round's and vs its step-matched SFT "
+                     "control (exact paired test over questions and seeds; Holm over the rows):")
+        parts.append(render_table(comparisons))
+    return "\n".join(parts)
+
+
 def cmd_rounds(args) -> int:
     home = setup_env(args)
     from dagster import DagsterInstance
 
-    from rft_dagster.pipeline import render_table
-    from rft_dagster.rounds_pipeline import add_round, round_comparison_table, rounds_table
+    from rft_dagster.rounds_pipeline import add_round
 
     settings, spark = command_env.settings()
     settings.config  # validate the config before any work starts
@@ -145,28 +163,24 @@ def cmd_rounds(args) -> int:
         with command_output("rounds", home, args.verbose) as log:
             round_ = add_round(args.model, DagsterInstance.get(), loop_definitions(), marts=not args.no_marts)
         print(f"{args.model}: round {round_} done")
-    lake = spark.lakehouse()
-    print(render_table(rounds_table(lake)))
-    comparisons = round_comparison_table(lake)
-    if not comparisons.empty:
-        print("\nEach later round's RFT (own paths) vs the previous round's and vs its step-matched SFT control "
-              "(exact paired test over questions and seeds; Holm over the rows):")
-        print(render_table(comparisons))
+    print(rounds_report(spark.lakehouse()))
     if log is not None:
         print(next_steps(rft_command(args.home), home, log))
     return 0
 
 
 ROUNDS_HELP = """\
-RFT in rounds (expert iteration). Round 0 is `rft run`: sample from the SFT model, train RFT.
-Round r+1 samples again from round r's RFT model (rounds.sample_from: own or union), keeps the
+RFT in rounds (expert iteration). Round 0 samples from the SFT model and trains RFT; `rft run`
+and `rft backfill` go on to the config's rounds.n_rounds. Round r+1 samples again from round r's RFT model (rounds.sample_from: own or union), keeps the
 correct, distinct paths, and trains a new RFT model from the base on the SFT data plus the
 distinct paths of rounds 0..r+1 (rounds.paths: cumulative) or of round r+1 alone (last), with
-its step-matched SFT control and evaluation. Only the named model is sampled and trained; the
-round's pools and sets (own:<model>@r<r>, union@r<r>) are rebuilt across every model.
+its step-matched SFT control and evaluation. Only the named model is sampled; the round's pools
+and sets (own:<model>@r<r>, union@r<r>) are rebuilt across every model, and every model of the
+round retrains on them (its union set changed).
 
 example:
-  rft rounds add tiny-llama-a --config configs/demo.yaml   # rounds.n_rounds must allow it
+  rft run --config my.yaml                  # with rounds.n_rounds: 3, runs rounds 0, 1 and 2
+  rft rounds add tiny-llama-a --config my.yaml   # one more round of one model (n_rounds must allow it)
   rft rounds list
 """
 

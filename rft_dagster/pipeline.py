@@ -14,6 +14,7 @@ from rft.reporting.result_tables import funnel_table
 from rft_dagster.dbt_project import mart_names
 from rft_dagster.job_runs import is_imported, run_job, stages
 from rft_dagster.partitions import models_partitions
+from rft_dagster.rounds_pipeline import run_rounds
 from spark_jobs.imported_paths import imported_models
 from spark_jobs.lakehouse import Lakehouse, to_pandas, where_round
 from spark_jobs.run_results import GREEDY, funnel_counts, greedy_evaluations
@@ -55,29 +56,38 @@ def _refuse_imported(models: list[str]) -> None:
 
 def run_pipeline(models: list[str], instance: DagsterInstance | None = None, defs: Definitions | None = None,
                  marts: bool = True) -> list[str]:
-    """Questions, then each model's SFT/sampling/verification, the cross-model sets, RFT and eval, the marts."""
+    """Questions, then each model's SFT/sampling/verification, the cross-model sets, RFT and eval,
+    the later rounds the config asks for (rounds.n_rounds), the marts."""
     instance, defs = instance or DagsterInstance.get(), _defs(defs)
     check_models(defs, models, instance)
     instance.add_dynamic_partitions(models_partitions.name, models)
     run_job(defs, "questions_job", instance)
     for model in models:
         run_job(defs, "per_model_job", instance, model)
-    return _cross_model_and_rft(defs, instance, marts)
+    every_model = _cross_model_and_rft(defs, instance)
+    run_rounds(models, instance, defs)  # rounds.n_rounds > 1: sample again from the RFT models
+    if marts:
+        _build_marts(defs, instance)
+    return every_model
 
 
 def backfill_model(model: str, instance: DagsterInstance | None = None, defs: Definitions | None = None,
                    marts: bool = True) -> list[str]:
-    """Sample only the new model; then recompute what depends on every model, marts included."""
+    """Sample only the new model (and its later rounds); then recompute what depends on every model."""
     instance, defs = instance or DagsterInstance.get(), _defs(defs)
     check_models(defs, [model], instance)
     instance.add_dynamic_partitions(models_partitions.name, [model])
     if not instance.get_latest_materialization_event(AssetKey("questions")):
         run_job(defs, "questions_job", instance)
     run_job(defs, "per_model_job", instance, model)
-    return _cross_model_and_rft(defs, instance, marts)
+    every_model = _cross_model_and_rft(defs, instance)
+    run_rounds([model], instance, defs)
+    if marts:
+        _build_marts(defs, instance)
+    return every_model
 
 
-def _cross_model_and_rft(defs: Definitions, instance: DagsterInstance, marts: bool = True) -> list[str]:
+def _cross_model_and_rft(defs: Definitions, instance: DagsterInstance) -> list[str]:
     # The union set changed, so every model's union RFT model is stale: retrain them all.
     models = sorted(instance.get_dynamic_partitions(models_partitions.name))
     run_job(defs, "cross_model_job", instance)
@@ -88,11 +98,13 @@ def _cross_model_and_rft(defs: Definitions, instance: DagsterInstance, marts: bo
             stages.info("rft_job[%s] skipped: imported generations", model)
             continue
         run_job(defs, "rft_job", instance, model)
-    # Last, the dbt marts over every table (the summary below lists them: dbt_project.mart_names).
-    # Left out (`--no-marts`) when more models follow at once: one `rft marts` at the end then.
-    if marts:
-        run_job(defs, "marts_job", instance)
     return models
+
+
+def _build_marts(defs: Definitions, instance: DagsterInstance) -> None:
+    # Last, the dbt marts over every table (the summary lists them: dbt_project.mart_names).
+    # Left out (`--no-marts`) when more models follow at once: one `rft marts` at the end then.
+    run_job(defs, "marts_job", instance)
 
 
 def summary_table(lake: Lakehouse, models: list[str]) -> str:

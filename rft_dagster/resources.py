@@ -126,7 +126,7 @@ class StepRunner(dg.ConfigurableResource):
 
 def default_resources() -> dict:
     home = Path(os.environ.get("RFT_HOME") or default_home())
-    config_file = os.environ.get("RFT_CONFIG")
+    config_file = os.environ.get("RFT_CONFIG") or None  # set but empty: the default config
     return {
         "spark": SparkResource(
             warehouse=str(home / "warehouse"),

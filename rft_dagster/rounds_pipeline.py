@@ -1,8 +1,9 @@
-"""`rft rounds add` and `rft rounds list`: a later round of one model, as Dagster job runs.
+"""Later rounds as Dagster job runs: those `rft run` and `rft backfill` owe the config, and `rft rounds add`.
 
 Round r+1 of a model samples from its round-r RFT model (assets/rounds.py); then the round's
-pools and sets are rebuilt across every model, and the model's round-(r+1) RFT models, their
-step-matched controls and their evaluations are trained. Other models' rounds are left alone.
+pools and sets are rebuilt across every model, and every model of the round trains its
+round-(r+1) RFT models, their step-matched controls and their evaluations. Other models are
+not sampled again.
 """
 
 from __future__ import annotations
@@ -38,6 +39,25 @@ def next_round(lake: Lakehouse, model: str, n_rounds: int) -> int:
     return latest + 1
 
 
+def models_in_round(lake: Lakehouse, round_: int) -> list[str]:
+    """The models with sampled paths in `round_`: each has its own RFT models of that round."""
+    rows = lake.table("verified_paths").filter(round_or_zero() == round_).select("model").distinct().collect()
+    return sorted(row["model"] for row in rows)
+
+
+def run_round(models: list[str], round_: int, instance: DagsterInstance, defs: Definitions) -> None:
+    """Round `round_` of `models`: sample and verify each, rebuild the round's pools and sets across
+    every model, then train and evaluate every model of the round (the union set changed)."""
+    lake = defs.resources["spark"].lakehouse()
+    instance.add_dynamic_partitions(rounds_partitions.name, [str(round_)])
+    for model in models:
+        run_job(defs, "round_per_model_job", instance, model_round_key(model, round_))
+    run_job(defs, "round_cross_model_job", instance, str(round_))
+    # As in round 0, every model's union RFT model of the round is stale once a model joins it.
+    for model in models_in_round(lake, round_):
+        run_job(defs, "round_rft_job", instance, model_round_key(model, round_))
+
+
 def add_round(model: str, instance: DagsterInstance, defs: Definitions, marts: bool = True) -> int:
     """Run the next round of `model`: sample, verify, the round's pools and sets, RFT, controls, evaluation."""
     settings, lake = defs.resources["settings"], defs.resources["spark"].lakehouse()
@@ -46,14 +66,27 @@ def add_round(model: str, instance: DagsterInstance, defs: Definitions, marts: b
     if imported_models(lake, [model]):
         raise ValueError(f"{model!r} holds imported generations: there is no model of it to sample a round from")
     round_ = next_round(lake, model, settings.config.rounds.n_rounds)
-    instance.add_dynamic_partitions(rounds_partitions.name, [str(round_)])
-    key = model_round_key(model, round_)
-    run_job(defs, "round_per_model_job", instance, key)
-    run_job(defs, "round_cross_model_job", instance, str(round_))
-    run_job(defs, "round_rft_job", instance, key)
+    run_round([model], round_, instance, defs)
     if marts:
         run_job(defs, "marts_job", instance)
     return round_
+
+
+def run_rounds(models: list[str], instance: DagsterInstance, defs: Definitions) -> list[tuple[str, int]]:
+    """The rounds after round 0 that the config's rounds.n_rounds asks for and `models` lack.
+
+    Round by round, all models together: round r+1 may sample from round r's union RFT model
+    (rounds.sample_from: union), which must have seen every model's round-r paths first.
+    """
+    settings, lake = defs.resources["settings"], defs.resources["spark"].lakehouse()
+    trained = [m for m in models if m not in set(imported_models(lake, models))]
+    ran = []
+    for round_ in range(1, settings.config.rounds.n_rounds):
+        due = [m for m in trained if latest_round(lake, m) == round_ - 1]
+        if due:
+            run_round(due, round_, instance, defs)
+            ran += [(m, round_) for m in due]
+    return ran
 
 
 def rounds_table(lake: Lakehouse, models: list[str] | None = None) -> pd.DataFrame:

@@ -21,7 +21,7 @@ from rft.filter.path_verdict import FILTER_VERSION
 from rft.filter.pools import own_pool, union_pool
 from spark_jobs.schemas import DISTINCT_PATHS
 
-INPUT_COLUMNS = ["question_id", "path_id", "model", "sample_idx", "equation_list", "text"]
+INPUT_COLUMNS = ["question_id", "path_id", "model", "sample_idx", "equation_list", "text", "round"]
 # The UDF returns the table's rows as they are stored: its Spark and Arrow types are the table's.
 OUTPUT_SCHEMA = DISTINCT_PATHS.schema
 _OUTPUT_ARROW = DISTINCT_PATHS.arrow_schema()
@@ -51,7 +51,8 @@ def question_representatives(paths: pa.Table, round_: int = 0) -> pa.Table:
         for group in groups:
             chosen = rows[group.representative]
             members = [rows[m] for m in group.members]
-            producers = sorted((models[m], columns["path_id"][m], columns["sample_idx"][m]) for m in members)
+            producers = sorted((models[m], columns["path_id"][m], columns["sample_idx"][m], columns["round"][m])
+                               for m in members)
             out["pool"].append(pool)
             out["question_id"].append(columns["question_id"][chosen])
             out["equation_list"].append(group.equation_list)
@@ -60,8 +61,9 @@ def question_representatives(paths: pa.Table, round_: int = 0) -> pa.Table:
             out["text"].append(columns["text"][chosen])
             out["diversity_score"].append(group.diversity_score)
             out["n_producers"].append(len(members))
-            out["producer_models"].append(sorted({model for model, _, _ in producers}))
-            out["producers"].append([{"model": m, "path_id": p, "sample_idx": s} for m, p, s in producers])
+            out["producer_models"].append(sorted({producer[0] for producer in producers}))
+            out["producers"].append([{"model": m, "path_id": p, "sample_idx": s, "round": r}
+                                     for m, p, s, r in producers])
             out["filter_version"].append(FILTER_VERSION)
             out["round"].append(round_)
     return pa.Table.from_pydict(out, schema=_OUTPUT_ARROW)
@@ -72,6 +74,9 @@ def representatives_by_question(correct: DataFrame, round_: int = 0) -> DataFram
     def of_question(paths: pa.Table) -> pa.Table:
         return question_representatives(paths, round_)
 
+    # Each producer's own round (a cumulative pool holds several); rows from before rounds: 0.
+    paths_round = F.coalesce(F.col("round"), F.lit(0)) if "round" in correct.columns else F.lit(0)
+    correct = correct.withColumn("round", paths_round.cast("int"))
     return correct.select(*INPUT_COLUMNS).groupBy("question_id").applyInArrow(of_question, OUTPUT_SCHEMA)
 
 

@@ -12,14 +12,17 @@ import logging
 import random
 import time
 
+import pyarrow as pa
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql.types import StructType
 
 from rft.rounds.round_plan import check_round
 from spark_jobs import fault_injection
 from spark_jobs.disk_full import DiskFullError, disk_full_message, is_disk_full
 from spark_jobs.schemas import ALL_TABLES, DATABASE, TABLE_PROPERTIES, TABLES, Table
 from spark_jobs.seed_migration import fill_missing_seeds
+from spark_jobs.sql_types import arrow_type, sql_type_name
 from spark_jobs.write_conflicts import (ConcurrentWriteError, conflict_class, fingerprint, is_retryable,
                                        read_rows_changed, schema_changed)
 
@@ -54,6 +57,19 @@ def where_in(column: str, values: list[str]) -> str:
     return f"{column} IN ({', '.join(sql_literal(v) for v in values)})"
 
 
+def new_element_fields(table: Table, stored: StructType) -> list[tuple[str, str, str]]:
+    """(column, field, SQL type) of each field that `table` declares in an array-of-structs column
+    and the stored table lacks, e.g. `round` in distinct_paths.producers."""
+    new = []
+    for name, sql_type, _ in table.columns:
+        declared = arrow_type(sql_type)
+        if name not in stored.fieldNames() or not (pa.types.is_list(declared) and pa.types.is_struct(declared.value_type)):
+            continue
+        have = stored[name].dataType.elementType.fieldNames()
+        new += [(name, field.name, sql_type_name(field.type)) for field in declared.value_type if field.name not in have]
+    return new
+
+
 class Lakehouse:
     """The `rft` database on one SparkSession (a Spark Connect client in practice)."""
 
@@ -72,12 +88,16 @@ class Lakehouse:
         self._set_properties(existing)
 
     def _add_new_columns(self, table: Table) -> None:
-        """Columns added to a schema after a warehouse was created (old rows read them as null)."""
-        have = set(self.spark.table(table.qualified).columns)
-        missing = [(name, sql_type, doc) for name, sql_type, doc in table.columns if name not in have]
-        if missing:
-            columns = ", ".join(f"{name} {sql_type} COMMENT {sql_literal(doc)}" for name, sql_type, doc in missing)
-            self.spark.sql(f"ALTER TABLE {table.qualified} ADD COLUMNS ({columns})")
+        """Columns, and fields of arrays of structs, added to a schema after a warehouse was created.
+
+        Old rows read them as null; no row is rewritten (Delta changes only the table's schema).
+        """
+        stored = self.spark.table(table.qualified).schema
+        added = [f"{name} {sql_type} COMMENT {sql_literal(doc)}"
+                 for name, sql_type, doc in table.columns if name not in stored.fieldNames()]
+        added += [f"{name}.element.{field} {field_type}" for name, field, field_type in new_element_fields(table, stored)]
+        if added:
+            self.spark.sql(f"ALTER TABLE {table.qualified} ADD COLUMNS ({', '.join(added)})")
 
     def _set_properties(self, existing: set[str]) -> None:
         """Table properties added after a warehouse was created: set once, then marked on the database."""

@@ -162,7 +162,9 @@ DISTINCT_PATHS = Table(
         ("diversity_score", "BIGINT", "summed Levenshtein distance to the other equation lists' anchors"),
         ("n_producers", "INT", "correct paths with this equation list in the pool"),
         ("producer_models", "ARRAY<STRING>", "every model that produced this equation list"),
-        ("producers", "ARRAY<STRUCT<model: STRING, path_id: STRING, sample_idx: INT>>", "every producing sample"),
+        # `round` was added to the struct with rounds (last, where ALTER TABLE puts it); null: 0.
+        ("producers", "ARRAY<STRUCT<model: STRING, path_id: STRING, sample_idx: INT, round: INT>>",
+         "every producing sample: its model, path, sample index and round"),
         ("filter_version", "STRING", "version of the verification rules"),
         # Added with rounds; null reads as round 0 (every row written before rounds is round 0).
         ("round", "INT", "round of the pool (its name ends in @r<round> after round 0); null: 0"),

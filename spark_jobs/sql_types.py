@@ -66,6 +66,14 @@ def _read_type(tokens: list[str], sql_type: str) -> pa.DataType:
     return parsed
 
 
+def sql_type_name(arrow: pa.DataType) -> str:
+    """An Arrow type of ARROW_TYPES back to its Spark SQL name (for ALTER TABLE ... ADD COLUMNS)."""
+    for name, known in ARROW_TYPES.items():
+        if arrow == known:
+            return name
+    raise ValueError(f"no Spark SQL name for the Arrow type {arrow}")
+
+
 def _read_field(tokens: list[str], sql_type: str) -> pa.Field:
     name = _take(tokens, sql_type)
     _take(tokens, sql_type, ":")

@@ -105,9 +105,9 @@ def write_tiny_lakehouse(lake: Lakehouse) -> None:
         n_examples = 4 if stage == "sft" else 8  # the gold solutions, or those plus distinct paths
         evals.append((model, stage, training_set, metric, N_TEST, correct, correct / N_TEST, low, high,
                       f"ckpt/{model}/{training_set}", "dbt-test", 42, n_examples // 2, 10 * n_examples, None,
-                      "strict"))
+                      "strict", 0))
         checkpoints.append((model, stage, training_set, f"ckpt/{model}/{training_set}", "tiny", "full",
-                            n_examples, n_examples // 2, 1.0, 100.0, 1.0, "{}", "{}", "dbt-test", 42, 10 * n_examples))
+                            n_examples, n_examples // 2, 1.0, 100.0, 1.0, "{}", "{}", "dbt-test", 42, 10 * n_examples, 0))
     lake.replace("eval_results", spark.createDataFrame(evals, TABLES["eval_results"].schema), IN_MODELS)
     checkpoints = pd.DataFrame(checkpoints, columns=TABLES["models"].column_names).drop_duplicates(
         ["model", "stage", "training_set"])
@@ -236,8 +236,8 @@ def test_one_materialisation_builds_every_model_and_passes_every_test(built):
 
     results = built["run_results"]["results"]
     statuses = Counter((r["unique_id"].split(".")[0], r["status"]) for r in results)
-    # pass@k (2), difficulty buckets, leaderboard, arm accuracy, studies (6: rft_vs_k has two)
-    assert statuses[("unit_test", "pass")] == 11
+    # pass@k (2), difficulty buckets, leaderboard, arm accuracy, round progress, studies (6: rft_vs_k has two)
+    assert statuses[("unit_test", "pass")] == 12
     assert statuses[("test", "pass")] >= 40  # keys, ranges and rules, on sources and marts
     assert statuses[("model", "success")] == len(built["materialised"])
     # A warning is allowed only where one is configured: sampled paths without a verdict yet.

@@ -9,6 +9,7 @@ from dagster import AssetKey
 
 from rft_dagster.dbt_project import mart_names
 from rft_dagster.definitions import defs
+from rft_dagster.partitions import model_rounds_partitions, rounds_partitions
 from spark_jobs.schemas import TABLES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -16,6 +17,10 @@ ASSETS = {
     "questions", "sft_model", "sampled_paths", "verified_paths", "distinct_paths",
     "rft_datasets", "rft_model", "matched_sft_model", "eval_results", "rft_vs_k_study", "sft_vs_data_study",
     "rft_vs_diversity_study", "heldout_loss", "pretrain_loss_study", "union_gain_study",
+}
+ROUND_ASSETS = {  # rounds >= 1 (docs/rounds.md): partitioned by model x round, or by round
+    "round_sampled_paths", "round_verified_paths", "round_distinct_paths", "round_rft_datasets",
+    "round_rft_model", "round_matched_sft_model", "round_eval_results",
 }
 STAGING = {f"stg_{table}" for table in (
     "questions", "sampled_paths", "verified_paths", "distinct_paths", "rft_datasets", "rft_dataset_rows",
@@ -36,7 +41,7 @@ def test_workspace_loads_with_dagster_cli(tmp_path):
 def test_graph_has_every_asset_with_a_group_and_a_description():
     graph = defs.resolve_asset_graph()
     names = {key.to_user_string() for key in graph.get_all_asset_keys()}
-    assert names == ASSETS | STAGING | MARTS
+    assert names == ASSETS | ROUND_ASSETS | STAGING | MARTS
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
         assert node.group_name != "default", key
@@ -48,7 +53,10 @@ def test_models_are_dynamic_partitions_and_cross_model_assets_are_not():
     partitioned = {k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).partitions_def}
     assert partitioned == {"sft_model", "sampled_paths", "verified_paths", "rft_model", "matched_sft_model", "eval_results",
                            "rft_vs_k_study", "sft_vs_data_study", "rft_vs_diversity_study", "heldout_loss",
-                           "union_gain_study"}
+                           "union_gain_study"} | ROUND_ASSETS
+    by_round = {k.to_user_string() for k in graph.get_all_asset_keys()
+                if graph.get(k).partitions_def in (model_rounds_partitions, rounds_partitions)}
+    assert by_round == ROUND_ASSETS
 
 
 def test_lineage_follows_the_rft_loop():
@@ -71,6 +79,11 @@ def test_lineage_follows_the_rft_loop():
     assert parents("heldout_loss") == {"questions"}  # the base model, before any fine-tuning
     assert parents("pretrain_loss_study") == {"heldout_loss", "eval_results"}  # every model's
     assert parents("union_gain_study") == {"eval_results"}  # the pipeline's own RFT evaluations
+    # A later round samples from the previous round's RFT model: a table read, since a graph
+    # cannot loop; round 1's is round 0's rft_model.
+    assert parents("round_sampled_paths") == {"rft_model"}
+    assert parents("round_distinct_paths") == {"round_verified_paths", "distinct_paths"}  # cumulative pools
+    assert parents("round_eval_results") == {"round_rft_model", "round_matched_sft_model"}
 
 
 def test_every_dbt_source_reads_the_table_of_the_asset_that_writes_it():

@@ -149,7 +149,7 @@ def test_training_after_a_backfill_skips_imported_models(imported, monkeypatch):
     jobs = []
     monkeypatch.setattr(pipeline, "run_job", lambda defs, job, instance, key=None: jobs.append((job, key)))
     pipeline._cross_model_and_rft(build_definitions(imported["resources"]), imported["instance"])
-    assert jobs == [("cross_model_job", None), ("marts_job", None)]  # no rft_job for ext-a or ext-b
+    assert jobs == [("cross_model_job", None)]  # no rft_job for ext-a or ext-b
 
 
 def test_a_bad_row_fails_the_whole_import_before_any_write(imported, spark, tmp_path, capsys):

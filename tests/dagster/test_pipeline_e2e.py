@@ -11,6 +11,7 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 import pytest
+import yaml
 from dagster import AssetKey, DagsterInstance, materialize
 
 from assets.evaluation_studies import union_gain_study
@@ -23,8 +24,10 @@ from rft_dagster.console import next_steps
 from rft_dagster.dataset_commands import rebuild
 from rft_dagster.definitions import build_definitions
 from rft_dagster.job_runs import run_job
+from rft_dagster.partitions import model_round_key
 from rft_dagster.pipeline import run_pipeline, summary_table
 from rft_dagster.resources import RftSettings, StepRunner
+from rft_dagster.rounds_pipeline import add_round, rounds_table, run_rounds
 from spark_jobs.lakehouse import where_equals
 
 SMOKE = PROJECT_ROOT / "configs" / "smoke.yaml"
@@ -259,34 +262,40 @@ def test_the_union_gain_study_reads_what_the_rft_stage_wrote(loop, spark):
 
 # Last in this module: the second round writes rows that the tests above do not count.
 @pytest.fixture(scope="module")
-def two_rounds(loop, spark):
-    from rft_dagster.rounds_pipeline import add_round, rounds_table
-
-    defs = build_definitions(loop["resources"])
-    before = snapshot(spark)
-    states = {"round": add_round(A, loop["instance"], defs, marts=False)}
-    records = loop["instance"].fetch_materializations(AssetKey("round_sampled_paths"), limit=1).records
-    states["sampled_from"] = records[0].asset_materialization.metadata["checkpoint"].value
-    states["after"], states["table"] = snapshot(spark), rounds_table(loop["resources"]["spark"].lakehouse())
-    # Re-running the round's jobs adds nothing twice.
-    from rft_dagster.partitions import model_round_key
-
-    run_job(defs, "round_per_model_job", loop["instance"], model_round_key(A, 1))
-    run_job(defs, "round_cross_model_job", loop["instance"], "1")
-    states["rerun"] = snapshot(spark)
-    try:
-        add_round(A, loop["instance"], defs, marts=False)
-    except ValueError as error:
-        states["refused"] = str(error)
-    states["before"] = before
-    yield states
-    for table in ("sampled_paths", "verified_paths", "distinct_paths", "rft_datasets", "rft_dataset_rows",
-                  "models", "eval_results"):
-        spark.sql(f"DELETE FROM rft.{table} WHERE coalesce(round, 0) > 0")
+def two_rounds(loop, spark, spark_resource):
+    # The smoke config with a second round: what `rft run` goes on to after round 0 (run_rounds).
+    config = yaml.safe_load(SMOKE.read_text())
+    config["rounds"] = {"n_rounds": 2}
+    two = loop["home"] / "two_rounds.yaml"
+    two.write_text(yaml.safe_dump(config))
+    resources = {**loop["resources"], "settings": RftSettings(config_file=str(two), home=str(loop["home"]))}
+    defs, instance = build_definitions(resources), loop["instance"]
+    try:  # a failed setup must not leave rows of round 1 to the modules after this one
+        before = snapshot(spark)
+        states = {"ran": run_rounds([A], instance, defs)}
+        records = instance.fetch_materializations(AssetKey("round_sampled_paths"), limit=1).records
+        states["sampled_from"] = records[0].asset_materialization.metadata["checkpoint"].value
+        states["after"], states["table"] = snapshot(spark), rounds_table(spark_resource.lakehouse())
+        states["rounds_again"] = run_rounds([A], instance, defs)  # nothing left to run
+        # Re-running the round's jobs adds nothing twice.
+        run_job(defs, "round_per_model_job", instance, model_round_key(A, 1))
+        run_job(defs, "round_cross_model_job", instance, "1")
+        states["rerun"] = snapshot(spark)
+        try:
+            add_round(A, instance, defs, marts=False)
+        except ValueError as error:
+            states["refused"] = str(error)
+        states["list_rc"], states["list"] = rft_on_a_pipe(spark_resource, loop["home"], "rounds", "list")
+        states["before"] = before
+        yield states
+    finally:
+        for table in ("sampled_paths", "verified_paths", "distinct_paths", "rft_datasets", "rft_dataset_rows",
+                      "models", "eval_results"):
+            spark.sql(f"DELETE FROM rft.{table} WHERE coalesce(round, 0) > 0")
 
 
 def test_a_second_round_samples_from_the_first_rounds_rft_model_and_keeps_round_zero(two_rounds, spark):
-    assert two_rounds["round"] == 1
+    assert two_rounds["ran"] == [(A, 1)] and two_rounds["rounds_again"] == []
     rows = spark.sql(f"SELECT coalesce(round, 0) AS round, count(*) AS n, count(DISTINCT path_id) AS ids "
                      f"FROM rft.sampled_paths WHERE model = '{A}' GROUP BY 1 ORDER BY 1").collect()
     assert [tuple(r) for r in rows] == [(0, N_TRAIN * K, N_TRAIN * K), (1, N_TRAIN * K, N_TRAIN * K)]
@@ -305,8 +314,14 @@ def test_the_second_rounds_pools_hold_every_distinct_path_of_both_rounds(two_rou
                                             f"WHERE pool = '{pool}'").collect()}
 
     assert keys(f"own:{A}") <= keys(f"own:{A}@r1") and keys("union") <= keys("union@r1")  # cumulative
-    rounds = {r.round for r in spark.sql(f"SELECT round FROM rft.distinct_paths WHERE pool = 'own:{A}@r1'").collect()}
-    assert rounds <= {1}  # the tiny models may find no correct path in a round
+    rows = spark.sql(f"SELECT question_id, equation_list, round, producers FROM rft.distinct_paths "
+                     f"WHERE pool = 'own:{A}@r1'").collect()
+    assert {r.round for r in rows} <= {1}  # the tiny models may find no correct path in a round
+    # every producer says its round: a path found in round 0 is listed with round 0
+    for row in rows:
+        produced_in = {p["round"] for p in row.producers}
+        assert produced_in <= {0, 1}
+        assert (0 in produced_in) == ((row.question_id, row.equation_list) in keys(f"own:{A}"))
     sets = {r.dataset: r.round for r in spark.sql("SELECT dataset, round FROM rft.rft_datasets").collect()}
     assert sets[f"own:{A}@r1"] == 1 and sets["union@r1"] == 1 and sets[f"own:{A}"] in (0, None)
 
@@ -331,3 +346,11 @@ def test_rerunning_a_round_adds_nothing_and_the_config_bounds_the_rounds(two_rou
 
     assert without_run_ids(two_rounds["rerun"]) == without_run_ids(two_rounds["after"])
     assert "rounds.n_rounds is 2" in two_rounds["refused"]
+
+
+def test_rounds_list_shows_each_models_rounds(two_rounds):
+    assert two_rounds["list_rc"] == 0
+    table = [[cell.strip() for cell in line.strip().strip("|").split("|")]
+             for line in two_rounds["list"].splitlines() if line.startswith("|")]
+    model, round_ = table[0].index("model"), table[0].index("round")
+    assert [(row[model], row[round_]) for row in table[2:] if row[model] == A] == [(A, "0"), (A, "1")]

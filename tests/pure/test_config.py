@@ -4,6 +4,7 @@ import pytest
 
 from rft.config.rft_config import ConfigError, RftConfig, load_config
 from rft.home import PROJECT_ROOT
+from rft_dagster.resources import default_resources
 
 
 def test_defaults_are_the_papers_settings():
@@ -55,3 +56,10 @@ def test_training_seeds_count_up_from_each_stages_seed():
     cfg = RftConfig(n_seeds=3, sft_training={"seed": 7})
     assert cfg.training_seeds("sft") == [7, 8, 9]
     assert cfg.training_seeds("rft") == [42, 43, 44]
+
+
+def test_an_empty_rft_config_variable_means_the_default_config(monkeypatch, tmp_path):
+    monkeypatch.setenv("RFT_CONFIG", "")
+    monkeypatch.setenv("RFT_HOME", str(tmp_path))
+    settings = default_resources()["settings"]
+    assert settings.config_file is None and settings.config == RftConfig()

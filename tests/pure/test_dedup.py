@@ -67,7 +67,7 @@ def test_one_question_gives_rows_for_the_union_and_each_models_own_pool():
     paths = pa.table({
         "question_id": ["q1"] * 4, "path_id": ["p1", "p2", "p3", "p4"], "model": ["a", "b", "a", "b"],
         "sample_idx": [0, 0, 1, 1], "equation_list": ["3*4=12", "3*4=12", "4*3=12", "3*4=12"],
-        "text": ["3*4 apples", "three fours", "4*3 apples", "3*4 apples!"],
+        "text": ["3*4 apples", "three fours", "4*3 apples", "3*4 apples!"], "round": [0, 0, 0, 1],
     })
     table = question_representatives(paths)
     assert table.schema == DISTINCT_PATHS.arrow_schema()  # rft.distinct_paths' rows as stored
@@ -76,5 +76,5 @@ def test_one_question_gives_rows_for_the_union_and_each_models_own_pool():
                             ("union", "3*4=12"), ("union", "4*3=12")]
     union = rows[("union", "3*4=12")]
     assert union["n_producers"] == 3 and union["producer_models"] == ["a", "b"]
-    assert [p["path_id"] for p in union["producers"]] == ["p1", "p2", "p4"]
+    assert [(p["model"], p["sample_idx"], p["round"]) for p in union["producers"]] == [("a", 0, 0), ("b", 0, 0), ("b", 1, 1)]
     assert rows[("own:b", "3*4=12")]["diversity_score"] == 0  # b has one equation list
