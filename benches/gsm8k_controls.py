@@ -315,6 +315,21 @@ def cmd_report(args) -> None:
     print(report["finding"])
 
 
+def cmd_rounds_report(args) -> None:
+    from benches.rounds_report import build_rounds_report, read_round_folder, write_rounds_report
+
+    records, evals, filters, sampled_from = read_round_folder(args.results)
+    sampled_from[0] = sampled_from.get(0) or SAMPLED_FROM
+    report = build_rounds_report(records, evals, filters, sampled_from)
+    notes = {**REPORT_NOTES, "source": "python -m benches.gsm8k_controls rounds-report --results "
+             f"{args.results} (benches/rounds_report.py)"}
+    write_rounds_report(report, args.json, notes)
+    for t in report["tests"]:
+        if t["scope"] == "pooled":
+            print(f"{t['a']} vs {t['b']}: {100 * t['difference']:+.1f} points "
+                  f"[{100 * t['ci_low']:+.1f}, {100 * t['ci_high']:+.1f}], Holm p = {t['p_holm']:.2g}")
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
@@ -342,11 +357,15 @@ def main(argv=None):
     r = sub.add_parser("report", help="every run, each arm over seeds and the paired contrasts, as JSON")
     r.add_argument("--results", required=True, help="a results folder: <arm>-s<seed>.json and .eval.parquet")
     r.add_argument("--json", default="benches/results/gsm8k_rft.json", help="the record to write")
+    rr = sub.add_parser("rounds-report", help="each later round's RFT against the previous round's and its "
+                        "control (runs of --rounds 2), as JSON")
+    rr.add_argument("--results", required=True, help="a results folder with rft_own_r1-s<seed>.json and the like")
+    rr.add_argument("--json", default="benches/results/rounds.json", help="the record to write")
     args = p.parse_args(argv)
     if args.command == "gpu":
         os.makedirs(args.out, exist_ok=True)
         os.makedirs(args.work, exist_ok=True)
-    {"gpu": cmd_gpu, "report": cmd_report}[args.command](args)
+    {"gpu": cmd_gpu, "report": cmd_report, "rounds-report": cmd_rounds_report}[args.command](args)
 
 
 if __name__ == "__main__":
