@@ -37,3 +37,8 @@ class TrainConfig:
     # optimizer steps, when the caller gives the trainer a resume folder (the train step does);
     # 0: never. 200 steps of a 0.5B model on one H100 take minutes; a save takes seconds.
     checkpoint_every: int = 200
+    # Data-parallel training (torch DDP, a process per GPU: rft/training/data_parallel.py).
+    # "auto": on when several GPUs are visible; "off": one process; "on": n_processes of them
+    # (on CPU, gloo processes: how the tests check it). Same global batch, same optimizer steps.
+    data_parallel: str = "auto"
+    n_processes: int | None = None  # None: one per visible GPU

@@ -29,9 +29,16 @@ With resume_dir, the step saves resume state there every train_config.checkpoint
 optimizer steps, and a step started again with the same train config, data and base goes on
 from the newest complete one (it logs which, or why it starts at step 0). Once the checkpoint
 and train_stats.json are written, the state is deleted.
+
+With several GPUs visible (train_config.data_parallel: auto), the step starts one process per
+GPU through torch.distributed.run and waits for them: each trains on its share of every global
+batch (rft/training/data_parallel.py), rank 0 saves the checkpoint, and this process reports it.
 """
 
+import json
 import os
+import subprocess
+import sys
 from dataclasses import asdict
 
 import torch
@@ -39,54 +46,101 @@ import torch
 from rft.models.loading import create_base_model, load_model_and_tokenizer
 from rft.models.registry import resolve_model_spec
 from rft.task.prompts import format_prompt, format_response
-from rft.steps.step_io import parse_spec, read_records, reporter, set_threads, write_json
+from rft.steps.step_io import Reporter, parse_spec, read_records, reporter, set_threads, write_json
 from rft.steps.step_specs import BaseModelSpec, TrainSpec
+from rft.training.data_parallel import launched_as_worker, n_processes, rank_and_world, start_worker, stop_worker
 from rft.training.resume_folders import ResumeFolders
 from rft.training.trainer import save_checkpoint, train_model
 
 
-def load_base(base: BaseModelSpec, corpus_path: str | None, seed: int, log):
-    """(model, tokenizer) of the base: the saved tiny base (created if missing), or the source."""
+def ensure_tiny_base(base: BaseModelSpec, corpus_path: str | None, seed: int, log) -> None:
+    """Create a tiny base in base.dir once (other bases load from their source)."""
     spec = resolve_model_spec(base.spec)
-    base_dir = base.dir
-    if base_dir and os.path.exists(os.path.join(base_dir, "config.json")):
-        log(f"loading base {spec.name!r} from {base_dir}")
-        return load_model_and_tokenizer(base_dir, dtype=torch.float32)
-    if spec.source != "tiny":
-        log(f"loading base {spec.name!r} from {spec.source} {spec.path}")
-        return load_model_and_tokenizer(spec, dtype=torch.float32)
-    if not base_dir or not corpus_path:
+    if spec.source != "tiny" or (base.dir and os.path.exists(os.path.join(base.dir, "config.json"))):
+        return
+    if not base.dir or not corpus_path:
         raise ValueError("a tiny base needs base.dir and corpus_path to be created")
     corpus = read_records(corpus_path)
     texts = [format_prompt(r["question"]) + format_response(r["answer"]) for r in corpus]
-    log(f"creating tiny base {spec.name!r} in {base_dir} from {len(texts)} texts")
-    create_base_model(spec, texts, base_dir, seed)
-    # Load what was saved, so the first run starts exactly where later runs will.
-    return load_model_and_tokenizer(base_dir, dtype=torch.float32)
+    log(f"creating tiny base {spec.name!r} in {base.dir} from {len(texts)} texts")
+    create_base_model(spec, texts, base.dir, seed)
 
 
-def main(argv: list[str] | None = None) -> dict:
-    spec = parse_spec(__doc__, TrainSpec, argv)
-    set_threads(spec)
-    with reporter(spec) as rep:
-        cfg = spec.train_config
-        model, tokenizer = load_base(spec.base, spec.corpus_path, spec.seed, rep.log)
-        data = read_records(spec.train_data)
-        examples = [(r["prompt"], r["response"]) for r in data]
-        rep.log(f"training on {len(examples)} examples ({cfg.method}, {cfg.epochs} epochs)")
-        resume = None
-        if spec.resume_dir:
-            resume = ResumeFolders.for_run(spec.resume_dir, asdict(cfg), examples, spec.base.model_dump())
-        stats = train_model(model, tokenizer, examples, cfg,
-                            progress=spec.progress, resume=resume, log=rep.log)
-        out = spec.output_dir
+def load_base(base: BaseModelSpec, corpus_path: str | None, seed: int, log, device: str | None = None):
+    """(model, tokenizer) of the base: the saved tiny base (created if missing), or the source."""
+    spec = resolve_model_spec(base.spec)
+    ensure_tiny_base(base, corpus_path, seed, log)
+    if base.dir and os.path.exists(os.path.join(base.dir, "config.json")):
+        # A tiny base is loaded from what was saved, so the first run starts where later runs will.
+        log(f"loading base {spec.name!r} from {base.dir}")
+        return load_model_and_tokenizer(base.dir, device=device, dtype=torch.float32)
+    log(f"loading base {spec.name!r} from {spec.source} {spec.path}")
+    return load_model_and_tokenizer(spec, device=device, dtype=torch.float32)
+
+
+def train(spec: TrainSpec, log, device: str | None = None, save: bool = True) -> dict:
+    """Load the base, train, and (save) write the checkpoint and train_stats.json; the summary."""
+    cfg = spec.train_config
+    model, tokenizer = load_base(spec.base, spec.corpus_path, spec.seed, log, device)
+    data = read_records(spec.train_data)
+    examples = [(r["prompt"], r["response"]) for r in data]
+    log(f"training on {len(examples)} examples ({cfg.method}, {cfg.epochs} epochs)")
+    resume = None
+    if spec.resume_dir:
+        resume = ResumeFolders.for_run(spec.resume_dir, asdict(cfg), examples, spec.base.model_dump())
+    stats = train_model(model, tokenizer, examples, cfg, progress=spec.progress, resume=resume, log=log)
+    out = spec.output_dir
+    summary = {**stats.to_dict(), "output_dir": out, "n_params": sum(p.numel() for p in model.parameters())}
+    if save:
         save_checkpoint(model, tokenizer, out)
-        summary = {**stats.to_dict(), "output_dir": out,
-                   "n_params": sum(p.numel() for p in model.parameters())}
         write_json({**summary, "train_config": cfg.__dict__, "base": spec.base.model_dump()},
                    os.path.join(out, "train_stats.json"))
         if resume is not None:
             resume.clear()  # only now: a crash while saving the model still finds the state
+    return summary
+
+
+def train_in_processes(spec: TrainSpec, argv: list[str], processes: int, log) -> dict:
+    """Start `processes` data-parallel workers of this step (torch.distributed.run), wait, and
+    return rank 0's summary."""
+    ensure_tiny_base(spec.base, spec.corpus_path, spec.seed, log)  # once, before the workers load it
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={processes}",
+               "-m", "rft.steps.train", *argv]
+    log(f"training in {processes} data-parallel processes")
+    result = subprocess.run(command)
+    if result.returncode != 0:
+        raise RuntimeError(f"data-parallel training failed: torch.distributed.run exited with {result.returncode} "
+                           "(the processes' own errors are above)")
+    with open(os.path.join(spec.output_dir, "train_stats.json")) as f:
+        stats = json.load(f)
+    return {**{k: v for k, v in stats.items() if k not in ("train_config", "base")}, "n_processes": processes}
+
+
+def worker(spec: TrainSpec) -> dict:
+    """One data-parallel process: its share of every batch; rank 0 saves what it trained."""
+    device = start_worker()
+    try:
+        rank, world_size = rank_and_world()
+        if not spec.num_threads:  # the processes share the cores
+            torch.set_num_threads(max(1, (os.cpu_count() or 1) // world_size))
+        reporter_of_rank = Reporter(f"{spec.step} {rank}/{world_size}")
+        return train(spec, reporter_of_rank.log, device, save=rank == 0)
+    finally:
+        stop_worker()
+
+
+def main(argv: list[str] | None = None) -> dict:
+    argv = sys.argv[1:] if argv is None else argv
+    spec = parse_spec(__doc__, TrainSpec, argv)
+    set_threads(spec)
+    if launched_as_worker():
+        return worker(spec)
+    processes = n_processes(spec.train_config, torch.cuda.device_count())
+    with reporter(spec) as rep:
+        if processes > 1:
+            summary = train_in_processes(spec, argv, processes, rep.log)
+        else:
+            summary = train(spec, rep.log)
         rep.report(summary)
         return summary
 

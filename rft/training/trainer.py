@@ -15,6 +15,7 @@ A run killed midway resumes when given the same resume folder (rft/training/resu
     save_checkpoint(model, tokenizer, "checkpoints/sft"); resume.clear()
 """
 
+import contextlib
 import itertools
 import math
 import os
@@ -28,6 +29,7 @@ from tqdm.auto import tqdm
 from transformers import get_scheduler
 
 from rft.config.train_config import TrainConfig  # defined apart so configs load without torch
+from rft.training.data_parallel import rank_and_world, share, summed
 from rft.training.resume_folders import ResumeFolders
 from rft.training.resume_state import Progress, load_state, save_state
 
@@ -58,11 +60,15 @@ def train_model(model, tokenizer, examples: list[tuple[str, str]], cfg: TrainCon
     With `resume`, state is saved there every `cfg.checkpoint_every` optimizer steps, and a run
     whose settings match a saved state goes on from its newest checkpoint: the result is the one
     an uninterrupted run gives. Clearing the state once the model is saved is the caller's job.
+
+    Inside a torch.distributed process group (rft/training/data_parallel.py), each process
+    trains on its share of every global batch through DDP; only rank 0 saves resume state.
     """
     if not examples:
         raise ValueError("train_model needs at least one (prompt, response) example")
     torch.manual_seed(cfg.seed)
     device = next(model.parameters()).device
+    rank, world_size = rank_and_world()
     if cfg.method == "lora":
         model = _wrap_lora(model, cfg)
     elif cfg.method != "full":
@@ -94,27 +100,45 @@ def train_model(model, tokenizer, examples: list[tuple[str, str]], cfg: TrainCon
     run = Progress()
     if resume is not None:  # even with checkpoint_every 0: saved state of these settings is as good
         run = _resume(resume, model, optimizer, scheduler, log)
+    forward = model
+    if world_size > 1:
+        from torch.nn.parallel import DistributedDataParallel
+
+        forward = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
     model.train()
     start = time.perf_counter()
     max_skipped = max(1, math.floor(cfg.max_skipped_fraction * n_steps))
     # disable=None: no bar where stderr is no terminal (a log file), where each redraw would be a line.
-    bar = tqdm(total=n_steps, initial=run.step, desc="train", disable=None if progress else True, mininterval=1.0)
+    bar = tqdm(total=n_steps, initial=run.step, desc="train", disable=None if progress and rank == 0 else True,
+               mininterval=1.0)
     order = itertools.islice(_batch_order([len(ids) for ids, _ in encoded], cfg, n_steps), run.step, None)
     for batch in ([encoded[i] for i in indices] for indices in order):
         n_targets = sum(len(ids) - n_prompt for ids, n_prompt in batch)
-        step_loss = 0.0
-        for i in range(0, len(batch), cfg.micro_batch_size):
-            input_ids, attention, labels = _collate(batch[i:i + cfg.micro_batch_size],
-                                                    tokenizer.pad_token_id, device)
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
-                logits = model(input_ids=input_ids, attention_mask=attention).logits
-            # Summed per-token loss over the whole global batch: micro-batch sizes don't bias it.
-            loss = torch.nn.functional.cross_entropy(
-                logits[:, :-1].flatten(0, 1).float(), labels[:, 1:].flatten(), reduction="sum"
-            ) / n_targets
-            loss.backward()
-            step_loss += loss.item()
-            run.n_tokens += int(attention.sum())
+        mine = share(batch, rank, world_size)
+        # DDP averages gradients over the processes and the sum is wanted: scale by their number.
+        # A process with no share (a batch smaller than the processes) still joins the gradient
+        # exchange, with a weight of 0.
+        weight = world_size if mine else 0
+        chunks = [mine[i:i + cfg.micro_batch_size] for i in range(0, len(mine), cfg.micro_batch_size)] or [batch[:1]]
+        step_loss, step_tokens = 0.0, 0
+        for j, chunk in enumerate(chunks):
+            input_ids, attention, labels = _collate(chunk, tokenizer.pad_token_id, device)
+            last = j == len(chunks) - 1
+            # Gradients are exchanged once per optimizer step, after the last micro-batch.
+            with forward.no_sync() if world_size > 1 and not last else contextlib.nullcontext():
+                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
+                    logits = forward(input_ids=input_ids, attention_mask=attention).logits
+                # Summed per-token loss over the whole global batch: micro-batch sizes don't bias it.
+                loss = torch.nn.functional.cross_entropy(
+                    logits[:, :-1].flatten(0, 1).float(), labels[:, 1:].flatten(), reduction="sum"
+                ) / n_targets
+                (loss * weight).backward()
+            if mine:
+                step_loss += loss.item()
+                step_tokens += int(attention.sum())
+        if world_size > 1:  # every process must take the same decision on a non-finite step
+            step_loss, step_tokens = summed([step_loss, step_tokens], device)
+        run.n_tokens += int(step_tokens)
         grad_norm = torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
         if math.isfinite(step_loss) and bool(torch.isfinite(grad_norm)):
             optimizer.step()
@@ -132,7 +156,7 @@ def train_model(model, tokenizer, examples: list[tuple[str, str]], cfg: TrainCon
         scheduler.step()
         optimizer.zero_grad(set_to_none=True)
         run.step += 1
-        if resume is not None and cfg.checkpoint_every and run.step % cfg.checkpoint_every == 0 \
+        if resume is not None and rank == 0 and cfg.checkpoint_every and run.step % cfg.checkpoint_every == 0 \
                 and run.step < n_steps:
             _save(resume, run, start, model, optimizer, scheduler)
         bar.update(1)
