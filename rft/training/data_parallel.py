@@ -5,7 +5,7 @@ its share of each, examples rank, rank + N, rank + 2N, ... Each process sums the
 of its share over the global batch's target tokens, so the shares add up to the one-process
 loss; DDP averages gradients over the processes, so each scales its loss by N first. The
 optimizer step is then the one a single process takes on the whole batch, up to the order of
-float additions (tests/steps/test_data_parallel.py checks the curve on CPU with gloo).
+float additions (tests/steps/test_data_parallel.py checks it on CPU with gloo).
 
     processes = n_processes(cfg, torch.cuda.device_count())   # 1: train in this process
 """
