@@ -36,7 +36,7 @@ def sampled(spark, model, n):
 def distinct(spark, paths):
     """Rows of rft.distinct_paths: each path in its model's own pool and in the union."""
     rows = [
-        (pool, q, eqs, f"{model}:{eqs}", model, text, 0, 1, [model], [(model, f"{model}:{eqs}", 0)], "test")
+        (pool, q, eqs, f"{model}:{eqs}", model, text, 0, 1, [model], [(model, f"{model}:{eqs}", 0, 0)], "test")
         for q, eqs, model, text in paths for pool in (f"own:{model}", "union")
     ]
     return spark.createDataFrame(rows, DISTINCT_PATHS.required_schema)
