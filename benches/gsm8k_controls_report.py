@@ -246,18 +246,24 @@ def sampling_settings(sample: dict | None, sampled_from: str, base_seed: int) ->
             "device": sample.get("device")}
 
 
+def read_run(folder: str, name: str) -> tuple[dict, pd.Series]:
+    """One run's record (`<arm>-s<seed>.json`) and its greedy grades, question id -> correct."""
+    with open(os.path.join(folder, name)) as f:
+        record = json.load(f)
+    rows = pd.read_parquet(os.path.join(folder, name.replace(".json", ".eval.parquet")),
+                           columns=["question_id", "metric", "is_correct"])
+    greedy = rows[rows["metric"] == "maj1@1"]
+    return record, greedy.set_index("question_id")["is_correct"].astype(bool)
+
+
 def read_folder(folder: str) -> tuple[list[dict], dict[tuple[str, int], pd.Series], dict | None, dict | None]:
     """The run records with their greedy grades, and filter.json's counts and sample.json, from a results folder."""
     records, evals = [], {}
     for name in sorted(os.listdir(folder)):
         if RUN_FILE.fullmatch(name):
-            with open(os.path.join(folder, name)) as f:
-                record = json.load(f)
-            rows = pd.read_parquet(os.path.join(folder, name.replace(".json", ".eval.parquet")),
-                                   columns=["question_id", "metric", "is_correct"])
-            greedy = rows[rows["metric"] == "maj1@1"]
+            record, grades = read_run(folder, name)
             records.append(record)
-            evals[(record["arm"], int(record["seed"]))] = greedy.set_index("question_id")["is_correct"].astype(bool)
+            evals[(record["arm"], int(record["seed"]))] = grades
     side = {}
     for name in ("filter", "sample"):
         path = os.path.join(folder, f"{name}.json")

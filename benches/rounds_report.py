@@ -22,7 +22,8 @@ import re
 
 import pandas as pd
 
-from benches.gsm8k_controls_report import ALPHA, arm_summaries, contrast_tests, grade_table, run_entry, with_holm
+from benches.gsm8k_controls_report import (ALPHA, arm_summaries, contrast_tests, grade_table, read_run, run_entry,
+                                           with_holm)
 
 ROUND_RUN = re.compile(r"(?P<arm>rft_own|sft_matched)(?:_r(?P<round>\d+))?-s(?P<seed>\d+)\.json")
 FAMILY = "every test in this file: each later round's RFT own against the previous round's and against its control"
@@ -69,13 +70,9 @@ def read_round_folder(folder: str) -> tuple[list[dict], dict[tuple[str, int], pd
     records, evals, filters, sampled_from = [], {}, {}, {}
     for name in sorted(os.listdir(folder)):
         if ROUND_RUN.fullmatch(name):
-            with open(os.path.join(folder, name)) as f:
-                record = json.load(f)
-            rows = pd.read_parquet(os.path.join(folder, name.replace(".json", ".eval.parquet")),
-                                   columns=["question_id", "metric", "is_correct"])
-            greedy = rows[rows["metric"] == "maj1@1"]
+            record, grades = read_run(folder, name)
             records.append(record)
-            evals[(record["arm"], int(record["seed"]))] = greedy.set_index("question_id")["is_correct"].astype(bool)
+            evals[(record["arm"], int(record["seed"]))] = grades
         side = re.fullmatch(r"(filter|sample)(?:_r(\d+))?\.json", name)
         if side:
             with open(os.path.join(folder, name)) as f:
