@@ -47,7 +47,7 @@ def select_representatives(scored: DataFrame) -> DataFrame:
     producers = scored.groupBy(*group).agg(
         F.count("*").cast("int").alias("n_producers"),
         F.array_sort(F.collect_set("model")).alias("producer_models"),
-        F.array_sort(F.collect_list(F.struct("model", "path_id", "sample_idx"))).alias("producers"),
+        F.array_sort(F.collect_list(F.struct("model", "path_id", "sample_idx", "round"))).alias("producers"),
     )
     best = scored.withColumn("rank", F.row_number().over(best_first)).filter("rank = 1")
     return best.join(producers, on=group, how="inner").select(
@@ -59,8 +59,10 @@ def select_representatives(scored: DataFrame) -> DataFrame:
 
 def distinct_paths_builtin(verified: DataFrame) -> DataFrame:
     """Rows of `rft.verified_paths` -> rows of `rft.distinct_paths`, with Spark built-ins only."""
+    # Each producer's round, as the Arrow version lists it (rows from before rounds: 0).
+    paths_round = F.coalesce(F.col("round"), F.lit(0)) if "round" in verified.columns else F.lit(0)
     correct = verified.filter(F.col("is_correct")).select(
-        "path_id", "model", "question_id", "sample_idx", "equation_list", "text"
+        "path_id", "model", "question_id", "sample_idx", "equation_list", "text", paths_round.cast("int").alias("round")
     )
     return (
         correct
