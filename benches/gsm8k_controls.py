@@ -43,7 +43,7 @@ import pandas as pd
 from benches.gsm8k_rft import run_step, write_questions
 
 from rft.filter.path_verdict import verify_path
-from rft.filter.pools import own_pool
+from rft.filter.pools import UNION_POOL, own_pool
 from rft.rounds.round_plan import path_key, round_base_seed
 from rft.models.registry import resolve_model_spec
 from rft.steps.step_specs import BaseModelSpec, EvaluateSpec, SampleSpec, TrainSpec
@@ -57,8 +57,12 @@ SAMPLE_BASE_SEED, SAMPLE_TEMPERATURE = 0, 0.7
 EXPECTED_S = {"base": 90, "sft": 240, "sample": 220, "filter": 40, "rft_own": 500, "sft_matched": 500,
               # round 1: sampling may first retrain rft_own-s42 (its checkpoint is not kept); a set
               # of both rounds is larger than round 0's
-              "sample_r1": 720, "filter_r1": 60, "rft_own_r1": 650, "sft_matched_r1": 650}
+              "sample_r1": 720, "filter_r1": 60, "rft_own_r1": 650, "sft_matched_r1": 650,
+              # the union's partner (a smaller model): its SFT checkpoint is kept for its sampling
+              "partner_base": 60, "partner_sft": 150, "partner_sample": 300, "filter_union": 120,
+              "union": 550, "sft_matched_union": 550}
 SAMPLED_FROM_R1 = f"rft_own-s{SAMPLING_SEED}"  # the RFT model whose samples make round 1's set
+PARTNER_SFT = "partner_sft"  # the partner's SFT checkpoint (seed 42), whose samples join the union
 
 
 def path_id(model: str, question_id: str, sample_idx: int, round_: int = 0) -> str:
@@ -66,15 +70,11 @@ def path_id(model: str, question_id: str, sample_idx: int, round_: int = 0) -> s
     return hashlib.sha1(path_key(model, question_id, sample_idx, round_).encode()).hexdigest()
 
 
-def own_distinct_paths(samples: pd.DataFrame, questions: pd.DataFrame, model: str,
-                       round_: int = 0) -> tuple[pd.DataFrame, dict]:
-    """One model's samples -> its own pool of distinct correct paths (the pipeline's rule).
+def correct_paths(samples: pd.DataFrame, questions: pd.DataFrame, model: str) -> pd.DataFrame:
+    """One model's samples -> its correct ones, keyed by the pipeline's path ids.
 
-    `samples` may hold several rounds (a `round` column, 0 if absent): the pool is `round_`'s,
-    as the pipeline's cumulative pool of that round is.
+    `samples` may hold several rounds (a `round` column, 0 if absent).
     """
-    from rft.filter.equation_dedup import representatives  # rapidfuzz: carried to the GPU machine as a wheel
-
     gold = dict(zip(questions["question_id"], questions["gold_answer"]))
     rows = []
     for r in samples.itertuples():
@@ -84,23 +84,60 @@ def own_distinct_paths(samples: pd.DataFrame, questions: pd.DataFrame, model: st
             rows.append({"question_id": r.question_id, "sample_idx": int(r.sample_idx), "text": r.text,
                          "path_id": path_id(model, r.question_id, int(r.sample_idx), sampled_in),
                          "equation_list": verdict.equation_list})
-    correct = pd.DataFrame(rows, columns=["question_id", "sample_idx", "text", "path_id", "equation_list"])
+    return pd.DataFrame(rows, columns=["question_id", "sample_idx", "text", "path_id", "equation_list"])
+
+
+def distinct_in_pool(correct: pd.DataFrame, pool: str) -> pd.DataFrame:
+    """Per question, one representative per equation list of the correct paths given (one model's
+    for an own pool, every model's for the union), as the pipeline's dedup picks it."""
+    from rft.filter.equation_dedup import representatives  # rapidfuzz: carried to the GPU machine as a wheel
+
     chosen = []
     for _, paths in correct.groupby("question_id", sort=True):
         paths = paths.reset_index(drop=True)
         for group in representatives(list(paths["path_id"]), list(paths["equation_list"]), list(paths["text"])):
             chosen.append({**paths.iloc[group.representative].to_dict(), "n_producers": len(group.members)})
     distinct = pd.DataFrame(chosen, columns=[*correct.columns, "n_producers"])
-    distinct.insert(0, "pool", own_pool(model, round_))
+    distinct.insert(0, "pool", pool)
+    return distinct
+
+
+def own_distinct_paths(samples: pd.DataFrame, questions: pd.DataFrame, model: str,
+                       round_: int = 0) -> tuple[pd.DataFrame, dict]:
+    """One model's samples -> its own pool of distinct correct paths (the pipeline's rule).
+
+    With several rounds in `samples`, the pool is `round_`'s, as the pipeline's cumulative pool
+    of that round is.
+    """
+    correct = correct_paths(samples, questions, model)
+    distinct = distinct_in_pool(correct, own_pool(model, round_))
     return distinct, {"sampled": len(samples), "correct": len(correct), "distinct": len(distinct)}
 
 
-def plan(seeds: list[int], rounds: int = 1) -> list[tuple[str, int | None]]:
-    """Round 0 as above; with rounds=2, round 1: samples from RFT own (seed 42), the cumulative
+def union_distinct_paths(samples_by_model: dict[str, pd.DataFrame],
+                         questions: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """Several models' samples -> the union pool: distinct correct paths over all of them."""
+    correct = {model: correct_paths(samples, questions, model) for model, samples in samples_by_model.items()}
+    everyone = pd.concat([c.assign(model=model) for model, c in correct.items()], ignore_index=True)
+    distinct = distinct_in_pool(everyone, UNION_POOL)
+    counts = {"models": {model: {"sampled": len(samples_by_model[model]), "correct": len(c),
+                                 "distinct_chosen": int((distinct["model"] == model).sum())}
+                         for model, c in correct.items()},
+              "correct": len(everyone), "distinct": len(distinct)}
+    return distinct, counts
+
+
+def plan(seeds: list[int], rounds: int = 1, union_seeds: list[int] = ()) -> list[tuple[str, int | None]]:
+    """Round 0 as above. With union seeds (a partner model given): the partner's base, SFT and
+    samples, the union set of both models' paths, and per union seed RFT on it and its
+    step-matched control. With rounds=2, round 1: samples from RFT own (seed 42), the cumulative
     own set of both rounds, and per seed RFT on it and its step-matched control."""
     runs = [("base", None), ("sft", SAMPLING_SEED), ("sample", None), ("filter", None)]
     for seed in seeds:
         runs += [("rft_own", seed), ("sft_matched", seed)] + ([("sft", seed)] if seed != SAMPLING_SEED else [])
+    if union_seeds:
+        runs += [("partner_base", None), ("partner_sft", None), ("partner_sample", None), ("filter_union", None)]
+        runs += [run for seed in union_seeds for run in (("union", seed), ("sft_matched_union", seed))]
     if rounds >= 2:
         runs += [("sample_r1", None), ("filter_r1", None)]
         runs += [run for seed in seeds for run in (("rft_own_r1", seed), ("sft_matched_r1", seed))]
@@ -117,6 +154,7 @@ class Runner:
         os.makedirs(self.out, exist_ok=True)
         self.paths = write_questions(args.gsm8k, self.work, args.limit)
         self.base_dir = os.path.join(self.work, "base")
+        self.partner_dir = os.path.join(self.work, "partner_base")
 
     def result(self, unit: str) -> dict | None:
         for folder in (self.out, *self.args.results):
@@ -133,28 +171,40 @@ class Runner:
                 return os.path.join(folder, filename)
         return None
 
-    def base(self) -> dict:
-        """The base converted once to a plain checkpoint: later runs load it in seconds, not a GGUF."""
-        if not os.path.exists(os.path.join(self.base_dir, "config.json")):
-            spec = resolve_model_spec(self.args.base)
+    def base(self, base: str | None = None, base_dir: str | None = None) -> dict:
+        """A base converted once to a plain checkpoint: later runs load it in seconds, not a GGUF."""
+        base, base_dir = base or self.args.base, base_dir or self.base_dir
+        if not os.path.exists(os.path.join(base_dir, "config.json")):
+            spec = resolve_model_spec(base)
             if spec.source == "tiny":  # rehearsal: the train step builds and saves the tiny base
-                return {"source": "tiny", "dir": self.base_dir}
+                return {"source": "tiny", "dir": base_dir}
             import torch  # here: the plan and the filter run without torch
 
             from rft.models.loading import load_model_and_tokenizer
             from rft.training.trainer import save_checkpoint
 
             model, tokenizer = load_model_and_tokenizer(spec, dtype=torch.float32)
-            save_checkpoint(model, tokenizer, self.base_dir)
-        return {"source": self.args.base, "dir": self.base_dir}
+            save_checkpoint(model, tokenizer, base_dir)
+        return {"source": base, "dir": base_dir}
 
-    def train(self, tag: str, data: str, seed: int, max_steps: int | None = None) -> dict:
+    def train(self, tag: str, data: str, seed: int, max_steps: int | None = None, partner: bool = False) -> dict:
+        """Train `tag` from the base (the partner's base with partner=True) at the paper's settings."""
         out_dir = os.path.join(self.work, tag)
         config = {"micro_batch_size": self.args.micro_batch, "seed": seed,
                   **({"max_steps": max_steps} if max_steps else {}), **self.args.train_config}
-        spec = TrainSpec(base=BaseModelSpec(spec=self.args.base, dir=self.base_dir), corpus_path=self.paths["train"],
+        base = (BaseModelSpec(spec=self.args.partner, dir=self.partner_dir) if partner
+                else BaseModelSpec(spec=self.args.base, dir=self.base_dir))
+        spec = TrainSpec(base=base, corpus_path=self.paths["train"],
                          train_data=data, output_dir=out_dir, train_config=config, progress=False)
         return run_step(spec, os.path.join(self.work, f"train_{tag}.json"))
+
+    def sample(self, checkpoint: str, output: str, base_seed: int, record: str) -> dict:
+        """k paths per train question from `checkpoint`, at the sampling settings of every round."""
+        spec = SampleSpec(checkpoint=checkpoint, questions=self.paths["train"], k=self.args.k,
+                          temperature=SAMPLE_TEMPERATURE, max_new_tokens=self.args.max_new_tokens,
+                          base_seed=base_seed, batch_size=self.args.batch,
+                          output=output, chunk_rows=8192, progress=False)
+        return run_step(spec, os.path.join(self.work, record))
 
     def evaluate(self, tag: str) -> dict:
         output = os.path.join(self.out, f"{tag}.eval.parquet")
@@ -169,22 +219,31 @@ class Runner:
         tag = f"{arm}-s{seed}"
         train = self.train(tag, data, seed, max_steps)
         evaluation = self.evaluate(tag)
-        keep = {SAMPLED_FROM} | ({SAMPLED_FROM_R1} if self.args.rounds >= 2 else set())
+        keep = {SAMPLED_FROM} | ({SAMPLED_FROM_R1} if self.args.rounds >= 2 else set())  # sampled from later
         if tag not in keep:  # a checkpoint is 2 GB; its eval rows are what is kept
             shutil.rmtree(os.path.join(self.work, tag))
         return {"arm": arm, "seed": seed, "train": train, "eval": evaluation}
 
-    def rft_data(self, own_set: str = "own_set.parquet") -> str:
-        """SFT data followed by the own set's paths as (prompt, response)."""
-        data = os.path.join(self.work, own_set.replace("own_set", "rft_own_data"))
+    def rft_data(self, path_set: str = "own_set.parquet") -> str:
+        """SFT data followed by a set's paths (own_set.parquet, union_set.parquet, ...) as (prompt, response)."""
+        data = os.path.join(self.work, f"rft_data_{path_set}")
         if not os.path.exists(data):
-            paths = pd.read_parquet(self.found(own_set))
+            paths = pd.read_parquet(self.found(path_set), columns=["question_id", "text"])
             questions = pd.read_parquet(self.paths["train"], columns=["question_id", "question"])
             paths = paths.merge(questions, on="question_id", how="inner", validate="many_to_one")
             rft = pd.DataFrame({"prompt": paths["question"].map(format_prompt),
                                 "response": paths["text"].map(format_response)})
             pd.concat([pd.read_parquet(self.paths["sft"]), rft], ignore_index=True).to_parquet(data, index=False)
         return data
+
+    def step_matched(self, arm: str, seed: int, matched_to: str, steps: int | None = None) -> dict:
+        """SFT data alone for as many optimizer steps as the run `matched_to` took."""
+        rft = self.result(matched_to)
+        steps = rft["train"]["n_steps"] if rft else steps
+        if not steps:
+            raise ValueError(f"{arm}-s{seed} needs {matched_to}'s step count" +
+                             (", or --matched-steps" if arm == "sft_matched" else ""))
+        return {**self.train_and_evaluate(arm, seed, self.paths["sft"], max_steps=steps), "matched_to": matched_to}
 
     def run(self, unit: str, seed: int | None) -> dict:
         if unit == "base":
@@ -195,12 +254,8 @@ class Runner:
             checkpoint = os.path.join(self.work, SAMPLED_FROM)
             if not os.path.exists(os.path.join(checkpoint, "train_stats.json")):  # a fresh machine
                 self.train(SAMPLED_FROM, self.paths["sft"], SAMPLING_SEED)
-            samples = os.path.join(self.out, "samples.parquet")
-            spec = SampleSpec(checkpoint=checkpoint, questions=self.paths["train"], k=self.args.k,
-                              temperature=SAMPLE_TEMPERATURE, max_new_tokens=self.args.max_new_tokens,
-                              base_seed=SAMPLE_BASE_SEED, batch_size=self.args.batch,
-                              output=samples, chunk_rows=8192, progress=False)
-            return {"sample": run_step(spec, os.path.join(self.work, "sample.json"))}
+            return {"sample": self.sample(checkpoint, os.path.join(self.out, "samples.parquet"),
+                                          SAMPLE_BASE_SEED, "sample.json")}
         if unit == "filter":
             samples = pd.read_parquet(self.found("samples.parquet"), columns=["question_id", "sample_idx", "text"])
             questions = pd.read_parquet(self.paths["train"], columns=["question_id", "gold_answer"])
@@ -209,16 +264,39 @@ class Runner:
             return {"filter": counts}
         if unit == "rft_own":
             return self.train_and_evaluate("rft_own", seed, self.rft_data())
+        if unit == "sft_matched":
+            return self.step_matched("sft_matched", seed, f"rft_own-s{seed}", self.args.matched_steps)
+        if unit == "partner_base":
+            return {"base": self.base(self.args.partner, self.partner_dir), "name": self.args.partner_name}
+        if unit == "partner_sft":
+            return {"train": self.train(PARTNER_SFT, self.paths["sft"], SAMPLING_SEED, partner=True),
+                    "name": self.args.partner_name}
+        if unit == "partner_sample":
+            checkpoint = os.path.join(self.work, PARTNER_SFT)
+            if not os.path.exists(os.path.join(checkpoint, "train_stats.json")):  # a fresh machine
+                self.train(PARTNER_SFT, self.paths["sft"], SAMPLING_SEED, partner=True)
+            return {"sample": self.sample(checkpoint, os.path.join(self.out, "partner_samples.parquet"),
+                                          SAMPLE_BASE_SEED, "partner_sample.json"),
+                    "name": self.args.partner_name, "sampled_from": PARTNER_SFT}
+        if unit == "filter_union":
+            columns = ["question_id", "sample_idx", "text"]
+            samples = {self.name: pd.read_parquet(self.found("samples.parquet"), columns=columns),
+                       self.args.partner_name: pd.read_parquet(self.found("partner_samples.parquet"), columns=columns)}
+            questions = pd.read_parquet(self.paths["train"], columns=["question_id", "gold_answer"])
+            distinct, counts = union_distinct_paths(samples, questions)
+            distinct.to_parquet(os.path.join(self.out, "union_set.parquet"), index=False)
+            return {"filter": counts}
+        if unit == "union":
+            return self.train_and_evaluate("union", seed, self.rft_data("union_set.parquet"))
+        if unit == "sft_matched_union":
+            return self.step_matched("sft_matched_union", seed, f"union-s{seed}")
         if unit == "sample_r1":
             checkpoint = os.path.join(self.work, SAMPLED_FROM_R1)
             if not os.path.exists(os.path.join(checkpoint, "train_stats.json")):  # a fresh machine
                 self.train(SAMPLED_FROM_R1, self.rft_data(), SAMPLING_SEED)
-            samples = os.path.join(self.out, "samples_r1.parquet")
-            spec = SampleSpec(checkpoint=checkpoint, questions=self.paths["train"], k=self.args.k,
-                              temperature=SAMPLE_TEMPERATURE, max_new_tokens=self.args.max_new_tokens,
-                              base_seed=round_base_seed(SAMPLE_BASE_SEED, 1), batch_size=self.args.batch,
-                              output=samples, chunk_rows=8192, progress=False)
-            return {"sample": run_step(spec, os.path.join(self.work, "sample_r1.json")), "sampled_from": SAMPLED_FROM_R1}
+            return {"sample": self.sample(checkpoint, os.path.join(self.out, "samples_r1.parquet"),
+                                          round_base_seed(SAMPLE_BASE_SEED, 1), "sample_r1.json"),
+                    "sampled_from": SAMPLED_FROM_R1}
         if unit == "filter_r1":
             columns = ["question_id", "sample_idx", "text"]
             both = pd.concat([pd.read_parquet(self.found("samples.parquet"), columns=columns).assign(round=0),
@@ -232,19 +310,7 @@ class Runner:
         if unit == "rft_own_r1":
             return self.train_and_evaluate("rft_own_r1", seed, self.rft_data("own_set_r1.parquet"))
         if unit == "sft_matched_r1":
-            rft = self.result(f"rft_own_r1-s{seed}")
-            if not rft:
-                raise ValueError(f"sft_matched_r1-s{seed} needs rft_own_r1-s{seed}'s step count")
-            return {**self.train_and_evaluate("sft_matched_r1", seed, self.paths["sft"],
-                                              max_steps=rft["train"]["n_steps"]),
-                    "matched_to": f"rft_own_r1-s{seed}"}
-        if unit == "sft_matched":
-            rft = self.result(f"rft_own-s{seed}")
-            steps = rft["train"]["n_steps"] if rft else self.args.matched_steps
-            if not steps:
-                raise ValueError(f"sft_matched-s{seed} needs rft_own-s{seed}'s step count, or --matched-steps")
-            return {**self.train_and_evaluate("sft_matched", seed, self.paths["sft"], max_steps=steps),
-                    "matched_to": f"rft_own-s{seed}"}
+            return self.step_matched("sft_matched_r1", seed, f"rft_own_r1-s{seed}")
         raise ValueError(f"unknown unit {unit!r}")
 
 
@@ -274,7 +340,7 @@ def cmd_gpu(args) -> None:
 
 
 def run_plan(args, runner: Runner, started: float) -> None:
-    for unit, seed in plan(args.seeds, args.rounds):
+    for unit, seed in plan(args.seeds, args.rounds, args.union_seeds if args.partner else []):
         name = unit_name(unit, seed)
         if args.units and name not in args.units:
             continue
@@ -350,6 +416,11 @@ def main(argv=None):
     g.add_argument("--units", nargs="*", default=[], help="only these runs of the plan, e.g. base sft-s43")
     g.add_argument("--rounds", type=int, default=1, choices=(1, 2),
                    help="2: also round 1 (samples from RFT own seed 42; docs/rounds.md)")
+    g.add_argument("--partner", help="a second base (GGUF file, folder, hub id or tiny name) whose SFT "
+                   "model's correct paths join the union set with this model's")
+    g.add_argument("--partner-name", default="partner", help="the partner's name in path ids")
+    g.add_argument("--union-seeds", type=int, nargs="*", default=[SAMPLING_SEED],
+                   help="training seeds of RFT on the union set and its step-matched control")
     g.add_argument("--matched-steps", type=int, help="steps of the step-matched SFT when its RFT run has "
                    "no result yet: ceil(ceil(examples / 128) * 3) for the RFT set")
     g.add_argument("--device", default="cpu", help="the card, as recorded with each run")

@@ -31,8 +31,10 @@ ARM_DESCRIPTIONS = {
     "sft_matched": "SFT data only, for as many optimizer steps as the RFT own run of its seed",
     "rft_own": "RFT: SFT data + the model's own distinct correct paths",
     "union": "RFT: SFT data + the distinct correct paths of several models",
+    "sft_matched_union": "SFT data only, for as many optimizer steps as the RFT union run of its seed",
 }
-ARM_LABELS = {"sft": "SFT", "sft_matched": "step-matched SFT", "rft_own": "RFT own", "union": "RFT union"}
+ARM_LABELS = {"sft": "SFT", "sft_matched": "step-matched SFT", "rft_own": "RFT own", "union": "RFT union",
+              "sft_matched_union": "SFT step-matched to union"}
 RFT_ARMS = ("rft_own", "union")  # the arms whose data add sampled paths to the SFT data
 ALPHA = 0.05
 

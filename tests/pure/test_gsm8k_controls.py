@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from benches.gsm8k_controls import own_distinct_paths, path_id, plan
+from benches.gsm8k_controls import own_distinct_paths, path_id, plan, union_distinct_paths
 from rft.task.gsm8k import gsm8k_dir, load_jsonl_questions
 
 
@@ -29,6 +29,32 @@ def test_the_filter_keeps_one_correct_path_per_equation_list():
     first = distinct[distinct["question_id"] == gold[0]["question_id"]].iloc[0]
     assert first["path_id"] == min(path_id("m", gold[0]["question_id"], j) for j in (0, 1))
 
+
+def test_a_partner_model_adds_its_sft_samples_and_the_union_arm_with_its_control():
+    assert plan([42], union_seeds=[42])[-6:] == [
+        ("partner_base", None), ("partner_sft", None), ("partner_sample", None), ("filter_union", None),
+        ("union", 42), ("sft_matched_union", 42),
+    ]
+
+
+def test_the_union_keeps_one_path_per_equation_list_across_models():
+    gold = load_jsonl_questions(gsm8k_dir() / "train.jsonl", "train", limit=2)
+    questions = pd.DataFrame({"question_id": [q["question_id"] for q in gold],
+                              "gold_answer": [q["answer"].split("####")[-1].strip() for q in gold]})
+    # both models solve question 0 the gold way; only the partner solves question 1
+    mine = pd.DataFrame([{"question_id": gold[0]["question_id"], "sample_idx": 0, "text": gold[0]["answer"]},
+                         {"question_id": gold[1]["question_id"], "sample_idx": 0, "text": "#### 0"}])
+    theirs = pd.DataFrame([{"question_id": q["question_id"], "sample_idx": 0, "text": q["answer"]} for q in gold])
+    distinct, counts = union_distinct_paths({"m": mine, "p": theirs}, questions)
+    assert counts["correct"] == 3 and counts["distinct"] == 2
+    assert set(distinct["pool"]) == {"union"}
+    assert distinct["n_producers"].tolist() == [2, 1]
+    # the shared path is kept once, under the smaller path id of the two models
+    q0 = gold[0]["question_id"]
+    assert distinct["path_id"].iloc[0] == min(path_id("m", q0, 0), path_id("p", q0, 0))
+    assert counts["models"]["m"] == {"sampled": 2, "correct": 1,
+                                     "distinct_chosen": int(distinct["model"].eq("m").sum())}
+    assert counts["models"]["p"]["correct"] == 2
 
 
 def test_a_second_round_samples_from_rft_and_trains_each_seed_with_its_control():
