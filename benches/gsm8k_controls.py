@@ -373,10 +373,12 @@ REPORT_NOTES = {
 
 
 def cmd_report(args) -> None:
-    from benches.gsm8k_controls_report import build_report, read_folder, sampling_settings, write_report
+    from benches.gsm8k_controls_report import build_report, read_folder, read_side, sampling_settings, write_report
 
     records, evals, filter_counts, sample = read_folder(args.results)
-    report = build_report(records, evals, filter_counts, sampling_settings(sample, SAMPLED_FROM, SAMPLE_BASE_SEED))
+    union = read_side(args.results, "filter_union")
+    report = build_report(records, evals, filter_counts, sampling_settings(sample, SAMPLED_FROM, SAMPLE_BASE_SEED),
+                          union and union["filter"])
     write_report(report, args.json, REPORT_NOTES)
     print(report["finding"])
 

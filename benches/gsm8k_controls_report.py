@@ -107,7 +107,9 @@ def contrast_pairs(arms: set[str], controls: dict[str, str]) -> list[tuple[str, 
 
 def contrast_tests(a: str, b: str, grades: dict[tuple[str, int], list[int]]) -> list[dict]:
     """a against b on the same questions: per seed both arms have, seed s against seed s (exact
-    McNemar), then every seed of a against every seed of b (`paired_seed_test`, seeds as replicates)."""
+    McNemar), then every seed of a against every seed of b (`paired_seed_test`, seeds as replicates).
+    Two one-seed arms of the same seed get no pooled test: it would be their McNemar test again,
+    counted twice in Holm's family."""
     seeds_a = sorted(s for arm, s in grades if arm == a)
     seeds_b = sorted(s for arm, s in grades if arm == b)
     tests = []
@@ -117,6 +119,8 @@ def contrast_tests(a: str, b: str, grades: dict[tuple[str, int], list[int]]) -> 
         only_a, only_b = sum(p and not q for p, q in zip(x, y)), sum(q and not p for p, q in zip(x, y))
         tests.append(_test(a, b, "seed", [seed], [seed], result, "exact McNemar, seed s against seed s",
                            only_a=only_a, only_b=only_b))
+    if len(seeds_a) == len(seeds_b) == 1 and seeds_a == seeds_b:
+        return tests
     pooled = paired_seed_test([grades[(a, s)] for s in seeds_a], [grades[(b, s)] for s in seeds_b])
     tests.append(_test(a, b, "pooled", seeds_a, seeds_b, pooled, pooled["method"]))
     return tests
@@ -149,8 +153,18 @@ def grade_table(evals: dict[tuple[str, int], pd.Series]) -> dict[tuple[str, int]
 
 # --- the finding -----------------------------------------------------------------------------
 
-def _pooled(tests: list[dict], a: str, b: str) -> dict | None:
-    return next((t for t in tests if t["scope"] == "pooled" and (t["a"], t["b"]) == (a, b)), None)
+def _headline(tests: list[dict], a: str, b: str) -> dict | None:
+    """A contrast's test over all its seeds: the pooled one, or the McNemar test of two one-seed arms."""
+    mine = [t for t in tests if (t["a"], t["b"]) == (a, b)]
+    pooled = [t for t in mine if t["scope"] == "pooled"]
+    if pooled:
+        return pooled[0]
+    return mine[0] if len(mine) == 1 else None
+
+
+def _headlines(tests: list[dict]) -> list[dict]:
+    pairs = list(dict.fromkeys((t["a"], t["b"]) for t in tests))
+    return [h for h in (_headline(tests, a, b) for a, b in pairs) if h]
 
 
 def _arm(arms: list[dict], name: str) -> dict | None:
@@ -184,15 +198,16 @@ def _per_seed(tests: list[dict]) -> str | None:
 def finding(arms: list[dict], tests: list[dict]) -> str:
     """The result in one paragraph, worded from the numbers: each arm's mean, then each pooled contrast."""
     means = "; ".join(f"{label(s['arm'])} {100 * s['accuracy']['mean']:.1f}% ({_seeds(s)})" for s in arms)
-    contrasts = [t for t in tests if t["scope"] == "pooled"]
+    contrasts = _headlines(tests)
     lines = [f"Greedy GSM8K test accuracy, mean over training seeds: {means}."]
     if contrasts:
-        lines.append("Pooled over seeds (paired on the same questions; Holm over all "
-                     f"{len(tests)} tests of this report): " + "; ".join(_verdict(t) for t in contrasts) + ".")
+        lines.append("Pooled over seeds (paired on the same questions; two one-seed arms by their McNemar "
+                     f"test; Holm over all {len(tests)} tests of this report): "
+                     + "; ".join(_verdict(t) for t in contrasts) + ".")
     per_seed = _per_seed(tests)
     if per_seed:
         lines.append(per_seed)
-    own_vs_matched, matched_vs_sft = _pooled(tests, "rft_own", "sft_matched"), _pooled(tests, "sft_matched", "sft")
+    own_vs_matched, matched_vs_sft = _headline(tests, "rft_own", "sft_matched"), _headline(tests, "sft_matched", "sft")
     if own_vs_matched and matched_vs_sft:
         if own_vs_matched["p_holm"] < ALPHA and own_vs_matched["difference"] > 0:
             if matched_vs_sft["p_holm"] >= ALPHA:
@@ -204,6 +219,15 @@ def finding(arms: list[dict], tests: list[dict]) -> str:
         else:
             lines.append("RFT on its own paths is not shown to beat SFT trained for the same number of steps: "
                          "at this size its gain cannot be told apart from the effect of more training.")
+    union_vs_own = _headline(tests, "union", "rft_own")
+    if union_vs_own:
+        if union_vs_own["p_holm"] < ALPHA:
+            word = "raises" if union_vs_own["difference"] > 0 else "lowers"
+            lines.append(f"Training on the union of several models' paths {word} accuracy against the model's own "
+                         "paths alone.")
+        else:
+            lines.append("Training on the union of several models' paths is not shown to differ from the model's "
+                         "own paths alone.")
     fewest = min((len(s["seeds"]) for s in arms), default=0)
     lines.append(f"Caveats: {fewest if fewest > 1 else 'one'} seed{'s' if fewest > 1 else ''} per arm at the fewest, "
                  "one base model, one draw of samples for the RFT set.")
@@ -219,12 +243,13 @@ def _seeds(summary: dict) -> str:
 # --- the record ------------------------------------------------------------------------------
 
 FAMILY = ("every test in `tests`: for each contrast, the exact McNemar test of each seed both arms have "
-          "(seed s against seed s) and the pooled sign-flip test over all seeds; Holm's step-down "
-          "adjustment over all of them together")
+          "(seed s against seed s) and the pooled sign-flip test over all seeds (none for two one-seed arms "
+          "of the same seed: it would repeat their McNemar test); Holm's step-down adjustment over all of "
+          "them together")
 
 
 def build_report(records: list[dict], evals: dict[tuple[str, int], pd.Series], filter_counts: dict | None,
-                 sampling: dict | None) -> dict:
+                 sampling: dict | None, union_filter: dict | None = None) -> dict:
     """The report as JSON-able dict, from the run records and each run's graded answers."""
     runs = sorted((run_entry(r, evals[(r["arm"], int(r["seed"]))]) for r in records),
                   key=lambda r: (arm_order({x["arm"] for x in records}).index(r["arm"]), r["seed"]))
@@ -234,7 +259,8 @@ def build_report(records: list[dict], evals: dict[tuple[str, int], pd.Series], f
     tests = with_holm([t for a, b in pairs for t in contrast_tests(a, b, grades)])
     return {"finding": finding(arms, tests), "runs": runs, "arms": arms,
             "contrasts": [f"{a} vs {b}" for a, b in pairs], "tests": tests, "holm_family": FAMILY,
-            "alpha": ALPHA, "filter": filter_counts, "sampling": sampling}
+            "alpha": ALPHA, "filter": filter_counts, "sampling": sampling,
+            **({"union_filter": union_filter} if union_filter else {})}
 
 
 def sampling_settings(sample: dict | None, sampled_from: str, base_seed: int) -> dict | None:
@@ -266,11 +292,17 @@ def read_folder(folder: str) -> tuple[list[dict], dict[tuple[str, int], pd.Serie
             record, grades = read_run(folder, name)
             records.append(record)
             evals[(record["arm"], int(record["seed"]))] = grades
-    side = {}
-    for name in ("filter", "sample"):
-        path = os.path.join(folder, f"{name}.json")
-        side[name] = json.load(open(path)) if os.path.exists(path) else None
-    return records, evals, side["filter"] and side["filter"]["filter"], side["sample"]
+    filter_record = read_side(folder, "filter")
+    return records, evals, filter_record and filter_record["filter"], read_side(folder, "sample")
+
+
+def read_side(folder: str, unit: str) -> dict | None:
+    """A seedless unit's record (`filter.json`, `sample.json`, `filter_union.json`), None when absent."""
+    path = os.path.join(folder, f"{unit}.json")
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
 
 
 def write_report(report: dict, path: str, extra: dict) -> dict:

@@ -144,6 +144,17 @@ def gsm8k_sampling(record: dict, run: str | None) -> list[str]:
         ("distinct (one per equation list and question)", "distinct"), ("device", "device")])
 
 
+def gsm8k_union(record: dict, run: str | None) -> list[str]:
+    """The union set of the controlled runs: each model's samples, correct paths, and the distinct
+    paths of the union that are its (a path both models found counts once, for one of them)."""
+    u = record["union_filter"]
+    rows = [[model, count(m["sampled"]), count(m["correct"]), count(m["distinct_chosen"])]
+            for model, m in u["models"].items()]
+    rows.append(["union", count(sum(m["sampled"] for m in u["models"].values())), count(u["correct"]),
+                 count(u["distinct"])])
+    return table(["model", "sampled", "correct", "distinct paths in the union set"], rows, {1, 2, 3})
+
+
 def gsm8k_earlier(record: dict, run: str | None) -> list[str]:
     """Greedy test accuracy of every checkpoint of the session-5 two-model run (one seed, no control)."""
     rows = [[e["model"], e["stage"].upper(), _training_set(e["training_set"]), count(e["distinct_paths"]),
@@ -356,7 +367,7 @@ TABLES = {  # name -> (record, renderer)
     "demo": ("demo.json", demo), "demo_paired": ("demo.json", demo_paired),
     "gsm8k_finding": ("gsm8k_rft.json", gsm8k_finding), "gsm8k_arms": ("gsm8k_rft.json", gsm8k_arms),
     "gsm8k_contrasts": ("gsm8k_rft.json", gsm8k_contrasts), "gsm8k_sampling": ("gsm8k_rft.json", gsm8k_sampling),
-    "gsm8k_earlier": ("gsm8k_rft.json", gsm8k_earlier),
+    "gsm8k_union": ("gsm8k_rft.json", gsm8k_union), "gsm8k_earlier": ("gsm8k_rft.json", gsm8k_earlier),
     "gsm8k_earlier_paired": ("gsm8k_rft.json", gsm8k_earlier_paired),
     "gsm8k_earlier_filter": ("gsm8k_rft.json", gsm8k_earlier_filter), "scaling": ("scaling.json", scaling),
     "scaling_fits": ("scaling.json", scaling_fits), "scaling_contrasts": ("scaling.json", scaling_contrasts),

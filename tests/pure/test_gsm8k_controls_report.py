@@ -72,6 +72,14 @@ def test_per_seed_tests_pair_seed_s_with_seed_s_and_are_mcnemar_then_one_pooled_
     assert pooled["difference"] == pytest.approx((4.5 - 1) / 6)
 
 
+def test_two_one_seed_arms_of_one_seed_get_their_mcnemar_test_once():
+    grades = grade_table({(r["arm"], r["seed"]): g for r, g in _clear_runs()})
+
+    tests = contrast_tests("rft_own", "sft_matched", grades)
+
+    assert [t["scope"] for t in tests] == ["seed"]
+
+
 def test_holm_runs_over_every_test_of_the_report_and_the_family_is_named():
     report = _report()
 
@@ -91,6 +99,13 @@ def test_the_finding_says_what_holm_allows_and_no_more():
     strong = finding(*_arms_and_tests(_report(_clear_runs())))
     assert "RFT own scores" in strong and "above step-matched SFT" in strong
     assert "the extra optimizer steps alone do not explain its gain" in strong
+
+
+def test_the_finding_says_whether_the_union_differs_from_own_paths():
+    runs = _clear_runs() + [_run("union", 1, [1] * 40 + [0] * 20, steps=7)]
+    text = finding(*_arms_and_tests(_report(runs)))
+    assert "RFT union against RFT own: no difference shown" in text
+    assert "union of several models' paths is not shown to differ from the model's own paths alone" in text
 
 
 def _arms_and_tests(report):
