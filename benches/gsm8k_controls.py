@@ -339,8 +339,19 @@ def cmd_gpu(args) -> None:
         pack(runner.out, args.out, sampled_here)
 
 
+def check_units(wanted: list[str], runs: list[tuple[str, int | None]], partner: str | None) -> None:
+    """--units must name runs of the plan: a misspelt or partnerless unit would otherwise run nothing."""
+    names = {unit_name(unit, seed) for unit, seed in runs}
+    unknown = [u for u in wanted if u not in names]
+    if unknown:
+        hint = "" if partner else " (union units need --partner)"
+        raise SystemExit(f"--units: {', '.join(unknown)} not in this plan{hint}; its runs: {', '.join(sorted(names))}")
+
+
 def run_plan(args, runner: Runner, started: float) -> None:
-    for unit, seed in plan(args.seeds, args.rounds, args.union_seeds if args.partner else []):
+    runs = plan(args.seeds, args.rounds, args.union_seeds if args.partner else [])
+    check_units(args.units, runs, args.partner)
+    for unit, seed in runs:
         name = unit_name(unit, seed)
         if args.units and name not in args.units:
             continue
@@ -436,6 +447,8 @@ def main(argv=None):
     rr.add_argument("--json", default="benches/results/rounds.json", help="the record to write")
     args = p.parse_args(argv)
     if args.command == "gpu":
+        if args.partner and args.partner_name == args.name:
+            p.error("--partner-name must differ from --name: the two models' path ids would collide")
         os.makedirs(args.out, exist_ok=True)
         os.makedirs(args.work, exist_ok=True)
     {"gpu": cmd_gpu, "report": cmd_report, "rounds-report": cmd_rounds_report}[args.command](args)

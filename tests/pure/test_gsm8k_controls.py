@@ -1,8 +1,9 @@
 """The controls bench's plan and its Spark-free filter (benches/gsm8k_controls.py)."""
 
 import pandas as pd
+import pytest
 
-from benches.gsm8k_controls import own_distinct_paths, path_id, plan, union_distinct_paths
+from benches.gsm8k_controls import check_units, main, own_distinct_paths, path_id, plan, union_distinct_paths
 from rft.task.gsm8k import gsm8k_dir, load_jsonl_questions
 
 
@@ -35,6 +36,21 @@ def test_a_partner_model_adds_its_sft_samples_and_the_union_arm_with_its_control
         ("partner_base", None), ("partner_sft", None), ("partner_sample", None), ("filter_union", None),
         ("union", 42), ("sft_matched_union", 42),
     ]
+
+
+def test_units_outside_the_plan_are_a_clear_error_not_a_silent_no_op():
+    check_units(["sft-s43", "union-s42"], plan([42, 43], union_seeds=[42]), partner="smol.gguf")
+    with pytest.raises(SystemExit, match="union-s42 not in this plan \\(union units need --partner\\)"):
+        check_units(["union-s42"], plan([42]), partner=None)
+    with pytest.raises(SystemExit, match="sft-s99 not in this plan"):
+        check_units(["sft-s99"], plan([42]), partner=None)
+
+
+def test_a_partner_with_the_models_own_name_is_refused(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["gpu", "--base", "tiny-llama-a", "--name", "m", "--partner", "tiny-llama-b", "--partner-name", "m",
+              "--gsm8k", "data/gsm8k", "--work", str(tmp_path / "w"), "--out", str(tmp_path / "o")])
+    assert "--partner-name must differ from --name" in capsys.readouterr().err
 
 
 def test_the_union_keeps_one_path_per_equation_list_across_models():
