@@ -87,10 +87,11 @@ def run_static(decoder_class, model, prompts, seeds, eos, rows, args):
     decoder = decoder_class(model, max_batch=rows, max_len=-(-(width + args.max_new_tokens) // 64) * 64)
     decoder.generate(prompts[:rows], seeds[:rows], args.temperature, 4, eos_id=None)  # capture
     out = timed(lambda: decoder.generate(prompts, seeds, args.temperature, args.max_new_tokens, eos_id=eos))
+    profile = getattr(decoder, "last_profile", None)  # the engine before this issue has none
     del decoder
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
-    return out
+    return (*out, profile)
 
 
 def run_vllm(model_dir, prompts, seeds, eos, config, args):
@@ -108,7 +109,10 @@ def run_vllm(model_dir, prompts, seeds, eos, config, args):
     out, seconds = timed(lambda: llm.generate(inputs, params, use_tqdm=False))
     del llm
     torch.cuda.empty_cache()
-    return [list(o.outputs[0].token_ids) for o in out], seconds
+    # vLLM leaves a special stop token out of token_ids; put EOS back so that its useful tokens
+    # and its paths cut at the limit count the same way as the other engines'.
+    return [list(c.token_ids) + ([eos] if c.finish_reason == "stop" and eos not in c.token_ids else [])
+            for c in (o.outputs[0] for o in out)], seconds
 
 
 def load(args):
@@ -141,7 +145,7 @@ def measure(args) -> list[dict]:
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu"
     rows = []
 
-    def record(engine, config, outputs, seconds, ignore_eos=False):
+    def record(engine, config, outputs, seconds, ignore_eos=False, profile=None):
         counted = [useful(t, None if ignore_eos else eos, args.max_new_tokens) for t in outputs]
         tokens = sum(n for n, _ in counted)
         row = {"engine": engine, "config": config, "model": model_name, "device": device, "run": args.run,
@@ -151,6 +155,8 @@ def measure(args) -> list[dict]:
                "seconds": round(seconds, 3), "tokens_per_s": round(tokens / seconds, 1),
                "paths_per_s": round(len(outputs) / seconds, 1),
                "peak_gpu_gb": round(torch.cuda.max_memory_allocated() / 2**30, 2) if device != "cpu" else None}
+        if profile:
+            row["profile"] = profile
         rows.append(row)
         print(json.dumps(row), flush=True)
         with open(args.out, "a") as f:
@@ -167,10 +173,10 @@ def measure(args) -> list[dict]:
         else:
             from rft.sampling.static_engine import StaticDecoder
         for n_rows in args.rows:
-            out, s = run_static(StaticDecoder, model, prompts, seeds, None if engine == "static_fixed" else eos,
-                                n_rows, args)
+            out, s, profile = run_static(StaticDecoder, model, prompts, seeds,
+                                         None if engine == "static_fixed" else eos, n_rows, args)
             record(engine, f"rows={n_rows}" + (", CUDA graph" if device != "cpu" else ""), out, s,
-                   ignore_eos=engine == "static_fixed")
+                   ignore_eos=engine == "static_fixed", profile=profile)
     if "vllm" in args.engines:
         for config in args.vllm_configs:
             out, s = run_vllm(args.model_dir, prompts, seeds, eos, config, args)

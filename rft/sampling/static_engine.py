@@ -23,6 +23,8 @@ the project's tiny models). Anything else raises `UnsupportedModel`; callers fal
 
 from __future__ import annotations
 
+import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -198,7 +200,9 @@ class StaticDecoder:
         """New token ids per prompt, cut after the first EOS (kept); `eos_id=None` never stops.
 
         `self.last_finish_reasons` then says, per prompt, "eos" or "length" (the limit ended
-        it). `on_batch(n_rows, n_new_tokens)` is called as requests finish (progress bars).
+        it); `self.last_profile` where the time went: decode steps per batch width, prefill
+        calls, rows and seconds, host checks. `on_batch(n_rows, n_new_tokens)` is called as
+        requests finish (progress bars).
         """
         if len(prompts) != len(seeds):
             raise ValueError(f"{len(prompts)} prompts but {len(seeds)} seeds")
@@ -222,11 +226,15 @@ class StaticDecoder:
         queue.reverse()  # popped from the end
         holder = [-1] * self.max_batch  # request index per row, -1 when empty
         width = self.max_batch
+        self._profile = {"decode_steps": Counter(), "prefill_calls": 0, "prefill_rows": 0,
+                         "prefill_tokens": 0, "prefill_seconds": 0.0, "checks": 0}
 
         self._admit(queue, holder, prompts, seeds, temperature, max_new_tokens, width)
         while any(h >= 0 for h in holder[:width]):
             for _ in range(EOS_CHECK_EVERY):
                 self._step(temperature, width)
+            self._profile["decode_steps"][width] += EOS_CHECK_EVERY
+            self._profile["checks"] += 1
             done = self.done[:width].tolist()
             finished = [r for r in range(width) if holder[r] >= 0 and done[r]]
             if finished:
@@ -247,6 +255,10 @@ class StaticDecoder:
             else:
                 width = self._pack(holder, width)
         self.last_finish_reasons = reasons
+        profile = dict(self._profile)
+        profile["decode_steps"] = {w: n for w, n in sorted(profile["decode_steps"].items(), reverse=True)}
+        profile["prefill_seconds"] = round(profile["prefill_seconds"], 3)
+        self.last_profile = profile
         return results
 
     def _admit(self, queue, holder, prompts, seeds, temperature, max_new_tokens, width) -> None:
@@ -259,6 +271,7 @@ class StaticDecoder:
             taken.append((r, i))
         if not taken:
             return
+        started = time.perf_counter()
         rows = torch.tensor([r for r, _ in taken], device=self.device)
         batch = [prompts[i] for _, i in taken]
         lengths = torch.tensor([len(p) for p in batch], device=self.device)
@@ -272,6 +285,13 @@ class StaticDecoder:
         self.seeds[rows] = row_seeds
         self.limit[rows] = max_new_tokens
         self.done[rows] = (first == self.eos) | (self.limit[rows] <= 1)
+        if self.device.type == "cuda":  # the host waits at the next check anyway
+            torch.cuda.synchronize(self.device)
+        profile = self._profile
+        profile["prefill_calls"] += 1
+        profile["prefill_rows"] += len(batch)
+        profile["prefill_tokens"] += sum(map(len, batch))
+        profile["prefill_seconds"] += time.perf_counter() - started
 
     def _pack(self, holder, width: int) -> int:
         """With no request waiting, move live rows to the front and halve the batch they decode in."""
@@ -355,7 +375,10 @@ class StaticDecoder:
         x = self.embed(tok)[:, None]
         cos, sin = self._rope(pos[:, None])
         cos, sin = cos[:, :, None], sin[:, :, None]
-        lengths = pos + 1  # keys 0..pos, the new token's own included
+        # Keys 0..pos, the new token's own included. A finished row waiting for a request (or,
+        # once the queue is empty, for the batch to shrink) reads one key: its output is never
+        # used, and reading its whole cache would grow its cost each step until max_len.
+        lengths = torch.where(self.done[:b], 1, pos + 1)
         for i, layer in enumerate(self.layers):
             attn = layer.self_attn
             h = layer.input_layernorm(x)
