@@ -54,15 +54,15 @@ with pa.CompressedInputStream(sys.argv[1],'zstd') as f, open(sys.argv[2],'wb') a
   ;;
 qwen)
   want=${2:?qwen SHA}
-  cat ~/p/q?? > "$W/qwen.gguf"
-  got=$(sha "$W/qwen.gguf")
+  cat ~/p/q?? > "$W/Qwen2.5-Coder-0.5B-Instruct.Q4_K_M.gguf"
+  got=$(sha "$W/Qwen2.5-Coder-0.5B-Instruct.Q4_K_M.gguf")
   [ "$got" = "$want" ] || { echo "stream q: sha256 $got, expected $want" >&2; exit 1; }
   rm ~/p/q?? && touch "$W/qwen.ok" && echo "qwen ready"
   ;;
 chain)  # detached, in ~/repo
   export HF_HUB_OFFLINE=1 VLLM_ENABLE_V1_MULTIPROCESSING=0 VLLM_USE_FLASHINFER_SAMPLER=0 VLLM_NO_USAGE_STATS=1
   run="real-$(date -u +%Y%m%dT%H%M)"
-  smol=$W/A/SmolLM2-135M-Instruct.Q4_1.gguf qwen=$W/qwen.gguf
+  smol=$W/A/SmolLM2-135M-Instruct.Q4_1.gguf qwen=$W/Qwen2.5-Coder-0.5B-Instruct.Q4_K_M.gguf
   common=(--gsm8k data/gsm8k/train.jsonl --questions "${QUESTIONS:-1000}" --k "${K:-8}" --run "$run"
           --out "$RES/real.jsonl")
   torch_py() { PYTHONPATH=~/site:$PWD python3 -m benches.sampling_real "$@" "${common[@]}"; }

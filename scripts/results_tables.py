@@ -274,6 +274,21 @@ def sampling(record: dict, run: str | None) -> list[str]:
                   "static engine", "static engine config", "static / vLLM defaults"], rows, {2, 3, 4, 5, 6, 8})
 
 
+def sampling_real(record: dict, run: str | None) -> list[str]:
+    """The real workload (EOS honoured): useful tokens/s of every engine of one run, and the ratios."""
+    rows = []
+    for r in record["real_workload"]["runs"]:
+        ratio = lambda key: r[key] and f"{r[key]}x"  # noqa: E731
+        share = r["ours_share_of_fixed_length"] and f"{100 * r['ours_share_of_fixed_length']:.0f}%"
+        rows.append([r["run"], r["model"].removesuffix(".gguf"), r["device"], count(r["baseline_tokens_per_s"]),
+                     count(r["vllm_tokens_per_s"]), count(r["before_tokens_per_s"]), count(r["ours_tokens_per_s"]),
+                     count(r["ours_fixed_length_tokens_per_s"]), ratio("ours_vs_vllm_defaults"), share,
+                     ratio("ours_vs_before")])
+    return table(["run", "model", "device", "`generate`", "vLLM defaults", "static engine before",
+                  "static engine", "its fixed-length figure", "static / vLLM defaults", "share of fixed length",
+                  "after / before"], rows, {3, 4, 5, 6, 7, 8, 9, 10})
+
+
 def training(record: dict, run: str | None) -> list[str]:
     """Full fine-tuning throughput at each micro-batch size."""
     rows = [[r["model"], r["device"], r["method"], r["micro_batch_size"], r["global_batch_size"],
@@ -372,6 +387,7 @@ TABLES = {  # name -> (record, renderer)
     "gsm8k_earlier_filter": ("gsm8k_rft.json", gsm8k_earlier_filter), "scaling": ("scaling.json", scaling),
     "scaling_fits": ("scaling.json", scaling_fits), "scaling_contrasts": ("scaling.json", scaling_contrasts),
     "pretrain_loss": ("scaling.json", pretrain_loss), "sampling": ("sampling.json", sampling),
+    "sampling_real": ("sampling.json", sampling_real),
     "training": ("training.json", training), "verify_dedupe": ("verify_dedupe.json", verify_dedupe),
     "reliability": ("reliability.json", reliability), "faults": ("reliability.json", faults),
 }
