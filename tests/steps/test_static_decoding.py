@@ -159,3 +159,16 @@ def test_packing_live_rows_into_a_smaller_batch_changes_no_tokens():
     unpacked = StaticDecoder(model, max_batch=8, max_len=80, min_rows=8).generate(
         prompts, seeds, 0.8, 40, eos_id=eos)
     assert packed == unpacked
+
+
+def test_each_call_leaves_a_profile_of_where_its_steps_went():
+    model = tiny("llama")
+    prompts = prompts_of([5, 9, 3, 7, 4])
+    decoder = StaticDecoder(model, max_batch=2, max_len=64, min_rows=1)
+    decoder.generate(prompts, list(range(5)), temperature=1.0, max_new_tokens=12, eos_id=None)
+    profile = decoder.last_profile
+    assert profile["prefill_rows"] == 5 and profile["prefill_tokens"] == sum(map(len, prompts))
+    assert profile["prefill_calls"] >= 3  # two rows: the five requests arrive in at least three waves
+    # Every step is counted at the width it ran: at least 12 steps per request, shared by 2 rows.
+    assert set(profile["decode_steps"]) <= {2, 1} and sum(profile["decode_steps"].values()) >= 12 * 5 // 2
+    assert profile["checks"] * 8 == sum(profile["decode_steps"].values())
