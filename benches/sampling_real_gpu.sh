@@ -6,6 +6,7 @@
 #   bash benches/sampling_real_gpu.sh pack DIR            # here: cut DIR/a?? and DIR/q?? (below)
 #   cp DIR/a/aNN ~/p/  (one piece per call), then:
 #   bash benches/sampling_real_gpu.sh setup SHA_A         # join, check, install, start the chain
+#                                                         # (QWEN=0 first: SmolLM2 only)
 #   cp DIR/q/qNN ~/p/  (one piece per call), then:
 #   bash benches/sampling_real_gpu.sh qwen SHA_Q          # join and check; the chain goes on to it
 #   bash benches/sampling_real_gpu.sh poll SECONDS        # wait for the chain, copy results to $OUT
@@ -75,10 +76,12 @@ chain)  # detached, in ~/repo
   generate() { step torch_py --weights "${!1}" --engines generate; }
   # What the ratios need first (ours, its fixed-length figure, the engine before, vLLM's
   # defaults), for both models; then the generate baselines; extras last.
+  # QWEN=0 (passed to setup) measures SmolLM2 alone, for a lease too short for both.
   static smol; vllm smol defaults
-  wait_qwen; static qwen; vllm qwen defaults
-  generate qwen; generate smol
-  vllm smol large-batch; vllm qwen large-batch
+  if [ "${QWEN:-1}" = 1 ]; then wait_qwen; static qwen; vllm qwen defaults; generate qwen; fi
+  generate smol
+  vllm smol large-batch
+  if [ "${QWEN:-1}" = 1 ]; then vllm qwen large-batch; fi
   step torch_py --weights "$smol" --engines static --rows "${SMALL_ROWS:-1024}"
   echo "CHAIN DONE $(date -u +%T)"
   ;;
