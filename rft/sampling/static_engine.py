@@ -285,7 +285,7 @@ class StaticDecoder:
         self.seeds[rows] = row_seeds
         self.limit[rows] = max_new_tokens
         self.done[rows] = (first == self.eos) | (self.limit[rows] <= 1)
-        if self.device.type == "cuda":  # the host waits at the next check anyway
+        if self.device.type == "cuda":  # the prefill's own time; the next step waits one launch
             torch.cuda.synchronize(self.device)
         profile = self._profile
         profile["prefill_calls"] += 1
