@@ -23,9 +23,7 @@ PIECE=46137344  # 44 MiB: the working tree takes the rest of a call's 64 MiB
 W=~/w           # joined files, outside the working tree that each call replaces
 RES=~/res       # measurements (JSON lines) and logs
 
-sha() { python3 -c "import hashlib,sys;h=hashlib.sha256();f=open(sys.argv[1],'rb')
-while b:=f.read(1<<24): h.update(b)
-print(h.hexdigest())" "$1"; }
+sha() { sha256sum "$1" | cut -d' ' -f1; }
 
 case "${1:?usage: pack DIR | setup SHA | qwen SHA | chain | poll SECONDS}" in
 pack)  # here, from a folder holding A/ (smol.gguf, vllm wheel, deps/) and qwen.gguf
