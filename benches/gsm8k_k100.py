@@ -40,6 +40,21 @@ from rft.steps.step_specs import SampleSpec
 
 PIECE_BYTES = 15 * 2**20  # files come back from the GPU machine in at most 16 MB each
 GROWTH_KS = [1, 3, 6, 12, 25, 50, 100]  # the paper's k values
+# The paper's figures beside which ours are recorded (Yuan et al. 2023, arXiv 2308.01825v2):
+# Table 2, distinct reasoning paths (equation lists) per question among k samples of each SFT
+# model; Table 1, correct paths per question at k=100. LLaMA models of 7B to 33B parameters.
+PAPER = {
+    "source": "Yuan et al. 2023, arXiv 2308.01825v2, Table 1 (k=100) and Table 2 (k=1..100)",
+    "distinct_per_question": {
+        "LLaMA-7B": {1: 1.17, 3: 1.44, 6: 1.74, 12: 2.20, 25: 2.93, 50: 3.94, 100: 5.25},
+        "LLaMA2-7B": {1: 1.19, 3: 1.47, 6: 1.78, 12: 2.23, 25: 2.93, 50: 3.91, 100: 5.19},
+        "LLaMA-13B": {1: 1.15, 3: 1.41, 6: 1.69, 12: 2.11, 25: 2.88, 50: 3.90, 100: 5.26},
+        "LLaMA2-13B": {1: 1.18, 3: 1.45, 6: 1.76, 12: 2.21, 25: 2.94, 50: 3.94, 100: 5.29},
+        "LLaMA-33B": {1: 1.06, 3: 1.16, 6: 1.28, 12: 1.46, 25: 1.77, 50: 2.19, 100: 2.78},
+    },
+    "correct_per_question_k100": {"LLaMA-7B": 53.3, "LLaMA2-7B": 60.8, "LLaMA-13B": 62.5,
+                                  "LLaMA2-13B": 71.6, "LLaMA-33B": 88.7},
+}
 
 
 def split_into_pieces(samples: str, folder: str, max_bytes: int = PIECE_BYTES) -> list[str]:
@@ -142,6 +157,7 @@ def cmd_analyze(args) -> None:
                          "share_with_a_correct_path": round(float((questions["n_correct"] > 0).mean()), 4)},
         "pass_at_k": curve[["k", "n_solved", "pass_at_k"]].to_dict("records"),
         "distinct_growth": distinct_growth(verified, [k for k in GROWTH_KS if k <= k_max]),
+        "paper": PAPER,
         "sample_summary": json.load(open(os.path.join(args.pieces, "sample_summary.json")))
         if os.path.exists(os.path.join(args.pieces, "sample_summary.json")) else None,
     }

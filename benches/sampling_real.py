@@ -184,6 +184,34 @@ def measure(args) -> list[dict]:
     return rows
 
 
+def breakdown(row: dict | None) -> dict | None:
+    """Where one static-engine measurement's time went, from its profile: prefill seconds, the
+    rest (decode and host work), slot-steps decoded (batch width x steps) and the share of them
+    that made a useful token."""
+    if not row or "profile" not in row:
+        return None
+    profile = row["profile"]
+    slot_steps = sum(int(width) * n for width, n in profile["decode_steps"].items())
+    prefill = profile["prefill_seconds"]
+    return {"prefill_seconds": prefill, "prefill_calls": profile["prefill_calls"],
+            "prefill_share": round(prefill / row["seconds"], 3),
+            "decode_seconds": round(row["seconds"] - prefill, 3), "slot_steps": slot_steps,
+            "useful_share_of_slot_steps": round(row["useful_tokens"] / slot_steps, 3),
+            "microseconds_per_slot_step": round(1e6 * (row["seconds"] - prefill) / slot_steps, 2)}
+
+
+def ideal_share_of_fixed(ours: dict | None, fixed: dict | None) -> float | None:
+    """The share of the fixed-length figure an engine would reach on the real workload if its
+    prefill cost what the fixed-length run's two full-batch prefills cost and every slot-step it
+    decoded made a useful token, at the fixed-length run's cost per slot-step. An estimate: the
+    real workload's rows are shorter, so their attention costs a little less."""
+    a, b = breakdown(ours), breakdown(fixed)
+    if not a or not b:
+        return None
+    seconds = b["prefill_seconds"] + ours["useful_tokens"] * b["microseconds_per_slot_step"] / 1e6
+    return round(ours["useful_tokens"] / seconds / fixed["tokens_per_s"], 3)
+
+
 def summarize(rows: list[dict]) -> dict:
     """The real_workload section: per run, the best of each engine and the ratios the issue asks."""
     runs = []
@@ -208,6 +236,8 @@ def summarize(rows: list[dict]) -> dict:
             "baseline_tokens_per_s": rate(base), "ours_vs_baseline": ratio(ours, base),
             "vllm_tokens_per_s": rate(vllm), "ours_vs_vllm_defaults": ratio(ours, vllm),
             "vllm_best_tokens_per_s": rate(vllm_best), "vllm_best_config": vllm_best and vllm_best["config"],
+            "ours_breakdown": breakdown(ours), "fixed_length_breakdown": breakdown(fixed),
+            "ideal_share_of_fixed_length": ideal_share_of_fixed(ours, fixed),
             "measurements": at,
         })
     return {"runs": runs}

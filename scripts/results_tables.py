@@ -289,6 +289,24 @@ def sampling_real(record: dict, run: str | None) -> list[str]:
                   "after / before"], rows, {3, 4, 5, 6, 7, 8, 9, 10})
 
 
+def sampling_real_profile(record: dict, run: str | None) -> list[str]:
+    """Where the static engine's time went on the real workload and at fixed length (its profile)."""
+    rows = []
+    for r in record["real_workload"]["runs"]:
+        for label, parts in (("real workload", r.get("ours_breakdown")), ("fixed length", r.get("fixed_length_breakdown"))):
+            if not parts:
+                continue
+            ideal = r["ideal_share_of_fixed_length"] if label == "real workload" else None
+            rows.append([r["run"], r["model"].removesuffix(".gguf"), label, f"{parts['prefill_seconds']:.2f}",
+                         parts["prefill_calls"], f"{100 * parts['prefill_share']:.0f}%",
+                         f"{parts['decode_seconds']:.2f}", count(parts["slot_steps"]),
+                         f"{100 * parts['useful_share_of_slot_steps']:.1f}%", parts["microseconds_per_slot_step"],
+                         ideal and f"{100 * ideal:.0f}%"])
+    return table(["run", "model", "workload", "prefill s", "prefill calls", "prefill share", "decode and host s",
+                  "slot-steps", "useful share of slot-steps", "µs per slot-step",
+                  "ideal share of fixed length"], rows, {3, 4, 5, 6, 7, 8, 9, 10})
+
+
 def training(record: dict, run: str | None) -> list[str]:
     """Full fine-tuning throughput at each micro-batch size."""
     rows = [[r["model"], r["device"], r["method"], r["micro_batch_size"], r["global_batch_size"],
@@ -388,6 +406,7 @@ TABLES = {  # name -> (record, renderer)
     "scaling_fits": ("scaling.json", scaling_fits), "scaling_contrasts": ("scaling.json", scaling_contrasts),
     "pretrain_loss": ("scaling.json", pretrain_loss), "sampling": ("sampling.json", sampling),
     "sampling_real": ("sampling.json", sampling_real),
+    "sampling_real_profile": ("sampling.json", sampling_real_profile),
     "training": ("training.json", training), "verify_dedupe": ("verify_dedupe.json", verify_dedupe),
     "reliability": ("reliability.json", reliability), "faults": ("reliability.json", faults),
 }

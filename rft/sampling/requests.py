@@ -103,8 +103,8 @@ def choose_backend(requested: str, vllm_available: bool | None = None, static_en
 
     1. on a GPU, a model the static engine supports (`static_engine_supports`): transformers,
        which decodes with the static engine (2.5 to 3.6 times vLLM's defaults on the same card
-       at fixed length, 3.2 times on the real GSM8K workload with EOS honoured, SmolLM2 on an
-       H100: benches/results/sampling.json);
+       at fixed length, 3.0 to 3.4 times on the real GSM8K workload with EOS honoured, SmolLM2
+       and Qwen2.5-Coder-0.5B on an H100: benches/results/sampling.json);
     2. otherwise vLLM, where it is importable;
     3. otherwise transformers (the static engine where it supports the model, else `generate`).
     """

@@ -1,6 +1,6 @@
 """The real-workload bench's counting and its summary: ratios only within one run, on one card."""
 
-from benches.sampling_real import summarize, useful
+from benches.sampling_real import breakdown, ideal_share_of_fixed, summarize, useful
 
 
 def row(engine, config, tokens_per_s, run="r1", model="smol", device="H100"):
@@ -33,3 +33,25 @@ def test_runs_models_and_cards_are_never_mixed_in_one_ratio():
     assert len(runs) == 3
     assert runs[0]["ours_tokens_per_s"] == 100_000 and runs[0]["ours_vs_vllm_defaults"] is None
     assert all(r["ours_tokens_per_s"] is None for r in runs[1:])
+
+
+def profiled(tokens_per_s, useful_tokens, seconds, prefill_seconds, decode_steps):
+    return {**row("static", "rows=4", tokens_per_s), "useful_tokens": useful_tokens, "seconds": seconds,
+            "profile": {"decode_steps": decode_steps, "prefill_calls": 2, "prefill_seconds": prefill_seconds}}
+
+
+def test_the_profile_says_how_much_time_went_to_prefill_and_to_empty_slots():
+    ours = profiled(60.0, useful_tokens=30, seconds=0.5, prefill_seconds=0.1, decode_steps={"4": 8, "2": 2})
+    parts = breakdown(ours)
+    assert parts["slot_steps"] == 36 and parts["useful_share_of_slot_steps"] == round(30 / 36, 3)
+    assert parts["prefill_share"] == 0.2 and parts["decode_seconds"] == 0.4
+    assert breakdown(row("vllm", "defaults", 1.0)) is None  # engines without a profile
+
+
+def test_the_ideal_share_counts_the_fixed_runs_prefill_and_only_useful_slot_steps():
+    # fixed length: 40 tokens in 0.5 s, 0.1 s of it prefill -> 0.01 s per slot-step;
+    # 30 useful tokens at that cost after the same prefill: 0.4 s, 75 tokens/s = 0.9375 of 80
+    fixed = profiled(80.0, useful_tokens=40, seconds=0.5, prefill_seconds=0.1, decode_steps={"4": 10})
+    ours = profiled(60.0, useful_tokens=30, seconds=0.5, prefill_seconds=0.15, decode_steps={"4": 9})
+    assert ideal_share_of_fixed(ours, fixed) == 0.938
+    assert ideal_share_of_fixed(ours, None) is None
