@@ -205,8 +205,8 @@ def ideal_share_of_fixed(ours: dict | None, fixed: dict | None) -> float | None:
     prefill cost what the fixed-length run's two full-batch prefills cost and every slot-step it
     decoded made a useful token, at the fixed-length run's cost per slot-step. An estimate: the
     real workload's rows are shorter, so their attention costs a little less."""
-    a, b = breakdown(ours), breakdown(fixed)
-    if not a or not b:
+    b = breakdown(fixed)
+    if not breakdown(ours) or not b:
         return None
     seconds = b["prefill_seconds"] + ours["useful_tokens"] * b["microseconds_per_slot_step"] / 1e6
     return round(ours["useful_tokens"] / seconds / fixed["tokens_per_s"], 3)
