@@ -54,7 +54,8 @@ fetch)
   mkdir -p "${OUT:?}/pieces"
   for i in "$@"; do
     f=$(printf "%s/pieces/samples-%03d.parquet" "$WORK" "$i")
-    [ -f "$f" ] && cp "$f" "$OUT/pieces/" && echo "piece $i: $(stat -c %s "$f") bytes"
+    if [ -f "$f" ]; then cp "$f" "$OUT/pieces/" && echo "piece $i: $(stat -c %s "$f") bytes"
+    else echo "piece $i: none (the sampling has not finished, or there are fewer pieces)"; fi
   done
   ls "$WORK/pieces" | wc -l | sed 's/^/pieces in all: /'
   cp "$WORK"/sample_summary.json "$OUT/pieces/" 2>/dev/null || true  # 4 pieces and this: under 8 files
