@@ -21,13 +21,9 @@ LOG=~/k100.log
 
 case "${1:?usage: start SHA_Q | poll SECONDS | fetch N...}" in
 start)
-  want=${2:?start SHA_Q}
   mkdir -p "$W"
+  bash benches/sampling_real_gpu.sh qwen "${2:?start SHA_Q}"  # joins the pieces, checks the sha256
   qwen=$W/Qwen2.5-Coder-0.5B-Instruct.Q4_K_M.gguf
-  cat ~/p/q?? > "$qwen"
-  got=$(sha256sum "$qwen" | cut -d' ' -f1)
-  [ "$got" = "$want" ] || { echo "stream q: sha256 $got, expected $want" >&2; exit 1; }
-  rm ~/p/q??
   python3 -m pip install -q --no-index --no-deps --target ~/site .gpu/whl/gguf-*.whl
   rm -rf ~/repo && mkdir ~/repo && tar cf - --exclude=./.gpu . | tar xf - -C ~/repo
   cd ~/repo

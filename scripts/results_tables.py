@@ -293,10 +293,10 @@ def sampling_real_profile(record: dict, run: str | None) -> list[str]:
     """Where the static engine's time went on the real workload and at fixed length (its profile)."""
     rows = []
     for r in record["real_workload"]["runs"]:
-        for label, parts in (("real workload", r.get("ours_breakdown")), ("fixed length", r.get("fixed_length_breakdown"))):
+        for label, parts, ideal in (("real workload", r.get("ours_breakdown"), r.get("ideal_share_of_fixed_length")),
+                                    ("fixed length", r.get("fixed_length_breakdown"), None)):
             if not parts:
                 continue
-            ideal = r["ideal_share_of_fixed_length"] if label == "real workload" else None
             rows.append([r["run"], r["model"].removesuffix(".gguf"), label, f"{parts['prefill_seconds']:.2f}",
                          parts["prefill_calls"], f"{100 * parts['prefill_share']:.0f}%",
                          f"{parts['decode_seconds']:.2f}", count(parts["slot_steps"]),
