@@ -19,6 +19,7 @@ from rft.steps.step_specs import StepSpec, write_spec
 from rft.sampling.vllm_python import find_vllm_python
 from spark_jobs.damaged_tables import check_tables
 from spark_jobs.lakehouse import Lakehouse
+from spark_jobs.pyspark_loggers import use_made_pyspark_loggers
 from spark_jobs.schemas import ALL_TABLES, DATABASE
 from spark_jobs.server import ServerConfig, ensure_server
 
@@ -59,6 +60,7 @@ def client_session(url: str):
     """A Spark Connect session on `url`, made once per process (again once stopped)."""
     from pyspark.sql import SparkSession
 
+    use_made_pyspark_loggers()  # before any thread can raise a Spark error: see that module
     session = _SESSIONS.get(url)
     if session is None or session.is_stopped:
         session = _SESSIONS[url] = SparkSession.builder.remote(url).create()
