@@ -30,6 +30,7 @@ from rft_dagster.sql_guard import classify, refusal
 from rft_dagster.sql_statements import Statement, split_statements
 from spark_jobs.damaged_tables import describe, local_location_in, looks_like_damaged_log
 from spark_jobs.lakehouse import to_pandas
+from spark_jobs.pyspark_loggers import use_made_pyspark_loggers
 from spark_jobs.schemas import DATABASE, TABLES
 
 NULL = "NULL"
@@ -100,6 +101,7 @@ def _quiet_error_log() -> None:
     # CLI prints its own message instead. A PySparkLogger: it is called with extra fields.
     from pyspark.logger import PySparkLogger
 
+    use_made_pyspark_loggers()  # readers in several threads call this: see spark_jobs/pyspark_loggers.py
     PySparkLogger.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
 
 
