@@ -3,7 +3,8 @@
 pyspark 4's `PySparkLogger.getLogger` makes its logger by setting the process-wide logger class
 (`logging.setLoggerClass(PySparkLogger)`), calling `logging.getLogger`, then setting the class
 back, with no lock. Every Spark Connect error that carries a query context calls it while
-being raised, to log that context. Two threads failing at once can therefore leave the
+being raised, to log that context, and `rft sql` calls it to quiet that log, from 8 threads
+when it lists the tables. Two threads in it at once can therefore leave the
 process's logger class as PySparkLogger for good (the second thread "restores" the class the
 first one set), and a thread that makes a logger meanwhile gets a PySparkLogger.
 
