@@ -55,7 +55,8 @@ def run(tmp_path):
         {"distinct": [{"pool": f"own:{QWEN}", "distinct": 7}, {"pool": f"own:{SMOL}", "distinct": 1},
                       {"pool": "union", "distinct": 8}]}))
     return {"args": ["report", "--sets", str(sets), "--results", str(results), "--run2", str(run2),
-                     "--json", str(tmp_path / "scaling.json")], "record": tmp_path / "scaling.json"}
+                     "--json", str(tmp_path / "scaling.json"), "--plots", str(tmp_path / "plots")],
+            "record": tmp_path / "scaling.json", "plots": tmp_path / "plots"}
 
 
 def _entry(record, study, model="all", stage=None):
@@ -84,6 +85,8 @@ def test_the_loss_study_puts_both_models_on_one_line_with_nats_per_byte(run):
     sft = _entry(json.loads(run["record"].read_text()), "pretrain_loss", stage="sft")
     assert sft["models"] == [QWEN, SMOL] and sft["x"] == [1.6, 1.8] and sft["nats_per_byte"] == [0.4, 0.45]
     assert sft["fits"]["loss"]["b"] == pytest.approx(-1.25)  # 25% at 1.6, 0% at 1.8
+    png = run["plots"] / "pretrain_loss.png"  # one figure per study, in the folder --plots names
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and (run["plots"] / "rft_vs_k.png").exists()
 
 
 def test_paired_tests_compare_each_claim_question_by_question(run, capsys):
